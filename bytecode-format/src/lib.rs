@@ -1,0 +1,36 @@
+//! The Menai bytecode: the contract between the optimizer (which writes
+//! `.bc` files) and the VM (which loads, validates and runs them).
+//!
+//! - [`opcodes`]: the one opcode table and the instruction word.
+//! - [`builtins`]: the one builtin table (also used by the frontend).
+//! - [`module`]: functions, constants, closure sites, line tables.
+//! - [`envelope`]: the file envelope shared with `.mir` files.
+//! - [`validate`]: the checks every file passes before it runs.
+//! - [`disasm`]: the `luac -l`-style listing.
+
+pub mod builtins;
+pub mod disasm;
+pub mod envelope;
+pub mod module;
+pub mod opcodes;
+pub mod validate;
+
+pub use builtins::{Builtin, BuiltinInfo, BUILTINS};
+pub use module::{CaptureFrom, ClosureSite, Constant, Function, Module, SrcLoc, StructTypeDef};
+pub use opcodes::{Instr, Op, Operand};
+
+/// The `.bc` file kind. Bump `version` on any change to `module` or `opcodes`.
+pub const BC_KIND: envelope::Kind = envelope::Kind { name: "bytecode", magic: *b"MENAIBC\0", version: 1 };
+
+/// The producer string written into files by this build.
+pub const PRODUCER: &str = concat!("menai ", env!("CARGO_PKG_VERSION"));
+
+/// Encodes a module as a `.bc` file.
+pub fn encode_module(module: &Module) -> Result<Vec<u8>, envelope::EnvelopeError> {
+    envelope::encode(BC_KIND, PRODUCER, module)
+}
+
+/// Decodes a `.bc` file (envelope and contents; not yet validated).
+pub fn decode_module(bytes: &[u8]) -> Result<Module, envelope::EnvelopeError> {
+    envelope::decode(BC_KIND, bytes)
+}

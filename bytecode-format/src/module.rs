@@ -1,0 +1,111 @@
+//! The contents of a `.bc` file: functions (register count, parameters,
+//! constants, closure sites, code and a line table), struct types and the
+//! source file names that locations refer to.
+//!
+//! Invariants that the validator (`validate`) establishes before the VM runs
+//! a module are listed there; nothing here is trusted on its own.
+
+use crate::opcodes::Instr;
+use serde::{Deserialize, Serialize};
+
+/// A source location: file index, 1-based line and column (in characters),
+/// and the byte span within the file. `file == NO_FILE` means unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SrcLoc {
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// `SrcLoc::file` of a location that is not known.
+pub const NO_FILE: u32 = u32::MAX;
+
+impl SrcLoc {
+    pub const UNKNOWN: SrcLoc = SrcLoc { file: NO_FILE, line: 0, col: 0, start: 0, end: 0 };
+}
+
+/// A constant-pool entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Constant {
+    None,
+    Bool(bool),
+    Int(i64),
+    /// An integer outside the `i64` range, in decimal.
+    BigInt(String),
+    Float(f64),
+    Complex(f64, f64),
+    Str(String),
+    Symbol(String),
+    EmptyList,
+    /// A quoted list of constants.
+    List(Vec<Constant>),
+    /// A struct type of the module (index into `Module::struct_types`).
+    StructType(u32),
+}
+
+/// A struct type declaration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StructTypeDef {
+    pub name: String,
+    pub fields: Vec<String>,
+}
+
+/// Where a captured value comes from when a closure is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CaptureFrom {
+    /// A register of the function building the closure.
+    Reg(u16),
+    /// A slot of the environment of the function building the closure.
+    Env(u16),
+}
+
+/// A `closure` instruction's description: which function the closure runs
+/// and the values its new environment holds, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosureSite {
+    pub function: u32,
+    pub captures: Vec<CaptureFrom>,
+}
+
+/// One compiled function (a lambda, or the program's top level).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Function {
+    /// A readable name (the binding it came from, or `lambda@line:col`).
+    pub name: String,
+    /// Fixed parameter names; they arrive in registers 0 .. params.len().
+    pub params: Vec<String>,
+    /// The rest parameter's name; the list of extra arguments arrives in
+    /// register `params.len()`.
+    pub rest: Option<String>,
+    /// Size of the environment this function's closures carry.
+    pub num_captures: u16,
+    /// Size of the register window (peak of simultaneously live values).
+    pub num_registers: u16,
+    pub constants: Vec<Constant>,
+    pub closure_sites: Vec<ClosureSite>,
+    pub code: Vec<Instr>,
+    /// Source location of each instruction (same length as `code`).
+    pub locs: Vec<SrcLoc>,
+    /// Where the function is defined.
+    pub loc: SrcLoc,
+}
+
+impl Function {
+    /// Number of registers holding arguments on entry.
+    pub fn num_arg_registers(&self) -> usize {
+        self.params.len() + usize::from(self.rest.is_some())
+    }
+}
+
+/// A whole program in bytecode.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Module {
+    /// Source file paths, indexed by `SrcLoc::file`.
+    pub files: Vec<String>,
+    pub struct_types: Vec<StructTypeDef>,
+    pub functions: Vec<Function>,
+    /// The function run first: no parameters, no captures.
+    pub entry: u32,
+}

@@ -1,0 +1,246 @@
+//! The opcode table: the single list from which the instruction enum,
+//! decoding, operand shapes (used by the validator), mnemonics and the
+//! disassembler are all derived.
+//!
+//! Every instruction is one 64-bit word:
+//!
+//! ```text
+//!  63        48 47        32 31        16 15     8 7      0
+//! +------------+------------+------------+--------+--------+
+//! |     C      |     B      |     A      | flags  | opcode |
+//! +------------+------------+------------+--------+--------+
+//!               \_________ Bx = B | C << 16 (32 bits) ____/  (ABx format)
+//! ```
+//!
+//! `flags` bit *i* set means: the *i*-th register this instruction reads is
+//! dead afterwards, so the VM may move the value out instead of cloning it
+//! (this is what keeps reference counts at 1 in accumulator loops).
+//!
+//! Codes are explicit and never reused: reordering the table never changes
+//! the file format.
+
+use serde::{Deserialize, Serialize};
+
+/// What an operand field means; the validator checks each against it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    /// Field unused (must be zero).
+    Unused,
+    /// A register that is written.
+    RegW,
+    /// A register that is read.
+    RegR,
+    /// An index into the function's constant pool.
+    Const,
+    /// A 32-bit jump target (an instruction index of the same function); ABx only.
+    Jump,
+    /// A signed 32-bit immediate integer; ABx only.
+    Imm32,
+    /// A small unsigned immediate (a boolean 0/1, a count, a capture index…).
+    Imm,
+    /// A builtin id (see `builtins`).
+    Builtin,
+    /// A function index into the module.
+    Func,
+    /// A closure-site index of the current function; ABx only.
+    Site,
+    /// A struct type index into the module.
+    StructType,
+    /// An index into the current closure's environment.
+    Capture,
+}
+
+macro_rules! opcodes {
+    ($( $variant:ident = $code:literal, $mnemonic:literal, [$a:ident, $b:ident, $c:ident], $doc:literal; )*) => {
+        /// An opcode. The discriminant is the code stored in files.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Op {
+            $( #[doc = $doc] $variant = $code, )*
+        }
+
+        impl Op {
+            /// Every opcode, in table order.
+            pub const ALL: &'static [Op] = &[$(Op::$variant),*];
+
+            /// Decodes a code read from a file.
+            pub fn from_code(code: u8) -> Option<Op> {
+                match code {
+                    $( $code => Some(Op::$variant), )*
+                    _ => None,
+                }
+            }
+
+            /// The lower-case mnemonic used by the disassembler.
+            pub fn mnemonic(self) -> &'static str {
+                match self { $( Op::$variant => $mnemonic, )* }
+            }
+
+            /// The operand shapes of fields A, B and C. A shape of
+            /// `Jump`, `Imm32` or `Site` in B means the ABx format (B and C together).
+            pub fn operands(self) -> [Operand; 3] {
+                match self { $( Op::$variant => [Operand::$a, Operand::$b, Operand::$c], )* }
+            }
+
+            /// A one-line meaning in register notation.
+            pub fn doc(self) -> &'static str {
+                match self { $( Op::$variant => $doc, )* }
+            }
+        }
+    };
+}
+
+opcodes! {
+    // ---- moves and loads ----
+    Nop         = 0,  "nop",        [Unused, Unused, Unused],  "do nothing";
+    Move        = 1,  "move",       [RegW, RegR, Unused],      "R[A] := R[B]";
+    LoadK       = 2,  "loadk",      [RegW, Const, Unused],     "R[A] := K[B]";
+    LoadInt     = 3,  "loadint",    [RegW, Imm32, Unused],     "R[A] := integer(sBx)";
+    LoadBool    = 4,  "loadbool",   [RegW, Imm, Unused],       "R[A] := (B != 0)";
+    LoadNone    = 5,  "loadnone",   [RegW, Unused, Unused],    "R[A] := #none";
+    LoadNil     = 6,  "loadnil",    [RegW, Unused, Unused],    "R[A] := ()";
+    LoadBuiltin = 7,  "loadbuiltin",[RegW, Builtin, Unused],   "R[A] := builtin B as a value";
+    GetCap      = 8,  "getcap",     [RegW, Capture, Unused],   "R[A] := Env[B]";
+    Closure     = 9,  "closure",    [RegW, Site, Unused],      "R[A] := new closure from closure site Bx (fresh environment)";
+    Sibling     = 10, "sibling",    [RegW, Func, Unused],      "R[A] := closure of function B sharing the current environment";
+    ClosureRef  = 11, "closureref", [RegW, Func, RegR],        "R[A] := closure of function B sharing the environment of closure R[C]";
+
+    // ---- control ----
+    Jmp         = 16, "jmp",        [Unused, Jump, Unused],    "pc := Bx";
+    JmpTrue     = 17, "jmpt",       [RegR, Jump, Unused],      "if R[A] (must be boolean) then pc := Bx";
+    JmpFalse    = 18, "jmpf",       [RegR, Jump, Unused],      "if not R[A] (must be boolean) then pc := Bx";
+    Call        = 19, "call",       [RegR, Imm, RegW],         "R[C] := R[A](R[A+1] .. R[A+B]); the callee's window starts at R[A+1]";
+    TailCall    = 20, "tailcall",   [RegR, Imm, Unused],       "return R[A](R[A+1] .. R[A+B])";
+    CallBuiltin = 21, "callb",      [RegW, Builtin, RegR],     "R[A] := builtin B(R[C] .. R[C+n-1]), n = the builtin's primitive arity";
+    Return      = 22, "return",     [RegR, Unused, Unused],    "return R[A]";
+    Apply       = 23, "apply",      [RegW, RegR, RegR],        "R[A] := R[B](elements of list R[C])";
+    TailApply   = 24, "tailapply",  [RegR, RegR, Unused],      "return R[A](elements of list R[B])";
+    Raise       = 25, "raise",      [RegR, Unused, Unused],    "raise a runtime error whose message is the string R[A]";
+    RaiseUnbound= 26, "raiseunbound",[Unused, Const, Unused],  "raise 'unbound name' for the name in string K[B]";
+    RaiseNoMatch= 27, "raisenomatch",[RegR, Unused, Unused],   "raise 'no match clause matched' for value R[A]";
+
+    // ---- constructors ----
+    MakeList    = 32, "makelist",   [RegW, RegR, Imm],         "R[A] := list(R[B] .. R[B+C-1])";
+    MakeDict    = 33, "makedict",   [RegW, RegR, Imm],         "R[A] := dict(R[B] .. R[B+C-1]) (C even: key, value, ...)";
+    MakeSet     = 34, "makeset",    [RegW, RegR, Imm],         "R[A] := set(R[B] .. R[B+C-1])";
+    MakeStruct  = 35, "makestruct", [RegW, StructType, RegR],  "R[A] := instance of struct type B from R[C] .. R[C+n-1], n = its field count";
+
+    // ---- typed integer operations (check both tags; overflow promotes) ----
+    AddInt      = 40, "addi",       [RegW, RegR, RegR],        "R[A] := R[B] integer+ R[C]";
+    SubInt      = 41, "subi",       [RegW, RegR, RegR],        "R[A] := R[B] integer- R[C]";
+    MulInt      = 42, "muli",       [RegW, RegR, RegR],        "R[A] := R[B] integer* R[C]";
+    LtInt       = 43, "lti",        [RegW, RegR, RegR],        "R[A] := R[B] integer<? R[C]";
+    LeInt       = 44, "lei",        [RegW, RegR, RegR],        "R[A] := R[B] integer<=? R[C]";
+    GtInt       = 45, "gti",        [RegW, RegR, RegR],        "R[A] := R[B] integer>? R[C]";
+    GeInt       = 46, "gei",        [RegW, RegR, RegR],        "R[A] := R[B] integer>=? R[C]";
+    EqInt       = 47, "eqi",        [RegW, RegR, RegR],        "R[A] := R[B] integer=? R[C]";
+    NeInt       = 48, "nei",        [RegW, RegR, RegR],        "R[A] := R[B] integer!=? R[C]";
+
+    // ---- typed float operations (check both tags) ----
+    AddFloat    = 56, "addf",       [RegW, RegR, RegR],        "R[A] := R[B] float+ R[C]";
+    SubFloat    = 57, "subf",       [RegW, RegR, RegR],        "R[A] := R[B] float- R[C]";
+    MulFloat    = 58, "mulf",       [RegW, RegR, RegR],        "R[A] := R[B] float* R[C]";
+    DivFloat    = 59, "divf",       [RegW, RegR, RegR],        "R[A] := R[B] float/ R[C] (error on zero divisor)";
+    LtFloat     = 60, "ltf",        [RegW, RegR, RegR],        "R[A] := R[B] float<? R[C]";
+    LeFloat     = 61, "lef",        [RegW, RegR, RegR],        "R[A] := R[B] float<=? R[C]";
+    GtFloat     = 62, "gtf",        [RegW, RegR, RegR],        "R[A] := R[B] float>? R[C]";
+    GeFloat     = 63, "gef",        [RegW, RegR, RegR],        "R[A] := R[B] float>=? R[C]";
+    EqFloat     = 64, "eqf",        [RegW, RegR, RegR],        "R[A] := R[B] float=? R[C]";
+    NeFloat     = 65, "nef",        [RegW, RegR, RegR],        "R[A] := R[B] float!=? R[C]";
+
+    // ---- hot list and boolean operations ----
+    ListFirst   = 72, "first",      [RegW, RegR, Unused],      "R[A] := list-first R[B]";
+    ListRest    = 73, "rest",       [RegW, RegR, Unused],      "R[A] := list-rest R[B]";
+    ListNull    = 74, "nullp",      [RegW, RegR, Unused],      "R[A] := list-null? R[B]";
+    ListPrepend = 75, "prepend",    [RegW, RegR, RegR],        "R[A] := list-prepend R[B] R[C]";
+    Not         = 76, "not",        [RegW, RegR, Unused],      "R[A] := boolean-not R[B]";
+}
+
+/// One decoded instruction. Encodes to and from a single `u64` in files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u64", try_from = "u64")]
+pub struct Instr {
+    pub op: Op,
+    pub flags: u8,
+    pub a: u16,
+    pub b: u16,
+    pub c: u16,
+}
+
+impl Instr {
+    /// An ABC-format instruction with no flags.
+    pub fn abc(op: Op, a: u16, b: u16, c: u16) -> Instr {
+        Instr { op, flags: 0, a, b, c }
+    }
+
+    /// An ABx-format instruction: `bx` is split over B (low) and C (high).
+    pub fn abx(op: Op, a: u16, bx: u32) -> Instr {
+        Instr { op, flags: 0, a, b: bx as u16, c: (bx >> 16) as u16 }
+    }
+
+    /// The 32-bit Bx field (B low, C high).
+    #[inline(always)]
+    pub fn bx(self) -> u32 {
+        self.b as u32 | (self.c as u32) << 16
+    }
+
+    /// The Bx field as a signed immediate.
+    #[inline(always)]
+    pub fn sbx(self) -> i32 {
+        self.bx() as i32
+    }
+
+    /// Whether the `i`-th register read by this instruction is its last use.
+    #[inline(always)]
+    pub fn is_last_use(self, i: u32) -> bool {
+        i < 8 && self.flags & (1 << i) != 0
+    }
+}
+
+impl From<Instr> for u64 {
+    fn from(i: Instr) -> u64 {
+        i.op as u64 | (i.flags as u64) << 8 | (i.a as u64) << 16 | (i.b as u64) << 32 | (i.c as u64) << 48
+    }
+}
+
+/// The error for a word whose opcode byte is not in the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownOpcode(pub u8);
+
+impl std::fmt::Display for UnknownOpcode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown opcode {}", self.0)
+    }
+}
+
+impl TryFrom<u64> for Instr {
+    type Error = UnknownOpcode;
+    fn try_from(w: u64) -> Result<Instr, UnknownOpcode> {
+        let code = w as u8;
+        let op = Op::from_code(code).ok_or(UnknownOpcode(code))?;
+        Ok(Instr { op, flags: (w >> 8) as u8, a: (w >> 16) as u16, b: (w >> 32) as u16, c: (w >> 48) as u16 })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = std::collections::HashSet::new();
+        for &op in Op::ALL {
+            assert!(seen.insert(op as u8), "duplicate code for {op:?}");
+            assert_eq!(Op::from_code(op as u8), Some(op));
+        }
+    }
+
+    #[test]
+    fn instr_word_round_trip() {
+        let i = Instr { op: Op::Call, flags: 0b101, a: 7, b: 65535, c: 12 };
+        assert_eq!(Instr::try_from(u64::from(i)), Ok(i));
+        let j = Instr::abx(Op::LoadInt, 3, (-5i32) as u32);
+        assert_eq!(j.sbx(), -5);
+        assert_eq!(Instr::try_from(0xffu64), Err(UnknownOpcode(0xff)));
+    }
+}

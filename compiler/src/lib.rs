@@ -1,0 +1,8 @@
+//! The Menai frontend: source text to IR.
+//!
+//! reader (`read`) → S-expressions (`sexp`) → analysis, checks and
+//! desugaring (`analyze`) → IR (`ir`), serialized as `.mir`.
+
+pub mod diagnostic;
+pub mod ir;
+pub mod sexp;

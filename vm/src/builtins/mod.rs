@@ -1,0 +1,71 @@
+//! Native builtins: one function per `Native` row of the builtin table,
+//! grouped by family in the submodules, dispatched by `call_builtin`.
+//!
+//! A builtin receives its arguments as `Args`: it may borrow any argument,
+//! and `take` one to own it. Taking moves the value out of its register
+//! only when the instruction marked that register as a last use, so a
+//! builtin that takes an unshared list, dict or set can update it in place.
+
+use crate::error::RtResult;
+use crate::value::Value;
+use menai_bytecode::{Builtin, Module};
+
+/// What a builtin may consult besides its arguments.
+pub struct Ctx<'a> {
+    pub module: &'a Module,
+}
+
+/// The arguments of one builtin call.
+pub struct Args<'a> {
+    vals: &'a mut [Value],
+    /// Bit i set: argument i's register is dead after the call.
+    owned: u32,
+}
+
+impl<'a> Args<'a> {
+    /// Arguments whose registers stay live: `take` clones.
+    pub fn borrowed(vals: &'a mut [Value]) -> Args<'a> {
+        Args { vals, owned: 0 }
+    }
+
+    /// Arguments whose registers are dead after the call: `take` moves.
+    pub fn owned(vals: &'a mut [Value]) -> Args<'a> {
+        Args { vals, owned: u32::MAX }
+    }
+
+    /// Arguments where bit i of `owned` marks argument i as movable.
+    pub fn with_flags(vals: &'a mut [Value], owned: u8) -> Args<'a> {
+        Args { vals, owned: owned as u32 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.vals.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vals.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> &Value {
+        &self.vals[i]
+    }
+
+    pub fn all(&self) -> &[Value] {
+        self.vals
+    }
+
+    /// The argument by value: moved out when its register is dead, else cloned.
+    pub fn take(&mut self, i: usize) -> Value {
+        if i < 32 && self.owned & (1 << i) != 0 {
+            std::mem::take(&mut self.vals[i])
+        } else {
+            self.vals[i].clone()
+        }
+    }
+}
+
+/// Calls a native builtin with any argument count its table row accepts
+/// (the caller has checked the count). `Prelude` builtins never get here.
+pub fn call_builtin(_ctx: &Ctx, id: Builtin, _args: &mut Args) -> RtResult<Value> {
+    Err(crate::error::RtError::new(format!("{}: not implemented yet", id.name())))
+}

@@ -1,0 +1,5 @@
+//! The Menai virtual machine: loads and validates `.bc` modules and runs them.
+
+pub mod builtins;
+pub mod error;
+pub mod value;
