@@ -2,4 +2,6 @@
 
 pub mod builtins;
 pub mod error;
+pub mod numfmt;
+pub mod print;
 pub mod value;

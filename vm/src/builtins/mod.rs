@@ -64,8 +64,31 @@ impl<'a> Args<'a> {
     }
 }
 
+mod complex;
+mod dict;
+mod float;
+mod integer;
+mod list;
+mod misc;
+mod set;
+mod string;
+mod structs;
+
 /// Calls a native builtin with any argument count its table row accepts
 /// (the caller has checked the count). `Prelude` builtins never get here.
-pub fn call_builtin(_ctx: &Ctx, id: Builtin, _args: &mut Args) -> RtResult<Value> {
-    Err(crate::error::RtError::new(format!("{}: not implemented yet", id.name())))
+/// Dispatches on the code ranges of the builtin table's families.
+pub fn call_builtin(ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
+    match id as u16 {
+        0..=19 => misc::call(ctx, id, args),
+        20..=49 => integer::call(ctx, id, args),
+        50..=89 => float::call(ctx, id, args),
+        90..=119 => complex::call(ctx, id, args),
+        120..=149 => string::call(ctx, id, args),
+        150..=179 => list::call(ctx, id, args),
+        180..=199 => dict::call(ctx, id, args),
+        200..=219 => set::call(ctx, id, args),
+        220..=239 => structs::call(ctx, id, args),
+        // range (240); the rest are prelude builtins, compiled from Menai.
+        _ => list::call(ctx, id, args),
+    }
 }
