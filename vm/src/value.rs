@@ -123,3 +123,198 @@ impl Value {
         Value::List(0, Rc::new(items))
     }
 }
+
+// ---------------------------------------------------------------------------
+// Iterative dropping (owned by the data engineer).
+//
+// Dropping a value releases its children; with the compiler's drop glue a
+// list nested 100,000 deep would recurse 100,000 times on the native stack.
+// `Value` therefore has a `Drop` that, when it holds the last reference to
+// a container with container children that are themselves unshared, moves
+// those children into a work list and releases them one at a time. A flat
+// container (or one whose children are shared) pays one scan and nothing
+// else.
+//
+// Because `Value` implements `Drop`, its non-`Copy` fields cannot be moved
+// out by a `match`; use the `into_*` methods below (or match by reference
+// and clone the `Rc`).
+// ---------------------------------------------------------------------------
+
+impl Drop for Value {
+    #[inline]
+    fn drop(&mut self) {
+        if self.has_unshared_container_child() {
+            drop_deep(std::mem::take(self));
+        }
+    }
+}
+
+impl Value {
+    /// Whether this value is the last reference to a container one of whose
+    /// children is itself the last reference to a non-empty container.
+    #[inline]
+    fn has_unshared_container_child(&self) -> bool {
+        match self {
+            Value::List(_, rc) => Rc::strong_count(rc) == 1 && rc.iter().any(Value::is_unshared_container),
+            Value::Dict(rc) => {
+                Rc::strong_count(rc) == 1
+                    && rc.iter().any(|(k, v)| k.0.is_unshared_container() || v.is_unshared_container())
+            }
+            Value::Set(rc) => Rc::strong_count(rc) == 1 && rc.iter().any(|k| k.0.is_unshared_container()),
+            Value::Struct(rc) => Rc::strong_count(rc) == 1 && rc.fields.iter().any(Value::is_unshared_container),
+            Value::Closure(_, rc) => Rc::strong_count(rc) == 1 && rc.values.iter().any(Value::is_unshared_container),
+            _ => false,
+        }
+    }
+
+    /// Whether this value is the last reference to a non-empty container.
+    #[inline]
+    fn is_unshared_container(&self) -> bool {
+        match self {
+            Value::List(_, rc) => Rc::strong_count(rc) == 1 && !rc.is_empty(),
+            Value::Dict(rc) => Rc::strong_count(rc) == 1 && !rc.is_empty(),
+            Value::Set(rc) => Rc::strong_count(rc) == 1 && !rc.is_empty(),
+            Value::Struct(rc) => Rc::strong_count(rc) == 1 && !rc.fields.is_empty(),
+            Value::Closure(_, rc) => Rc::strong_count(rc) == 1 && !rc.values.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// Releases `root` and everything only it holds, without native recursion:
+/// each unshared container is emptied into a work list before it is freed.
+#[cold]
+fn drop_deep(root: Value) {
+    let mut work = vec![root];
+    while let Some(mut v) = work.pop() {
+        match &mut v {
+            Value::List(_, rc) => {
+                if let Some(buf) = Rc::get_mut(rc) {
+                    work.extend(buf.drain(..));
+                }
+            }
+            Value::Dict(rc) => {
+                if let Some(map) = Rc::get_mut(rc) {
+                    for (k, x) in map.drain(..) {
+                        work.push(k.0);
+                        work.push(x);
+                    }
+                }
+            }
+            Value::Set(rc) => {
+                if let Some(set) = Rc::get_mut(rc) {
+                    work.extend(set.drain(..).map(|k| k.0));
+                }
+            }
+            Value::Struct(rc) => {
+                if let Some(obj) = Rc::get_mut(rc) {
+                    work.extend(obj.fields.iter_mut().map(std::mem::take));
+                }
+            }
+            Value::Closure(_, rc) => {
+                if let Some(env) = Rc::get_mut(rc) {
+                    work.extend(env.values.iter_mut().map(std::mem::take));
+                }
+            }
+            _ => {}
+        }
+        // `v` is now empty (or shared, or a leaf): dropping it is shallow.
+    }
+}
+
+/// Moving the `Rc` payloads out of a `Value` (which implements `Drop`).
+impl Value {
+    /// `List(start, buf)` as its parts, or the value back.
+    pub fn into_list(self) -> Result<(u32, Rc<ListBuf>), Value> {
+        match &self {
+            Value::List(start, rc) => {
+                let start = *start;
+                // SAFETY: `rc` is read out exactly once and `self` is then
+                // forgotten, so the `Rc` is neither dropped twice nor leaked.
+                let rc = unsafe { std::ptr::read(rc) };
+                std::mem::forget(self);
+                Ok((start, rc))
+            }
+            _ => Err(self),
+        }
+    }
+
+    /// `Dict(map)`'s map, or the value back.
+    pub fn into_dict(self) -> Result<Rc<DictObj>, Value> {
+        match &self {
+            Value::Dict(rc) => {
+                // SAFETY: as in `into_list`.
+                let rc = unsafe { std::ptr::read(rc) };
+                std::mem::forget(self);
+                Ok(rc)
+            }
+            _ => Err(self),
+        }
+    }
+
+    /// `Set(set)`'s set, or the value back.
+    pub fn into_set(self) -> Result<Rc<SetObj>, Value> {
+        match &self {
+            Value::Set(rc) => {
+                // SAFETY: as in `into_list`.
+                let rc = unsafe { std::ptr::read(rc) };
+                std::mem::forget(self);
+                Ok(rc)
+            }
+            _ => Err(self),
+        }
+    }
+
+    /// `Struct(obj)`'s object, or the value back.
+    pub fn into_struct(self) -> Result<Rc<StructObj>, Value> {
+        match &self {
+            Value::Struct(rc) => {
+                // SAFETY: as in `into_list`.
+                let rc = unsafe { std::ptr::read(rc) };
+                std::mem::forget(self);
+                Ok(rc)
+            }
+            _ => Err(self),
+        }
+    }
+
+    /// `Str(s)`'s string, or the value back.
+    pub fn into_str(self) -> Result<Rc<Str>, Value> {
+        match &self {
+            Value::Str(rc) => {
+                // SAFETY: as in `into_list`.
+                let rc = unsafe { std::ptr::read(rc) };
+                std::mem::forget(self);
+                Ok(rc)
+            }
+            _ => Err(self),
+        }
+    }
+
+    /// `BigInt(n)`'s number, or the value back.
+    pub fn into_bigint(self) -> Result<Rc<BigInt>, Value> {
+        match &self {
+            Value::BigInt(rc) => {
+                // SAFETY: as in `into_list`.
+                let rc = unsafe { std::ptr::read(rc) };
+                std::mem::forget(self);
+                Ok(rc)
+            }
+            _ => Err(self),
+        }
+    }
+
+    /// `Closure(index, env)` as its parts, or the value back.
+    pub fn into_closure(self) -> Result<(u32, Rc<Env>), Value> {
+        match &self {
+            Value::Closure(f, rc) => {
+                let f = *f;
+                // SAFETY: as in `into_list`.
+                let rc = unsafe { std::ptr::read(rc) };
+                std::mem::forget(self);
+                Ok((f, rc))
+            }
+            _ => Err(self),
+        }
+    }
+}
