@@ -5,4 +5,5 @@
 
 pub mod diagnostic;
 pub mod ir;
+pub mod read;
 pub mod sexp;
