@@ -155,14 +155,24 @@ impl Value {
     #[inline]
     fn has_unshared_container_child(&self) -> bool {
         match self {
-            Value::List(_, rc) => Rc::strong_count(rc) == 1 && rc.iter().any(Value::is_unshared_container),
+            Value::List(_, rc) => {
+                Rc::strong_count(rc) == 1 && rc.iter().any(Value::is_unshared_container)
+            }
             Value::Dict(rc) => {
                 Rc::strong_count(rc) == 1
-                    && rc.iter().any(|(k, v)| k.0.is_unshared_container() || v.is_unshared_container())
+                    && rc
+                        .iter()
+                        .any(|(k, v)| k.0.is_unshared_container() || v.is_unshared_container())
             }
-            Value::Set(rc) => Rc::strong_count(rc) == 1 && rc.iter().any(|k| k.0.is_unshared_container()),
-            Value::Struct(rc) => Rc::strong_count(rc) == 1 && rc.fields.iter().any(Value::is_unshared_container),
-            Value::Closure(_, rc) => Rc::strong_count(rc) == 1 && rc.values.iter().any(Value::is_unshared_container),
+            Value::Set(rc) => {
+                Rc::strong_count(rc) == 1 && rc.iter().any(|k| k.0.is_unshared_container())
+            }
+            Value::Struct(rc) => {
+                Rc::strong_count(rc) == 1 && rc.fields.iter().any(Value::is_unshared_container)
+            }
+            Value::Closure(_, rc) => {
+                Rc::strong_count(rc) == 1 && rc.values.iter().any(Value::is_unshared_container)
+            }
             _ => false,
         }
     }
