@@ -55,7 +55,10 @@ fn shallow_equal<'a>(a: &'a Value, b: &'a Value, work: &mut Vec<(&'a Value, &'a 
             if l1.len().saturating_sub(s1) != l2.len().saturating_sub(s2) {
                 return false;
             }
-            for (x, y) in l1.range(s1.min(l1.len())..).zip(l2.range(s2.min(l2.len())..)) {
+            for (x, y) in l1
+                .range(s1.min(l1.len())..)
+                .zip(l2.range(s2.min(l2.len())..))
+            {
                 if !leaf_or_defer(x, y, work) {
                     return false;
                 }

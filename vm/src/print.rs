@@ -135,12 +135,7 @@ fn open<'a>(out: &mut String, v: &'a Value, module: &Module, stack: &mut Vec<Fra
         }
         Value::StructType(t) => match module.struct_types.get(*t as usize) {
             Some(def) => {
-                let _ = write!(
-                    out,
-                    "<struct-type {} ({})>",
-                    def.name,
-                    def.fields.join(" ")
-                );
+                let _ = write!(out, "<struct-type {} ({})>", def.name, def.fields.join(" "));
             }
             None => out.push_str("<struct-type>"),
         },
