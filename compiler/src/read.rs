@@ -31,6 +31,10 @@ use num_traits::Num;
 /// The deepest nesting of lists (and quotes) the reader accepts.
 pub const MAX_DEPTH: usize = 100_000;
 
+/// How many unclosed `(` get their own diagnostic (the outermost one always
+/// does).
+const MAX_UNCLOSED_REPORTED: usize = 20;
+
 /// Reads every datum of `text` (file number `file`), returning them with all
 /// lexical and parse errors found.
 pub fn read(file: u32, text: &str) -> (Vec<Sexp>, Vec<Diagnostic>) {
@@ -169,6 +173,9 @@ fn lexer<'a>() -> impl Parser<'a, &'a str, Vec<(Tok<'a>, SimpleSpan)>, Extra<'a>
         any()
             .filter(|c: &char| *c != '"' && *c != '\\')
             .map(Piece::Char),
+        // A backslash at the very end of the input: the string is
+        // unterminated, which is reported; keep the backslash.
+        just('\\').to(Piece::Char('\\')),
     ));
     let string = just('"')
         .ignore_then(piece.repeated().collect::<Vec<Piece>>())
@@ -202,8 +209,7 @@ fn lexer<'a>() -> impl Parser<'a, &'a str, Vec<(Tok<'a>, SimpleSpan)>, Extra<'a>
             .at_least(1)
             .to_slice()
             .map(Tok::Atom),
-        // `\\` at end of input inside an unterminated string is consumed by
-        // the string parser; anything left here is a control character.
+        // Every other character is a non-whitespace control character.
         any().map(Tok::Control),
     ))
     .map_with(|t, e| (t, e.span()));
@@ -597,11 +603,10 @@ impl Builder<'_> {
                 }
                 if !terminated {
                     let d = Diagnostic::error(self.span(start, start + 1), "unterminated string")
-                        .with_label(
-                            self.span(start, end),
-                            "the string runs to the end of the file",
-                        )
-                        .with_note("strings end with an unescaped '\"'");
+                        .with_note(
+                            "the string runs to the end of the input; \
+                             strings end with an unescaped '\"'",
+                        );
                     self.diags.push(d);
                 }
                 let node = Sexp {
@@ -679,16 +684,34 @@ impl Builder<'_> {
     }
 
     fn finish(mut self) -> (Vec<Sexp>, Vec<Diagnostic>) {
+        let unclosed = self
+            .stack
+            .iter()
+            .filter(|f| matches!(f, Frame::List { .. }))
+            .count();
+        let mut seen = 0;
         loop {
             self.drop_pending_quotes();
             match self.stack.pop() {
                 Some(Frame::List { start, items }) => {
-                    let d = Diagnostic::error(self.span(start, start + 1), "unclosed '('")
-                        .with_label(
-                            self.span(self.text.len(), self.text.len()),
-                            "the file ends here",
-                        );
-                    self.diags.push(d);
+                    // Every unclosed '(' is reported (innermost first) up to
+                    // a limit; the outermost always is, with the total.
+                    seen += 1;
+                    let outermost = seen == unclosed;
+                    if seen <= MAX_UNCLOSED_REPORTED || outermost {
+                        let mut d = Diagnostic::error(self.span(start, start + 1), "unclosed '('")
+                            .with_label(
+                                self.span(self.text.len(), self.text.len()),
+                                "the input ends here",
+                            );
+                        if outermost && unclosed > MAX_UNCLOSED_REPORTED {
+                            d = d.with_note(format!(
+                                "{unclosed} '(' are unclosed; only the innermost \
+                                 {MAX_UNCLOSED_REPORTED} and the outermost are shown"
+                            ));
+                        }
+                        self.diags.push(d);
+                    }
                     let end = self.last_end.max(start + 1);
                     let node = Sexp {
                         kind: SexpKind::List(items),

@@ -1,0 +1,127 @@
+//! Rendering diagnostics for people, with ariadne: one report per
+//! diagnostic (severity, message, the primary label at its span, secondary
+//! labels, notes), plus [`line_col`], the byte offset → line/column
+//! conversion shared by line tables and runtime error locations.
+//!
+//! Spans are byte offsets (ariadne is configured with `IndexType::Byte`).
+//! Rendering never panics: spans past the end of a file or inside a UTF-8
+//! sequence are clamped to the nearest character boundary, and a span whose
+//! file is unknown is rendered against an empty `<unknown>` source.
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::ir::{SourceFile, Span};
+use ariadne::{Color, Config, IndexType, Label, Report, ReportKind};
+use std::fmt;
+use std::ops::Range;
+
+/// A source id for ariadne: the file's index (for uniqueness) and its path
+/// (what is displayed).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct FileId(Option<u32>, String);
+
+impl fmt::Display for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.1)
+    }
+}
+
+/// Renders every diagnostic against `files` (indexed by `Span::file`),
+/// with ANSI colours if `color`. Reports are concatenated in order.
+pub fn render(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String {
+    let unknown = FileId(None, "<unknown>".to_string());
+    let id_of = |file: u32| -> FileId {
+        match files.get(file as usize) {
+            Some(f) => FileId(Some(file), f.path.clone()),
+            None => unknown.clone(),
+        }
+    };
+    let text_of = |file: u32| -> &str { files.get(file as usize).map_or("", |f| f.text.as_str()) };
+    let range_of = |span: Span| -> Range<usize> { clamp(text_of(span.file), span) };
+
+    let mut out = String::new();
+    for d in diags {
+        let (kind, label_color) = match d.severity {
+            Severity::Error => (ReportKind::Error, Color::Red),
+            Severity::Warning => (ReportKind::Warning, Color::Yellow),
+        };
+        let config = Config::default()
+            .with_color(color)
+            .with_index_type(IndexType::Byte);
+        let mut primary =
+            Label::new((id_of(d.span.file), range_of(d.span))).with_message(&d.message);
+        if color {
+            primary = primary.with_color(label_color);
+        }
+        let mut report = Report::build(kind, (id_of(d.span.file), range_of(d.span)))
+            .with_config(config)
+            .with_message(&d.message)
+            .with_label(primary);
+        for (span, msg) in &d.labels {
+            let mut label = Label::new((id_of(span.file), range_of(*span))).with_message(msg);
+            if color {
+                label = label.with_color(Color::Blue);
+            }
+            report = report.with_label(label);
+        }
+        for note in &d.notes {
+            report = report.with_note(note);
+        }
+        let mut sources: Vec<(FileId, String)> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                (
+                    FileId(u32::try_from(i).ok(), f.path.clone()),
+                    f.text.clone(),
+                )
+            })
+            .collect();
+        sources.push((unknown.clone(), String::new()));
+        let mut buf: Vec<u8> = Vec::new();
+        match report.finish().write(ariadne::sources(sources), &mut buf) {
+            Ok(()) => out.push_str(&String::from_utf8_lossy(&buf)),
+            Err(_) => {
+                let word = match d.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                };
+                out.push_str(&format!("{word}: {}\n", d.message));
+            }
+        }
+    }
+    out
+}
+
+/// Clamps a span to `text`: both ends within the text, on character
+/// boundaries, and `start <= end`.
+fn clamp(text: &str, span: Span) -> Range<usize> {
+    let fix = |b: u32| -> usize {
+        let mut b = (b as usize).min(text.len());
+        while !text.is_char_boundary(b) {
+            b -= 1;
+        }
+        b
+    };
+    let start = fix(span.start);
+    let end = fix(span.end).max(start);
+    start..end
+}
+
+/// The 1-based line and 1-based column (counted in characters) of byte
+/// offset `byte` in `text`. Offsets past the end give the position just
+/// after the last character; an offset inside a UTF-8 sequence gives the
+/// column of that character.
+pub fn line_col(text: &str, byte: u32) -> (u32, u32) {
+    let mut b = (byte as usize).min(text.len());
+    while !text.is_char_boundary(b) {
+        b -= 1;
+    }
+    let before = &text[..b];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = before.bytes().filter(|c| *c == b'\n').count() + 1;
+    let col = before[line_start..].chars().count() + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(u32::MAX),
+    )
+}
