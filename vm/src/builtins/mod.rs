@@ -64,10 +64,10 @@ impl<'a> Args<'a> {
     }
 }
 
-mod complex;
+pub mod complex;
 mod dict;
-mod float;
-mod integer;
+pub mod float;
+pub mod integer;
 mod list;
 mod misc;
 mod set;
