@@ -84,13 +84,13 @@ impl Outcome {
         }
     }
 
-    /// The first line of stderr that starts with `error` (the headline of a
-    /// diagnostic), if any.
+    /// The first line of stderr that starts with `error`/`Error` or with an
+    /// ariadne `[code]` (the headline of a diagnostic), if any.
     pub fn error_line(&self) -> Option<&str> {
-        self.stderr
-            .lines()
-            .map(str::trim)
-            .find(|l| l.starts_with("error") || l.starts_with("[E"))
+        self.stderr.lines().map(str::trim).find(|l| {
+            let lower = l.to_ascii_lowercase();
+            lower.starts_with("error") || l.starts_with('[')
+        })
     }
 
     /// Whether the output shows a Rust panic or a backtrace hint.
