@@ -74,6 +74,10 @@ mod set;
 mod string;
 mod structs;
 
+pub use dict::make_dict;
+pub use list::make_list;
+pub use set::make_set;
+
 /// Calls a native builtin with any argument count its table row accepts
 /// (the caller has checked the count). `Prelude` builtins never get here.
 /// Dispatches on the code ranges of the builtin table's families.
