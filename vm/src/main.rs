@@ -1,1 +1,127 @@
-fn main() {}
+//! `menai-vm`: loads a `.bc` file, validates it, runs it and prints the
+//! result (stdout, exit 0), or the runtime error (stderr, exit 1), or the
+//! reason the file was rejected (stderr, exit 2).
+
+use clap::{Parser, ValueEnum};
+use menai_vm::interp::DEFAULT_MAX_DEPTH;
+use menai_vm::{load, render_error, run_to_string, RunOptions};
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOC: menai_vm::alloc_count::CountingAlloc = menai_vm::alloc_count::CountingAlloc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Run a Menai bytecode file.
+#[derive(Parser, Debug)]
+#[command(name = "menai-vm", version, about)]
+struct Cli {
+    /// The `.bc` file to run (`-` reads standard input).
+    file: String,
+    /// Print the disassembly instead of running.
+    #[arg(long)]
+    disassemble: bool,
+    /// Print instructions executed, calls and allocations to stderr.
+    #[arg(long)]
+    stats: bool,
+    /// Most nested non-tail calls allowed.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_DEPTH)]
+    max_depth: usize,
+    /// Stop with an error after this many instructions.
+    #[arg(long, value_name = "N")]
+    max_steps: Option<u64>,
+    /// Colour diagnostics.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+fn read_input(path: &str) -> std::io::Result<Vec<u8>> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf)?;
+        Ok(buf)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+fn real_main(cli: Cli) -> u8 {
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal(),
+    };
+    let bytes = match read_input(&cli.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", cli.file);
+            return 2;
+        }
+    };
+    let module = match load(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: invalid bytecode: {e}");
+            return 2;
+        }
+    };
+    if cli.disassemble {
+        let text = menai_vm::loader::disassemble(&module);
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Ok(()) => 0,
+            Err(_) => 1,
+        };
+    }
+    let opts = RunOptions {
+        max_depth: cli.max_depth,
+        max_steps: cli.max_steps,
+        stats: cli.stats,
+    };
+    let code = match run_to_string(&module, &opts) {
+        Ok((text, stats)) => {
+            let mut out = std::io::stdout().lock();
+            let ok = writeln!(out, "{text}").and_then(|_| out.flush()).is_ok();
+            if cli.stats {
+                eprintln!(
+                    "stats: {} instructions, {} calls, {} allocations, max depth {}",
+                    stats.instructions, stats.calls, stats.allocations, stats.max_depth
+                );
+            }
+            if ok {
+                0
+            } else {
+                1
+            }
+        }
+        Err(e) => {
+            eprint!("{}", render_error(&e, &module, color));
+            1
+        }
+    };
+    code
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error in menai-vm: {info}");
+    }));
+    let worker = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || real_main(cli));
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(_)) => ExitCode::from(3),
+        Err(e) => {
+            eprintln!("error: cannot start the VM thread: {e}");
+            ExitCode::from(3)
+        }
+    }
+}

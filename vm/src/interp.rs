@@ -1,0 +1,828 @@
+//! The interpreter: one dispatch loop over a validated module.
+//!
+//! Machine state:
+//! - one growable register stack (`Vec<Value>`); a frame's registers are the
+//!   window `stack[base .. base + num_registers]`;
+//! - the running function, its pc, base and environment in locals of the
+//!   loop; the callers' saved states in a `Vec<Saved>` (never on the Rust
+//!   stack, so Menai call depth is bounded by `max_depth`, not by the native
+//!   stack).
+//!
+//! Calling convention (see the brief): `call A B C` evaluates nothing; the
+//! arguments already sit in `R[A+1 ..= A+B]`, and the callee's window starts
+//! at `R[A+1]`, so a call moves no values. A rest parameter's list is built
+//! into callee `R[nparams]`. `tailcall` moves the arguments down to `R0..`
+//! and replaces the running function, so tail calls run in constant space.
+//! `apply` spreads a list above the caller's window.
+//!
+//! Invariants the loop keeps: `stack.len() >= base + num_registers` of the
+//! running function; on return the callee's window is cleared (set to
+//! `#none`), so dead values are released promptly and unshared structures
+//! keep a reference count of 1.
+//!
+//! Register and constant indices come from a module that passed
+//! `menai_bytecode::validate`; the loop still uses checked indexing, so a
+//! module that skipped validation can make it panic but never misbehave
+//! silently. Slow paths (big integers, errors, allocation-heavy operations)
+//! live in `#[cold]` functions in `interp_ops`.
+
+use crate::builtins::{call_builtin, Args, Ctx};
+use crate::error::{RtError, RtResult};
+use crate::interp_ops as ops;
+use crate::value::{Env, StructObj, Value};
+use menai_bytecode::{Builtin, CaptureFrom, Function, Instr, Module, Op};
+use std::rc::Rc;
+
+/// Limits and switches for one run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Most nested non-tail calls (frames) allowed.
+    pub max_depth: usize,
+    /// Most instructions executed, if limited.
+    pub max_steps: Option<u64>,
+    /// Count instructions (and allocations, when the counting allocator is installed).
+    pub stats: bool,
+}
+
+/// The default `max_depth`: far above the 100,000 frames LANGUAGE.md §11 requires.
+pub const DEFAULT_MAX_DEPTH: usize = 1_000_000;
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_steps: None,
+            stats: false,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Instructions executed (counted only when stats or a step limit are on).
+    pub instructions: u64,
+    /// Calls made (closures, builtins and struct constructors called as values, tail calls included).
+    pub calls: u64,
+    /// Heap allocations during the run (0 unless the counting allocator is installed).
+    pub allocations: u64,
+    /// Deepest frame stack reached.
+    pub max_depth: u64,
+}
+
+/// A suspended caller.
+struct Saved {
+    func: u32,
+    pc: u32,
+    base: usize,
+    /// Absolute stack index of the caller register that receives the result.
+    ret: usize,
+    env: Rc<Env>,
+}
+
+/// Registers added at a time when the stack grows.
+const STACK_CHUNK: usize = 4096;
+
+/// The interpreter state for one run of one module.
+pub struct Vm<'m> {
+    module: &'m Module,
+    /// Constant pools, converted to values once per run.
+    consts: Vec<Vec<Value>>,
+    stack: Vec<Value>,
+    frames: Vec<Saved>,
+    max_depth: usize,
+    max_steps: u64,
+    stats: Stats,
+}
+
+/// Runs `module` (which must have passed validation) to its result.
+pub fn run(module: &Module, opts: &RunOptions) -> Result<(Value, Stats), RtError> {
+    let mut vm = Vm::new(module, opts)?;
+    let counting = opts.stats && crate::alloc_count::installed();
+    let before = if counting {
+        crate::alloc_count::count()
+    } else {
+        0
+    };
+    let result = if opts.stats || opts.max_steps.is_some() {
+        vm.execute::<true>()
+    } else {
+        vm.execute::<false>()
+    };
+    if counting {
+        vm.stats.allocations = crate::alloc_count::count().saturating_sub(before);
+    }
+    // Release the machine's registers here, before the result travels on.
+    vm.stack.clear();
+    vm.frames.clear();
+    result.map(|v| (v, vm.stats))
+}
+
+impl<'m> Vm<'m> {
+    /// Prepares a run: converts the constant pools.
+    pub fn new(module: &'m Module, opts: &RunOptions) -> RtResult<Vm<'m>> {
+        let mut consts = Vec::with_capacity(module.functions.len());
+        for f in &module.functions {
+            let mut pool = Vec::with_capacity(f.constants.len());
+            for k in &f.constants {
+                pool.push(ops::constant_value(k)?);
+            }
+            consts.push(pool);
+        }
+        Ok(Vm {
+            module,
+            consts,
+            stack: Vec::new(),
+            frames: Vec::new(),
+            max_depth: opts.max_depth,
+            max_steps: opts.max_steps.unwrap_or(u64::MAX),
+            stats: Stats::default(),
+        })
+    }
+
+    /// Attaches the location of instruction `pc` of function `fi` to an error that has none.
+    #[cold]
+    #[inline(never)]
+    fn locate(&self, mut e: RtError, fi: u32, pc: usize) -> RtError {
+        if e.loc.is_none() {
+            e.loc = self
+                .module
+                .functions
+                .get(fi as usize)
+                .and_then(|f| f.locs.get(pc))
+                .copied();
+        }
+        e
+    }
+
+    /// Makes `stack.len() >= needed`.
+    #[inline(always)]
+    fn ensure(&mut self, needed: usize) {
+        if self.stack.len() < needed {
+            self.grow(needed);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, needed: usize) {
+        let len = needed
+            .max(self.stack.len() + self.stack.len() / 2)
+            .max(STACK_CHUNK);
+        self.stack.resize(len, Value::None);
+    }
+
+    /// Sets `stack[from..to]` to `#none`, dropping what was there.
+    #[inline(always)]
+    fn clear(&mut self, from: usize, to: usize) {
+        let to = to.min(self.stack.len());
+        if from < to {
+            for v in &mut self.stack[from..to] {
+                *v = Value::None;
+            }
+        }
+    }
+
+    /// Builds the rest-parameter list for a call of `func` with `nargs`
+    /// arguments at `at..`, or reports a wrong argument count. Returns the
+    /// number of argument registers the callee sees.
+    #[inline(always)]
+    fn bind_args(&mut self, func: &Function, at: usize, nargs: usize) -> RtResult<()> {
+        let nparams = func.params.len();
+        if func.rest.is_none() {
+            if nargs != nparams {
+                return Err(ops::arity_error(nparams, Some(nparams), nargs));
+            }
+            Ok(())
+        } else {
+            self.pack_rest(nparams, at, nargs)
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn pack_rest(&mut self, nparams: usize, at: usize, nargs: usize) -> RtResult<()> {
+        if nargs < nparams {
+            return Err(ops::arity_error(nparams, None, nargs));
+        }
+        self.ensure(at + nparams + 1);
+        let rest: crate::value::ListBuf = self.stack[at + nparams..at + nargs]
+            .iter_mut()
+            .map(std::mem::take)
+            .collect();
+        self.stack[at + nparams] = Value::list_from(rest);
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn depth_error(&self) -> RtError {
+        RtError::new(format!("call depth exhausted (limit {})", self.max_depth))
+    }
+
+    /// Calls a value that is not a closure (a builtin or a struct type) with
+    /// the `nargs` arguments at `at..`; the argument registers are cleared.
+    #[cold]
+    #[inline(never)]
+    fn call_other(&mut self, callee: &Value, at: usize, nargs: usize) -> RtResult<Value> {
+        self.ensure(at + nargs);
+        let result = match callee {
+            Value::Builtin(id) => {
+                let info = id.info();
+                if !info.accepts(nargs) {
+                    let max = if info.max_args == menai_bytecode::builtins::MANY {
+                        None
+                    } else {
+                        Some(info.max_args as usize)
+                    };
+                    Err(ops::arity_error(info.min_args as usize, max, nargs))
+                } else {
+                    let ctx = Ctx {
+                        module: self.module,
+                    };
+                    call_builtin(&ctx, *id, &mut Args::owned(&mut self.stack[at..at + nargs]))
+                }
+            }
+            Value::StructType(t) => {
+                let nfields = self
+                    .module
+                    .struct_types
+                    .get(*t as usize)
+                    .map_or(0, |d| d.fields.len());
+                if nargs != nfields {
+                    Err(ops::arity_error(nfields, Some(nfields), nargs))
+                } else {
+                    let fields: Box<[Value]> = self.stack[at..at + nargs]
+                        .iter_mut()
+                        .map(std::mem::take)
+                        .collect();
+                    Ok(Value::Struct(Rc::new(StructObj { ty: *t, fields })))
+                }
+            }
+            other => Err(RtError::new(format!(
+                "call: cannot call a {}",
+                other.type_name()
+            ))),
+        };
+        self.clear(at, at + nargs);
+        result
+    }
+
+    /// Spreads the elements of `list` into `stack[at..]`; returns their count.
+    #[cold]
+    #[inline(never)]
+    fn spread(&mut self, list: Value, at: usize) -> RtResult<usize> {
+        match list.into_list() {
+            Ok((start, buf)) => {
+                let start = start as usize;
+                let n = buf.len().saturating_sub(start);
+                self.ensure(at + n);
+                match Rc::try_unwrap(buf) {
+                    Ok(mut owned) => {
+                        for (i, v) in owned.drain(start.min(owned.len())..).enumerate() {
+                            self.stack[at + i] = v;
+                        }
+                    }
+                    Err(shared) => {
+                        for (i, v) in shared.iter().skip(start).enumerate() {
+                            self.stack[at + i] = v.clone();
+                        }
+                    }
+                }
+                Ok(n)
+            }
+            Err(other) => Err(RtError::new(format!(
+                "apply: expected list, got {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Runs the entry function to completion. `COUNT` enables the
+    /// instruction counter (for stats and the step limit).
+    fn execute<const COUNT: bool>(&mut self) -> RtResult<Value> {
+        let module = self.module;
+        let ctx = Ctx { module };
+        let mut fi = module.entry;
+        let mut func: &'m Function = match module.functions.get(fi as usize) {
+            Some(f) => f,
+            None => return Err(RtError::new("invalid module: no entry function")),
+        };
+        let mut code: &'m [Instr] = &func.code;
+        let mut pc: usize = 0;
+        let mut base: usize = 0;
+        let mut env: Rc<Env> = Rc::new(Env::default());
+        let mut steps: u64 = 0;
+        self.ensure(func.num_registers as usize);
+
+        // Evaluates a fallible expression; on error, attaches the location
+        // of the current instruction and leaves the loop.
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.stats.instructions = steps;
+                        return Err(self.locate(e, fi, pc - 1));
+                    }
+                }
+            };
+        }
+        macro_rules! reg {
+            ($r:expr) => {
+                self.stack[base + $r as usize]
+            };
+        }
+        // Reads register `$r`, moving it out when flag bit `$bit` marks it dead.
+        macro_rules! read {
+            ($ins:expr, $bit:expr, $r:expr) => {
+                if $ins.is_last_use($bit) {
+                    std::mem::take(&mut reg!($r))
+                } else {
+                    reg!($r).clone()
+                }
+            };
+        }
+        // Switches to function `$f` at `$newbase` with environment `$env`.
+        macro_rules! enter {
+            ($f:expr, $fidx:expr, $newbase:expr, $env:expr) => {{
+                fi = $fidx;
+                func = $f;
+                code = &func.code;
+                pc = 0;
+                base = $newbase;
+                env = $env;
+                self.ensure(base + func.num_registers as usize);
+            }};
+        }
+        // Returns `$v` from the running function.
+        macro_rules! do_return {
+            ($v:expr) => {{
+                let v = $v;
+                self.clear(base, base + func.num_registers as usize);
+                match self.frames.pop() {
+                    None => {
+                        self.stats.instructions = steps;
+                        return Ok(v);
+                    }
+                    Some(s) => {
+                        self.stack[s.ret] = v;
+                        fi = s.func;
+                        func = &module.functions[fi as usize];
+                        code = &func.code;
+                        pc = s.pc as usize;
+                        base = s.base;
+                        env = s.env;
+                    }
+                }
+            }};
+        }
+
+        // A typed integer comparison: inline on two small integers, else the builtin.
+        macro_rules! int_cmp {
+            ($ins:ident, $id:expr, $op:tt) => {{
+                let v = if let (Value::Int(x), Value::Int(y)) = (&reg!($ins.b), &reg!($ins.c)) {
+                    Value::Bool(x $op y)
+                } else {
+                    tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &reg!($ins.c)))
+                };
+                reg!($ins.a) = v;
+            }};
+        }
+        // A typed float operation: both operands must be floats.
+        macro_rules! float_op {
+            ($ins:ident, $name:literal, |$x:ident, $y:ident| $e:expr) => {{
+                let v = if let (Value::Float($x), Value::Float($y)) = (&reg!($ins.b), &reg!($ins.c))
+                {
+                    let ($x, $y) = (*$x, *$y);
+                    $e
+                } else {
+                    tri!(Err(ops::float_type_error(
+                        $name,
+                        &reg!($ins.b),
+                        &reg!($ins.c)
+                    )))
+                };
+                reg!($ins.a) = v;
+            }};
+        }
+
+        loop {
+            let ins = code[pc];
+            pc += 1;
+            if COUNT {
+                steps += 1;
+                if steps > self.max_steps {
+                    tri!(Err(RtError::new(format!(
+                        "step limit exceeded (limit {})",
+                        self.max_steps
+                    ))));
+                }
+            }
+            match ins.op {
+                Op::Nop => {}
+                Op::Move => {
+                    let v = read!(ins, 0, ins.b);
+                    reg!(ins.a) = v;
+                }
+                Op::LoadK => {
+                    reg!(ins.a) = self.consts[fi as usize][ins.b as usize].clone();
+                }
+                Op::LoadInt => reg!(ins.a) = Value::Int(ins.sbx() as i64),
+                Op::LoadBool => reg!(ins.a) = Value::Bool(ins.b != 0),
+                Op::LoadNone => reg!(ins.a) = Value::None,
+                Op::LoadNil => reg!(ins.a) = Value::empty_list(),
+                Op::LoadBuiltin => {
+                    let v = tri!(ops::builtin_value(ins.b));
+                    reg!(ins.a) = v;
+                }
+                Op::GetCap => {
+                    let v = tri!(env
+                        .values
+                        .get(ins.b as usize)
+                        .cloned()
+                        .ok_or_else(ops::bad_capture));
+                    reg!(ins.a) = v;
+                }
+                Op::Closure => {
+                    let v = tri!(self.make_closure(func, ins.bx(), base, &env));
+                    reg!(ins.a) = v;
+                }
+                Op::Sibling => reg!(ins.a) = Value::Closure(ins.b as u32, env.clone()),
+                Op::ClosureRef => {
+                    let v = match &reg!(ins.c) {
+                        Value::Closure(_, e) => Value::Closure(ins.b as u32, e.clone()),
+                        other => tri!(Err(ops::type_error("closureref", "function", other))),
+                    };
+                    reg!(ins.a) = v;
+                }
+
+                // ---- control ----
+                Op::Jmp => pc = ins.bx() as usize,
+                Op::JmpTrue => match reg!(ins.a) {
+                    Value::Bool(true) => pc = ins.bx() as usize,
+                    Value::Bool(false) => {}
+                    ref other => tri!(Err(ops::condition_error(other))),
+                },
+                Op::JmpFalse => match reg!(ins.a) {
+                    Value::Bool(false) => pc = ins.bx() as usize,
+                    Value::Bool(true) => {}
+                    ref other => tri!(Err(ops::condition_error(other))),
+                },
+                Op::Call => {
+                    self.stats.calls += 1;
+                    let at = base + ins.a as usize + 1;
+                    let nargs = ins.b as usize;
+                    if let Value::Closure(callee, cenv) = &reg!(ins.a) {
+                        let callee = *callee;
+                        let cenv = cenv.clone();
+                        let f = &module.functions[callee as usize];
+                        tri!(self.bind_args(f, at, nargs));
+                        if self.frames.len() >= self.max_depth {
+                            tri!(Err(self.depth_error()));
+                        }
+                        if self.frames.len() as u64 >= self.stats.max_depth {
+                            self.stats.max_depth = self.frames.len() as u64 + 1;
+                        }
+                        let caller_env = std::mem::replace(&mut env, cenv);
+                        self.frames.push(Saved {
+                            func: fi,
+                            pc: pc as u32,
+                            base,
+                            ret: base + ins.c as usize,
+                            env: caller_env,
+                        });
+                        enter!(f, callee, at, env);
+                    } else {
+                        let callee = std::mem::take(&mut reg!(ins.a));
+                        let r = self.call_other(&callee, at, nargs);
+                        if !ins.is_last_use(0) {
+                            reg!(ins.a) = callee;
+                        }
+                        let v = tri!(r);
+                        reg!(ins.c) = v;
+                    }
+                }
+                Op::TailCall => {
+                    self.stats.calls += 1;
+                    let nargs = ins.b as usize;
+                    let callee = std::mem::take(&mut reg!(ins.a));
+                    let from = base + ins.a as usize + 1;
+                    for i in 0..nargs {
+                        let v = std::mem::take(&mut self.stack[from + i]);
+                        self.stack[base + i] = v;
+                    }
+                    self.clear(base + nargs, base + func.num_registers as usize);
+                    match callee.into_closure() {
+                        Ok((cf, cenv)) => {
+                            let f = &module.functions[cf as usize];
+                            tri!(self.bind_args(f, base, nargs));
+                            enter!(f, cf, base, cenv);
+                        }
+                        Err(other) => {
+                            let v = tri!(self.call_other(&other, base, nargs));
+                            do_return!(v);
+                        }
+                    }
+                }
+                Op::CallBuiltin => {
+                    let v = tri!(self.call_builtin_op(&ctx, ins, base));
+                    reg!(ins.a) = v;
+                }
+                Op::Return => {
+                    do_return!(std::mem::take(&mut reg!(ins.a)));
+                }
+                Op::Apply => {
+                    self.stats.calls += 1;
+                    let callee = read!(ins, 0, ins.b);
+                    let list = read!(ins, 1, ins.c);
+                    let at = base + func.num_registers as usize;
+                    let nargs = tri!(self.spread(list, at));
+                    match callee.into_closure() {
+                        Ok((cf, cenv)) => {
+                            let f = &module.functions[cf as usize];
+                            tri!(self.bind_args(f, at, nargs));
+                            if self.frames.len() >= self.max_depth {
+                                tri!(Err(self.depth_error()));
+                            }
+                            if self.frames.len() as u64 >= self.stats.max_depth {
+                                self.stats.max_depth = self.frames.len() as u64 + 1;
+                            }
+                            let caller_env = std::mem::replace(&mut env, cenv);
+                            self.frames.push(Saved {
+                                func: fi,
+                                pc: pc as u32,
+                                base,
+                                ret: base + ins.a as usize,
+                                env: caller_env,
+                            });
+                            enter!(f, cf, at, env);
+                        }
+                        Err(other) => {
+                            let v = tri!(self.call_other(&other, at, nargs));
+                            reg!(ins.a) = v;
+                        }
+                    }
+                }
+                Op::TailApply => {
+                    self.stats.calls += 1;
+                    let callee = std::mem::take(&mut reg!(ins.a));
+                    let list = std::mem::take(&mut reg!(ins.b));
+                    self.clear(base, base + func.num_registers as usize);
+                    let nargs = tri!(self.spread(list, base));
+                    match callee.into_closure() {
+                        Ok((cf, cenv)) => {
+                            let f = &module.functions[cf as usize];
+                            tri!(self.bind_args(f, base, nargs));
+                            enter!(f, cf, base, cenv);
+                        }
+                        Err(other) => {
+                            let v = tri!(self.call_other(&other, base, nargs));
+                            do_return!(v);
+                        }
+                    }
+                }
+                Op::Raise => tri!(Err(ops::raise(&reg!(ins.a)))),
+                Op::RaiseUnbound => {
+                    tri!(Err(ops::raise_unbound(
+                        self.consts[fi as usize].get(ins.b as usize)
+                    )))
+                }
+                Op::RaiseNoMatch => tri!(Err(ops::raise_no_match(&reg!(ins.a), module))),
+
+                // ---- constructors ----
+                Op::MakeList => {
+                    let v = self.make_list(ins, base);
+                    reg!(ins.a) = v;
+                }
+                Op::MakeDict | Op::MakeSet => {
+                    let id = if ins.op == Op::MakeDict {
+                        Builtin::Dict
+                    } else {
+                        Builtin::Set
+                    };
+                    let at = base + ins.b as usize;
+                    let r = call_builtin(
+                        &ctx,
+                        id,
+                        &mut Args::with_flags(&mut self.stack[at..at + ins.c as usize], ins.flags),
+                    );
+                    let v = tri!(r);
+                    reg!(ins.a) = v;
+                }
+                Op::MakeStruct => {
+                    let v = tri!(self.make_struct(ins, base));
+                    reg!(ins.a) = v;
+                }
+
+                // ---- typed integer operations ----
+                Op::AddInt => {
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
+                        if let Some(z) = x.checked_add(*y) {
+                            reg!(ins.a) = Value::Int(z);
+                            continue;
+                        }
+                    }
+                    let v = tri!(ops::int_slow(
+                        &ctx,
+                        Builtin::IntegerAdd,
+                        &reg!(ins.b),
+                        &reg!(ins.c)
+                    ));
+                    reg!(ins.a) = v;
+                }
+                Op::SubInt => {
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
+                        if let Some(z) = x.checked_sub(*y) {
+                            reg!(ins.a) = Value::Int(z);
+                            continue;
+                        }
+                    }
+                    let v = tri!(ops::int_slow(
+                        &ctx,
+                        Builtin::IntegerSub,
+                        &reg!(ins.b),
+                        &reg!(ins.c)
+                    ));
+                    reg!(ins.a) = v;
+                }
+                Op::MulInt => {
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
+                        if let Some(z) = x.checked_mul(*y) {
+                            reg!(ins.a) = Value::Int(z);
+                            continue;
+                        }
+                    }
+                    let v = tri!(ops::int_slow(
+                        &ctx,
+                        Builtin::IntegerMul,
+                        &reg!(ins.b),
+                        &reg!(ins.c)
+                    ));
+                    reg!(ins.a) = v;
+                }
+                Op::LtInt => int_cmp!(ins, Builtin::IntegerLt, <),
+                Op::LeInt => int_cmp!(ins, Builtin::IntegerLe, <=),
+                Op::GtInt => int_cmp!(ins, Builtin::IntegerGt, >),
+                Op::GeInt => int_cmp!(ins, Builtin::IntegerGe, >=),
+                Op::EqInt => int_cmp!(ins, Builtin::IntegerEq, ==),
+                Op::NeInt => int_cmp!(ins, Builtin::IntegerNe, !=),
+
+                // ---- typed float operations ----
+                Op::AddFloat => float_op!(ins, "float+", |x, y| Value::Float(x + y)),
+                Op::SubFloat => float_op!(ins, "float-", |x, y| Value::Float(x - y)),
+                Op::MulFloat => float_op!(ins, "float*", |x, y| Value::Float(x * y)),
+                Op::DivFloat => {
+                    if let (Value::Float(x), Value::Float(y)) = (&reg!(ins.b), &reg!(ins.c)) {
+                        if *y != 0.0 {
+                            reg!(ins.a) = Value::Float(x / y);
+                            continue;
+                        }
+                    }
+                    tri!(Err(ops::float_div_error(&reg!(ins.b), &reg!(ins.c))));
+                }
+                Op::LtFloat => float_op!(ins, "float<?", |x, y| Value::Bool(x < y)),
+                Op::LeFloat => float_op!(ins, "float<=?", |x, y| Value::Bool(x <= y)),
+                Op::GtFloat => float_op!(ins, "float>?", |x, y| Value::Bool(x > y)),
+                Op::GeFloat => float_op!(ins, "float>=?", |x, y| Value::Bool(x >= y)),
+                Op::EqFloat => float_op!(ins, "float=?", |x, y| Value::Bool(x == y)),
+                Op::NeFloat => float_op!(ins, "float!=?", |x, y| Value::Bool(x != y)),
+
+                // ---- hot list and boolean operations ----
+                Op::ListFirst => {
+                    let v = match &reg!(ins.b) {
+                        Value::List(start, buf) if (*start as usize) < buf.len() => {
+                            buf[*start as usize].clone()
+                        }
+                        other => tri!(Err(ops::list_error("list-first", other))),
+                    };
+                    reg!(ins.a) = v;
+                }
+                Op::ListRest => {
+                    let v = match read!(ins, 0, ins.b).into_list() {
+                        Ok((start, buf)) if (start as usize) < buf.len() => {
+                            Value::List(start + 1, buf)
+                        }
+                        Ok((start, buf)) => {
+                            tri!(Err(ops::list_error("list-rest", &Value::List(start, buf))))
+                        }
+                        Err(other) => tri!(Err(ops::list_error("list-rest", &other))),
+                    };
+                    reg!(ins.a) = v;
+                }
+                Op::ListNull => {
+                    let v = match &reg!(ins.b) {
+                        Value::List(start, buf) => Value::Bool(*start as usize >= buf.len()),
+                        other => tri!(Err(ops::type_error("list-null?", "list", other))),
+                    };
+                    reg!(ins.a) = v;
+                }
+                Op::ListPrepend => {
+                    let mut pair = [read!(ins, 0, ins.b), read!(ins, 1, ins.c)];
+                    let v = tri!(call_builtin(
+                        &ctx,
+                        Builtin::ListPrepend,
+                        &mut Args::owned(&mut pair)
+                    ));
+                    reg!(ins.a) = v;
+                }
+                Op::Not => {
+                    let v = match &reg!(ins.b) {
+                        Value::Bool(b) => Value::Bool(!b),
+                        other => tri!(Err(ops::type_error("boolean-not", "boolean", other))),
+                    };
+                    reg!(ins.a) = v;
+                }
+            }
+        }
+    }
+
+    /// `callb A B C`.
+    #[inline(never)]
+    fn call_builtin_op(&mut self, ctx: &Ctx, ins: Instr, base: usize) -> RtResult<Value> {
+        let id = Builtin::from_code(ins.b)
+            .ok_or_else(|| RtError::new(format!("invalid builtin code {}", ins.b)))?;
+        let n = id.info().prim_arity as usize;
+        let at = base + ins.c as usize;
+        call_builtin(
+            ctx,
+            id,
+            &mut Args::with_flags(&mut self.stack[at..at + n], ins.flags),
+        )
+    }
+
+    /// `closure A Bx`: a fresh environment from closure site Bx.
+    #[inline(never)]
+    fn make_closure(
+        &mut self,
+        func: &Function,
+        site: u32,
+        base: usize,
+        env: &Rc<Env>,
+    ) -> RtResult<Value> {
+        let site = func
+            .closure_sites
+            .get(site as usize)
+            .ok_or_else(|| RtError::new("invalid closure site"))?;
+        let mut values = Vec::with_capacity(site.captures.len());
+        for c in &site.captures {
+            values.push(match *c {
+                CaptureFrom::Reg(r) => self.stack[base + r as usize].clone(),
+                CaptureFrom::Env(i) => env
+                    .values
+                    .get(i as usize)
+                    .cloned()
+                    .ok_or_else(ops::bad_capture)?,
+            });
+        }
+        Ok(Value::Closure(
+            site.function,
+            Rc::new(Env {
+                values: values.into_boxed_slice(),
+            }),
+        ))
+    }
+
+    /// `makelist A B C`.
+    #[inline(never)]
+    fn make_list(&mut self, ins: Instr, base: usize) -> Value {
+        let at = base + ins.b as usize;
+        let n = ins.c as usize;
+        let mut buf = crate::value::ListBuf::with_capacity(n);
+        for i in 0..n {
+            let slot = &mut self.stack[at + i];
+            buf.push_back(if ins.is_last_use(i as u32) {
+                std::mem::take(slot)
+            } else {
+                slot.clone()
+            });
+        }
+        Value::list_from(buf)
+    }
+
+    /// `makestruct A B C`.
+    #[inline(never)]
+    fn make_struct(&mut self, ins: Instr, base: usize) -> RtResult<Value> {
+        let n = self
+            .module
+            .struct_types
+            .get(ins.b as usize)
+            .map(|d| d.fields.len())
+            .ok_or_else(|| RtError::new("invalid struct type"))?;
+        let at = base + ins.c as usize;
+        let fields: Box<[Value]> = (0..n)
+            .map(|i| {
+                let slot = &mut self.stack[at + i];
+                if ins.is_last_use(i as u32) {
+                    std::mem::take(slot)
+                } else {
+                    slot.clone()
+                }
+            })
+            .collect();
+        Ok(Value::Struct(Rc::new(StructObj {
+            ty: ins.b as u32,
+            fields,
+        })))
+    }
+}

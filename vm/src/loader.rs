@@ -1,0 +1,69 @@
+//! Loading a `.bc` file: decode the envelope and contents, then validate.
+//! Nothing reaches the interpreter unless it passed validation, so the
+//! interpreter may rely on the validator's invariants (operand indices in
+//! range, jump targets in bounds, registers written before read, ...).
+
+use menai_bytecode::Module;
+use std::fmt;
+
+/// Why a file was rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The envelope or its contents could not be decoded.
+    Decode(String),
+    /// The module decoded but failed validation.
+    Invalid(String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Decode(e) | LoadError::Invalid(e) => f.write_str(e),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Decodes and validates a `.bc` file.
+pub fn load(bytes: &[u8]) -> Result<Module, LoadError> {
+    let module =
+        menai_bytecode::decode_module(bytes).map_err(|e| LoadError::Decode(e.to_string()))?;
+    check(&module)?;
+    Ok(module)
+}
+
+/// Validates an already decoded module (e.g. one the driver built in memory).
+pub fn check(module: &Module) -> Result<(), LoadError> {
+    validate(module).map_err(LoadError::Invalid)
+}
+
+fn validate(module: &Module) -> Result<(), String> {
+    // Minimal structural checks until `menai_bytecode::validate` lands.
+    if module.functions.get(module.entry as usize).is_none() {
+        return Err(format!("entry function {} does not exist", module.entry));
+    }
+    Ok(())
+}
+
+/// The disassembly listing of a module.
+pub fn disassemble(module: &Module) -> String {
+    // Until `menai_bytecode::disasm` lands: a plain listing.
+    let mut out = String::new();
+    for (i, f) in module.functions.iter().enumerate() {
+        out.push_str(&format!(
+            "function {i} {} ({} registers)\n",
+            f.name, f.num_registers
+        ));
+        for (pc, ins) in f.code.iter().enumerate() {
+            out.push_str(&format!(
+                "  {pc:4} {} {} {} {}\n",
+                ins.op.mnemonic(),
+                ins.a,
+                ins.b,
+                ins.c
+            ));
+        }
+    }
+    out
+}

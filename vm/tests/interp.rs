@@ -1,0 +1,607 @@
+//! Interpreter tests on hand-built modules (the compiler is not needed):
+//! calls, tail calls in constant space, deep recursion, limits, closures,
+//! letrec groups, rest parameters, apply, and error locations.
+
+use menai_bytecode::{
+    Builtin, CaptureFrom, ClosureSite, Constant, Function, Instr, Module, Op, SrcLoc, StructTypeDef,
+};
+use menai_vm::value::Value;
+use menai_vm::{run, RunOptions};
+
+fn abc(op: Op, a: u16, b: u16, c: u16) -> Instr {
+    Instr::abc(op, a, b, c)
+}
+
+fn ldi(a: u16, v: i32) -> Instr {
+    Instr::abx(Op::LoadInt, a, v as u32)
+}
+
+fn jmp(op: Op, a: u16, target: u32) -> Instr {
+    Instr::abx(op, a, target)
+}
+
+/// A function whose instruction `i` is located at line `i + 1`, column 1.
+fn func(name: &str, params: &[&str], rest: Option<&str>, nregs: u16, code: Vec<Instr>) -> Function {
+    let locs = (0..code.len())
+        .map(|i| SrcLoc {
+            file: 0,
+            line: i as u32 + 1,
+            col: 1,
+            start: 0,
+            end: 0,
+        })
+        .collect();
+    Function {
+        name: name.to_string(),
+        params: params.iter().map(|s| s.to_string()).collect(),
+        rest: rest.map(str::to_string),
+        num_captures: 0,
+        num_registers: nregs,
+        constants: Vec::new(),
+        closure_sites: Vec::new(),
+        code,
+        locs,
+        loc: SrcLoc::UNKNOWN,
+    }
+}
+
+fn site(function: u32, captures: Vec<CaptureFrom>) -> ClosureSite {
+    ClosureSite { function, captures }
+}
+
+fn module(functions: Vec<Function>) -> Module {
+    Module {
+        files: vec!["test.menai".to_string()],
+        struct_types: Vec::new(),
+        functions,
+        entry: 0,
+    }
+}
+
+/// An entry function that builds a closure of function 1 (site 0), calls it
+/// with the given integer arguments and returns the result.
+fn entry_calling(args: &[i32]) -> Function {
+    let n = args.len() as u16;
+    let mut code = vec![Instr::abx(Op::Closure, 0, 0)];
+    for (i, &v) in args.iter().enumerate() {
+        code.push(ldi(i as u16 + 1, v));
+    }
+    code.push(abc(Op::Call, 0, n, 0));
+    code.push(abc(Op::Return, 0, 0, 0));
+    let mut f = func("main", &[], None, n + 1, code);
+    f.closure_sites = vec![site(1, vec![])];
+    f
+}
+
+fn run_ok(m: &Module) -> Value {
+    match run(m, &RunOptions::default()) {
+        Ok((v, _)) => v,
+        Err(e) => panic!("unexpected runtime error: {e:?}"),
+    }
+}
+
+fn run_err(m: &Module, opts: &RunOptions) -> menai_vm::RtError {
+    match run(m, opts) {
+        Ok((v, _)) => panic!("expected an error, got {v:?}"),
+        Err(e) => e,
+    }
+}
+
+fn int(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        other => panic!("expected an integer, got {other:?}"),
+    }
+}
+
+fn fib_module(n: i32) -> Module {
+    // fib(n) = if n < 2 then n else fib(n-1) + fib(n-2)
+    let fib = func(
+        "fib",
+        &["n"],
+        None,
+        5,
+        vec![
+            ldi(1, 2),
+            abc(Op::LtInt, 1, 0, 1),
+            jmp(Op::JmpFalse, 1, 4),
+            abc(Op::Return, 0, 0, 0),
+            abc(Op::Sibling, 1, 1, 0),
+            ldi(3, 1),
+            abc(Op::SubInt, 2, 0, 3),
+            abc(Op::Call, 1, 1, 1),
+            abc(Op::Sibling, 2, 1, 0),
+            ldi(4, 2),
+            abc(Op::SubInt, 3, 0, 4),
+            abc(Op::Call, 2, 1, 2),
+            abc(Op::AddInt, 1, 1, 2),
+            abc(Op::Return, 1, 0, 0),
+        ],
+    );
+    module(vec![entry_calling(&[n]), fib])
+}
+
+#[test]
+fn fib_recursive() {
+    assert_eq!(int(&run_ok(&fib_module(20))), 6765);
+    let (v, stats) = run(
+        &fib_module(15),
+        &RunOptions {
+            stats: true,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(int(&v), 610);
+    // 1973 calls of fib plus the entry's call.
+    assert_eq!(stats.calls, 1973);
+    assert!(stats.instructions > 1973 * 5);
+    assert_eq!(stats.max_depth, 15);
+}
+
+/// loop(n, acc) = if n == 0 then acc else loop(n - 1, acc + 1), as a tail call.
+fn counting_loop() -> Function {
+    func(
+        "loop",
+        &["n", "acc"],
+        None,
+        6,
+        vec![
+            ldi(2, 0),
+            abc(Op::EqInt, 2, 0, 2),
+            jmp(Op::JmpFalse, 2, 4),
+            abc(Op::Return, 1, 0, 0),
+            abc(Op::Sibling, 2, 1, 0),
+            ldi(5, 1),
+            abc(Op::SubInt, 3, 0, 5),
+            abc(Op::AddInt, 4, 1, 5),
+            abc(Op::TailCall, 2, 2, 0),
+        ],
+    )
+}
+
+#[test]
+fn tail_loop_ten_million_in_constant_space() {
+    let m = module(vec![entry_calling(&[10_000_000, 0]), counting_loop()]);
+    let (v, stats) = run(
+        &m,
+        &RunOptions {
+            max_depth: 10,
+            stats: true,
+            max_steps: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(int(&v), 10_000_000);
+    assert_eq!(stats.max_depth, 1);
+}
+
+/// sum(n) = if n == 0 then 0 else n + sum(n - 1), not a tail call.
+fn sum_module(n: i32) -> Module {
+    let sum = func(
+        "sum",
+        &["n"],
+        None,
+        4,
+        vec![
+            ldi(1, 0),
+            abc(Op::EqInt, 1, 0, 1),
+            jmp(Op::JmpFalse, 1, 4),
+            abc(Op::Return, 0, 0, 0),
+            abc(Op::Sibling, 1, 1, 0),
+            ldi(3, 1),
+            abc(Op::SubInt, 2, 0, 3),
+            abc(Op::Call, 1, 1, 1),
+            abc(Op::AddInt, 1, 0, 1),
+            abc(Op::Return, 1, 0, 0),
+        ],
+    );
+    module(vec![entry_calling(&[n]), sum])
+}
+
+#[test]
+fn deep_non_tail_recursion() {
+    assert_eq!(int(&run_ok(&sum_module(100_000))), 5_000_050_000);
+    assert_eq!(int(&run_ok(&sum_module(500_000))), 125_000_250_000);
+}
+
+#[test]
+fn depth_limit_is_a_clean_error() {
+    let e = run_err(
+        &sum_module(5000),
+        &RunOptions {
+            max_depth: 1000,
+            ..RunOptions::default()
+        },
+    );
+    assert_eq!(e.message, "call depth exhausted (limit 1000)");
+    // The failing call is instruction 7 of `sum` (line 8).
+    assert_eq!(e.loc.map(|l| l.line), Some(8));
+}
+
+#[test]
+fn step_limit_is_a_clean_error() {
+    let forever = func("main", &[], None, 1, vec![Instr::abx(Op::Jmp, 0, 0)]);
+    let e = run_err(
+        &module(vec![forever]),
+        &RunOptions {
+            max_steps: Some(1000),
+            ..RunOptions::default()
+        },
+    );
+    assert!(e.message.contains("step limit exceeded"), "{}", e.message);
+    let ok = run(
+        &fib_module(10),
+        &RunOptions {
+            max_steps: Some(100_000),
+            ..RunOptions::default()
+        },
+    );
+    assert_eq!(int(&ok.unwrap().0), 55);
+}
+
+#[test]
+fn closures_capture_registers_and_environments() {
+    // make_adder(x) = lambda(y) x + y ; ((make_adder 40) 2)
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        4,
+        vec![
+            Instr::abx(Op::Closure, 0, 0),
+            ldi(1, 40),
+            abc(Op::Call, 0, 1, 0),
+            ldi(1, 2),
+            abc(Op::Call, 0, 1, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    main.closure_sites = vec![site(1, vec![])];
+    // make_adder builds a closure of `adder` capturing x (R0); `adder`'s
+    // environment then gets a second slot copied from the first one by a
+    // nested site using `CaptureFrom::Env`.
+    let mut make_adder = func(
+        "make_adder",
+        &["x"],
+        None,
+        2,
+        vec![Instr::abx(Op::Closure, 1, 0), abc(Op::Return, 1, 0, 0)],
+    );
+    make_adder.closure_sites = vec![site(2, vec![CaptureFrom::Reg(0)])];
+    let mut adder = func(
+        "adder",
+        &["y"],
+        None,
+        3,
+        vec![
+            abc(Op::GetCap, 1, 0, 0),
+            Instr::abx(Op::Closure, 2, 0),
+            abc(Op::Call, 2, 0, 2),
+            abc(Op::AddInt, 0, 2, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    adder.num_captures = 1;
+    adder.closure_sites = vec![site(3, vec![CaptureFrom::Env(0)])];
+    // get_x() = Env[0]
+    let mut get_x = func(
+        "get_x",
+        &[],
+        None,
+        1,
+        vec![abc(Op::GetCap, 0, 0, 0), abc(Op::Return, 0, 0, 0)],
+    );
+    get_x.num_captures = 1;
+    let m = module(vec![main, make_adder, adder, get_x]);
+    assert_eq!(int(&run_ok(&m)), 42);
+}
+
+#[test]
+fn letrec_group_mutual_recursion_in_tail_position() {
+    // even?(n) = n == 0 or odd?(n-1); odd?(n) = n != 0 and even?(n-1).
+    // Both share one environment; main reaches `odd?` through `closureref`.
+    let even = func(
+        "even?",
+        &["n"],
+        None,
+        4,
+        vec![
+            ldi(1, 0),
+            abc(Op::EqInt, 1, 0, 1),
+            jmp(Op::JmpFalse, 1, 5),
+            Instr::abc(Op::LoadBool, 1, 1, 0),
+            abc(Op::Return, 1, 0, 0),
+            abc(Op::Sibling, 1, 2, 0),
+            ldi(3, 1),
+            abc(Op::SubInt, 2, 0, 3),
+            abc(Op::TailCall, 1, 1, 0),
+        ],
+    );
+    let odd = func(
+        "odd?",
+        &["n"],
+        None,
+        4,
+        vec![
+            ldi(1, 0),
+            abc(Op::EqInt, 1, 0, 1),
+            jmp(Op::JmpFalse, 1, 5),
+            Instr::abc(Op::LoadBool, 1, 0, 0),
+            abc(Op::Return, 1, 0, 0),
+            abc(Op::Sibling, 1, 1, 0),
+            ldi(3, 1),
+            abc(Op::SubInt, 2, 0, 3),
+            abc(Op::TailCall, 1, 1, 0),
+        ],
+    );
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        4,
+        vec![
+            Instr::abx(Op::Closure, 0, 0),
+            abc(Op::ClosureRef, 1, 2, 0),
+            Instr::abx(Op::LoadInt, 2, 1_000_001),
+            abc(Op::Call, 1, 1, 1),
+            abc(Op::Return, 1, 0, 0),
+        ],
+    );
+    main.closure_sites = vec![site(1, vec![])];
+    let m = module(vec![main, even, odd]);
+    let (v, stats) = run(
+        &m,
+        &RunOptions {
+            max_depth: 5,
+            stats: true,
+            max_steps: None,
+        },
+    )
+    .unwrap();
+    assert!(matches!(v, Value::Bool(true)), "{v:?}");
+    assert_eq!(stats.max_depth, 1);
+}
+
+fn list_ints(v: &Value) -> Vec<i64> {
+    match v {
+        Value::List(start, buf) => buf.iter().skip(*start as usize).map(int).collect(),
+        other => panic!("expected a list, got {other:?}"),
+    }
+}
+
+#[test]
+fn rest_parameters_collect_extra_arguments() {
+    // f(a . rest) = rest
+    let f = func("f", &["a"], Some("rest"), 2, vec![abc(Op::Return, 1, 0, 0)]);
+    let m = module(vec![entry_calling(&[1, 2, 3]), f.clone()]);
+    assert_eq!(list_ints(&run_ok(&m)), vec![2, 3]);
+    let m = module(vec![entry_calling(&[1]), f.clone()]);
+    assert_eq!(list_ints(&run_ok(&m)), Vec::<i64>::new());
+    let m = module(vec![entry_calling(&[]), f]);
+    let e = run_err(&m, &RunOptions::default());
+    assert_eq!(e.message, "call: expected at least 1 argument, got 0");
+}
+
+#[test]
+fn wrong_arity_and_non_functions() {
+    let m = module(vec![entry_calling(&[1, 2, 3]), counting_loop()]);
+    let e = run_err(&m, &RunOptions::default());
+    assert_eq!(e.message, "call: expected 2 arguments, got 3");
+    assert_eq!(e.loc.map(|l| l.line), Some(5));
+    let main = func(
+        "main",
+        &[],
+        None,
+        2,
+        vec![
+            ldi(0, 7),
+            ldi(1, 1),
+            abc(Op::Call, 0, 1, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    let e = run_err(&module(vec![main]), &RunOptions::default());
+    assert_eq!(e.message, "call: cannot call a integer");
+}
+
+#[test]
+fn apply_spreads_a_list() {
+    // (apply loop (list 5 10)) and (tail-apply loop (list 3 4))
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        4,
+        vec![
+            Instr::abx(Op::Closure, 0, 0),
+            ldi(1, 5),
+            ldi(2, 10),
+            abc(Op::MakeList, 1, 1, 2),
+            abc(Op::Apply, 2, 0, 1),
+            abc(Op::Return, 2, 0, 0),
+        ],
+    );
+    main.closure_sites = vec![site(1, vec![])];
+    let m = module(vec![main.clone(), counting_loop()]);
+    assert_eq!(int(&run_ok(&m)), 15);
+
+    main.code[4] = abc(Op::TailApply, 0, 1, 0);
+    let m = module(vec![main.clone(), counting_loop()]);
+    assert_eq!(int(&run_ok(&m)), 15);
+
+    // apply with a wrong count, and on a non-list
+    main.code[3] = abc(Op::MakeList, 1, 1, 1);
+    main.code[4] = abc(Op::Apply, 2, 0, 1);
+    let e = run_err(
+        &module(vec![main.clone(), counting_loop()]),
+        &RunOptions::default(),
+    );
+    assert_eq!(e.message, "call: expected 2 arguments, got 1");
+    main.code[3] = Instr::abc(Op::Nop, 0, 0, 0);
+    let e = run_err(&module(vec![main, counting_loop()]), &RunOptions::default());
+    assert_eq!(e.message, "apply: expected list, got integer");
+}
+
+#[test]
+fn builtins_and_struct_types_as_values() {
+    // ((loadbuiltin integer+) 1 2 3) through `call`, then through `apply`.
+    let main = func(
+        "main",
+        &[],
+        None,
+        5,
+        vec![
+            abc(Op::LoadBuiltin, 0, Builtin::IntegerAdd as u16, 0),
+            ldi(1, 1),
+            ldi(2, 2),
+            ldi(3, 3),
+            abc(Op::Call, 0, 3, 4),
+            abc(Op::Return, 4, 0, 0),
+        ],
+    );
+    assert_eq!(int(&run_ok(&module(vec![main]))), 6);
+
+    let main = func(
+        "main",
+        &[],
+        None,
+        3,
+        vec![
+            abc(Op::LoadBuiltin, 0, Builtin::IntegerNeg as u16, 0),
+            ldi(1, 1),
+            ldi(2, 2),
+            abc(Op::Call, 0, 2, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    let e = run_err(&module(vec![main]), &RunOptions::default());
+    assert_eq!(e.message, "call: expected 1 argument, got 2");
+
+    // A struct type called as a value constructs an instance.
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        3,
+        vec![
+            abc(Op::LoadK, 0, 0, 0),
+            ldi(1, 3),
+            ldi(2, 4),
+            abc(Op::Call, 0, 2, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    main.constants = vec![Constant::StructType(0)];
+    let mut m = module(vec![main]);
+    m.struct_types = vec![StructTypeDef {
+        name: "point".into(),
+        fields: vec!["x".into(), "y".into()],
+    }];
+    match &run_ok(&m) {
+        Value::Struct(s) => {
+            assert_eq!(s.ty, 0);
+            assert_eq!(s.fields.iter().map(int).collect::<Vec<_>>(), vec![3, 4]);
+        }
+        other => panic!("expected a struct, got {other:?}"),
+    }
+}
+
+#[test]
+fn integer_overflow_promotes_and_type_errors_name_the_operation() {
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        3,
+        vec![
+            abc(Op::LoadK, 0, 0, 0),
+            ldi(1, 1),
+            abc(Op::AddInt, 2, 0, 1),
+            abc(Op::Return, 2, 0, 0),
+        ],
+    );
+    main.constants = vec![Constant::Int(i64::MAX)];
+    match &run_ok(&module(vec![main.clone()])) {
+        Value::BigInt(b) => assert_eq!(b.to_string(), "9223372036854775808"),
+        other => panic!("expected a big integer, got {other:?}"),
+    }
+    // Back to a small integer: (i64::MAX + 1) - 1.
+    main.code[3] = abc(Op::SubInt, 2, 2, 1);
+    main.code.push(abc(Op::Return, 2, 0, 0));
+    main.locs.push(SrcLoc::UNKNOWN);
+    assert_eq!(int(&run_ok(&module(vec![main.clone()]))), i64::MAX);
+
+    main.constants = vec![Constant::Str("a".into())];
+    let e = run_err(&module(vec![main]), &RunOptions::default());
+    assert_eq!(e.message, "integer+: expected integer, got string");
+    assert_eq!(e.loc.map(|l| (l.file, l.line, l.col)), Some((0, 3, 1)));
+}
+
+#[test]
+fn errors_carry_the_failing_instruction_location() {
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        2,
+        vec![ldi(0, 1), jmp(Op::JmpFalse, 0, 0), abc(Op::Raise, 0, 0, 0)],
+    );
+    let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
+    assert_eq!(e.message, "if: condition must be a boolean, got integer");
+    assert_eq!(e.loc.map(|l| l.line), Some(2));
+
+    main.constants = vec![Constant::Str("boom".into())];
+    main.code = vec![abc(Op::LoadK, 0, 0, 0), abc(Op::Raise, 0, 0, 0)];
+    let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
+    assert_eq!(e.message, "boom");
+    assert_eq!(e.loc.map(|l| l.line), Some(2));
+
+    main.constants = vec![Constant::Str("foo".into())];
+    main.code = vec![abc(Op::Nop, 0, 0, 0), abc(Op::RaiseUnbound, 0, 0, 0)];
+    let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
+    assert_eq!(e.message, "unbound name 'foo'");
+
+    main.code = vec![abc(Op::LoadNil, 0, 0, 0), abc(Op::ListFirst, 1, 0, 0)];
+    let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
+    assert_eq!(e.message, "list-first: empty list");
+    assert_eq!(e.loc.map(|l| l.line), Some(2));
+
+    // An error deep inside a callee is located in the callee.
+    let m = module(vec![
+        entry_calling(&[5]),
+        func("f", &["n"], None, 2, vec![abc(Op::Raise, 0, 0, 0)]),
+    ]);
+    let e = run_err(&m, &RunOptions::default());
+    assert_eq!(e.message, "error: expected string, got integer");
+    assert_eq!(e.loc.map(|l| l.line), Some(1));
+}
+
+#[test]
+fn floats_and_lists() {
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        4,
+        vec![
+            abc(Op::LoadK, 0, 0, 0),
+            abc(Op::LoadK, 1, 1, 0),
+            abc(Op::DivFloat, 2, 0, 1),
+            abc(Op::LoadNil, 3, 0, 0),
+            abc(Op::ListPrepend, 3, 3, 2),
+            abc(Op::ListPrepend, 3, 3, 0),
+            abc(Op::ListRest, 0, 3, 0),
+            abc(Op::ListFirst, 0, 0, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    main.constants = vec![Constant::Float(1.0), Constant::Float(4.0)];
+    match run_ok(&module(vec![main.clone()])) {
+        Value::Float(x) => assert_eq!(x, 0.25),
+        other => panic!("expected a float, got {other:?}"),
+    }
+    main.constants[1] = Constant::Float(0.0);
+    let e = run_err(&module(vec![main]), &RunOptions::default());
+    assert_eq!(e.message, "float/: division by zero");
+}
