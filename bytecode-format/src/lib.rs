@@ -7,10 +7,12 @@
 //! - [`envelope`]: the file envelope shared with `.mir` files.
 //! - [`validate`]: the checks every file passes before it runs.
 //! - [`disasm`]: the `luac -l`-style listing.
+//! - [`json`]: a JSON rendering of a module for tools.
 
 pub mod builtins;
 pub mod disasm;
 pub mod envelope;
+pub mod json;
 pub mod module;
 pub mod opcodes;
 pub mod validate;
