@@ -451,7 +451,12 @@ impl<'m> Vm<'m> {
                 Op::Sibling => reg!(ins.a) = Value::Closure(ins.b as u32, env.clone()),
                 Op::ClosureRef => {
                     let v = match &reg!(ins.c) {
-                        Value::Closure(_, e) => Value::Closure(ins.b as u32, e.clone()),
+                        Value::Closure(_, e)
+                            if module.functions.get(ins.b as usize).map(|f| f.num_captures as usize)
+                                == Some(e.values.len()) =>
+                        {
+                            Value::Closure(ins.b as u32, e.clone())
+                        }
                         other => tri!(Err(ops::type_error("closureref", "function", other))),
                     };
                     reg!(ins.a) = v;

@@ -39,31 +39,10 @@ pub fn check(module: &Module) -> Result<(), LoadError> {
 }
 
 fn validate(module: &Module) -> Result<(), String> {
-    // Minimal structural checks until `menai_bytecode::validate` lands.
-    if module.functions.get(module.entry as usize).is_none() {
-        return Err(format!("entry function {} does not exist", module.entry));
-    }
-    Ok(())
+    menai_bytecode::validate::validate(module).map_err(|e| e.to_string())
 }
 
 /// The disassembly listing of a module.
 pub fn disassemble(module: &Module) -> String {
-    // Until `menai_bytecode::disasm` lands: a plain listing.
-    let mut out = String::new();
-    for (i, f) in module.functions.iter().enumerate() {
-        out.push_str(&format!(
-            "function {i} {} ({} registers)\n",
-            f.name, f.num_registers
-        ));
-        for (pc, ins) in f.code.iter().enumerate() {
-            out.push_str(&format!(
-                "  {pc:4} {} {} {} {}\n",
-                ins.op.mnemonic(),
-                ins.a,
-                ins.b,
-                ins.c
-            ));
-        }
-    }
-    out
+    menai_bytecode::disasm::disassemble(module)
 }

@@ -45,6 +45,11 @@ fn func(name: &str, params: &[&str], rest: Option<&str>, nregs: u16, code: Vec<I
     }
 }
 
+/// Replaces a function's code (and its line table, one line per instruction).
+fn set_code(f: &mut Function, code: Vec<Instr>) {
+    *f = func(&f.name.clone(), &[], None, f.num_registers, code);
+}
+
 fn site(function: u32, captures: Vec<CaptureFrom>) -> ClosureSite {
     ClosureSite { function, captures }
 }
@@ -59,10 +64,12 @@ fn module(functions: Vec<Function>) -> Module {
 }
 
 /// An entry function that builds a closure of function 1 (site 0), calls it
-/// with the given integer arguments and returns the result.
+/// with the given integer arguments and returns the result. The closure
+/// goes through a list first, so the validator does not know the callee and
+/// argument counts are checked at run time.
 fn entry_calling(args: &[i32]) -> Function {
     let n = args.len() as u16;
-    let mut code = vec![Instr::abx(Op::Closure, 0, 0)];
+    let mut code = vec![Instr::abx(Op::Closure, 0, 0), abc(Op::MakeList, 0, 0, 1), abc(Op::ListFirst, 0, 0, 0)];
     for (i, &v) in args.iter().enumerate() {
         code.push(ldi(i as u16 + 1, v));
     }
@@ -73,15 +80,23 @@ fn entry_calling(args: &[i32]) -> Function {
     f
 }
 
+/// Every hand-built module must pass the validator, like a loaded file.
+fn valid(m: &Module) -> &Module {
+    if let Err(e) = menai_vm::loader::check(m) {
+        panic!("module rejected by the validator: {e}");
+    }
+    m
+}
+
 fn run_ok(m: &Module) -> Value {
-    match run(m, &RunOptions::default()) {
+    match run(valid(m), &RunOptions::default()) {
         Ok((v, _)) => v,
         Err(e) => panic!("unexpected runtime error: {e:?}"),
     }
 }
 
 fn run_err(m: &Module, opts: &RunOptions) -> menai_vm::RtError {
-    match run(m, opts) {
+    match run(valid(m), opts) {
         Ok((v, _)) => panic!("expected an error, got {v:?}"),
         Err(e) => e,
     }
@@ -388,7 +403,7 @@ fn wrong_arity_and_non_functions() {
     let m = module(vec![entry_calling(&[1, 2, 3]), counting_loop()]);
     let e = run_err(&m, &RunOptions::default());
     assert_eq!(e.message, "call: expected 2 arguments, got 3");
-    assert_eq!(e.loc.map(|l| l.line), Some(5));
+    assert_eq!(e.loc.map(|l| l.line), Some(7));
     let main = func(
         "main",
         &[],
@@ -469,6 +484,8 @@ fn builtins_and_struct_types_as_values() {
         3,
         vec![
             abc(Op::LoadBuiltin, 0, Builtin::IntegerNeg as u16, 0),
+            abc(Op::MakeList, 0, 0, 1),
+            abc(Op::ListFirst, 0, 0, 0),
             ldi(1, 1),
             ldi(2, 2),
             abc(Op::Call, 0, 2, 0),
@@ -552,17 +569,19 @@ fn errors_carry_the_failing_instruction_location() {
     assert_eq!(e.loc.map(|l| l.line), Some(2));
 
     main.constants = vec![Constant::Str("boom".into())];
-    main.code = vec![abc(Op::LoadK, 0, 0, 0), abc(Op::Raise, 0, 0, 0)];
+    set_code(&mut main, vec![abc(Op::LoadK, 0, 0, 0), abc(Op::Raise, 0, 0, 0)]);
+    main.constants = vec![Constant::Str("boom".into())];
     let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
     assert_eq!(e.message, "boom");
     assert_eq!(e.loc.map(|l| l.line), Some(2));
 
     main.constants = vec![Constant::Str("foo".into())];
-    main.code = vec![abc(Op::Nop, 0, 0, 0), abc(Op::RaiseUnbound, 0, 0, 0)];
+    set_code(&mut main, vec![abc(Op::Nop, 0, 0, 0), abc(Op::RaiseUnbound, 0, 0, 0)]);
+    main.constants = vec![Constant::Str("foo".into())];
     let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
     assert_eq!(e.message, "unbound name 'foo'");
 
-    main.code = vec![abc(Op::LoadNil, 0, 0, 0), abc(Op::ListFirst, 1, 0, 0)];
+    set_code(&mut main, vec![abc(Op::LoadNil, 0, 0, 0), abc(Op::ListFirst, 1, 0, 0), abc(Op::Return, 1, 0, 0)]);
     let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
     assert_eq!(e.message, "list-first: empty list");
     assert_eq!(e.loc.map(|l| l.line), Some(2));
