@@ -1,0 +1,486 @@
+//! Command-line tests: every tool given bad input — a syntax error, a
+//! wrong-shape special form, a truncated `.mir`, a `.bc` with one byte
+//! flipped, a truncated `.bc`, a `.bc` from a future format version, a file
+//! of the wrong kind, a nonexistent file, a bad flag — must print a clear
+//! message, exit with the documented code (0 ok, 1 runtime error, 2
+//! compile/usage/input error), and never show a Rust panic or backtrace.
+//! Also covers the happy paths of each command (`run`, `eval -e`, `eval -`,
+//! `build`, `dump`) and unbound names (evaluated → exit 1 naming the name;
+//! never evaluated → the program runs).
+
+use menai_testsuite::{run, tool, Outcome};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn bin(name: &str) -> PathBuf {
+    tool(name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs tool `name` with `args` (and optional stdin) in directory `dir`.
+fn exec(name: &str, args: &[&str], stdin: Option<&str>, dir: &Path) -> Outcome {
+    let mut c = Command::new(bin(name));
+    c.args(args)
+        .current_dir(dir)
+        .env_remove("MENAI_MODULE_PATH");
+    run(&mut c, stdin.map(str::as_bytes), TIMEOUT)
+}
+
+/// Asserts the exit code, that stderr mentions every `needles` entry
+/// (case-insensitively), and that nothing panicked.
+#[track_caller]
+fn expect(o: &Outcome, code: i32, needles: &[&str], what: &str) {
+    assert!(
+        !o.panicked(),
+        "{what}: shows a Rust panic or backtrace hint:\n{}",
+        o.describe("  ")
+    );
+    assert_eq!(
+        o.code,
+        Some(code),
+        "{what}: wrong exit status\n{}",
+        o.describe("  ")
+    );
+    let lower = o.stderr.to_lowercase();
+    for n in needles {
+        assert!(
+            lower.contains(&n.to_lowercase()),
+            "{what}: stderr does not mention {n:?}\n{}",
+            o.describe("  ")
+        );
+    }
+    if code != 0 {
+        assert!(
+            !o.stderr.trim().is_empty(),
+            "{what}: failed without a message"
+        );
+    }
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("cannot create a temporary directory: {e}"))
+}
+
+fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+    p
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("cannot read {}: {e}", p.display()))
+}
+
+/// Compiles `source` to `name.mir` and `name.bc` in `dir` with the stage tools.
+fn build_stages(dir: &Path, name: &str, source: &str) -> (PathBuf, PathBuf) {
+    let src = write(dir, &format!("{name}.menai"), source);
+    let mir = dir.join(format!("{name}.mir"));
+    let bc = dir.join(format!("{name}.bc"));
+    let o = exec("menaic", &[s(&src), "-o", s(&mir)], None, dir);
+    expect(&o, 0, &[], "menaic on a valid program");
+    let o = exec("menai-opt", &[s(&mir), "-o", s(&bc)], None, dir);
+    expect(&o, 0, &[], "menai-opt on a valid .mir");
+    (mir, bc)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str()
+        .unwrap_or_else(|| panic!("non-UTF-8 temporary path {}", p.display()))
+}
+
+const GOOD: &str = "(let ((sq (lambda (x) (integer* x x)))) (map-list sq (list 1 2 3)))\n";
+const GOOD_OUT: &str = "(1 4 9)\n";
+
+// ---------------------------------------------------------------- happy paths
+
+#[test]
+fn run_eval_build_and_stage_tools_agree() {
+    let d = tmp();
+    let src = write(d.path(), "good.menai", GOOD);
+    let o = exec("menai", &["run", s(&src)], None, d.path());
+    expect(&o, 0, &[], "menai run");
+    assert_eq!(o.stdout, GOOD_OUT);
+
+    let o = exec("menai", &["eval", "-e", "(integer+ 1 2)"], None, d.path());
+    expect(&o, 0, &[], "menai eval -e");
+    assert_eq!(o.stdout, "3\n");
+
+    let o = exec("menai", &["eval", "-"], Some("(list \"a\" 'b)"), d.path());
+    expect(&o, 0, &[], "menai eval -");
+    assert_eq!(o.stdout, "(\"a\" b)\n");
+
+    let out = d.path().join("built.bc");
+    let o = exec("menai", &["build", s(&src), "-o", s(&out)], None, d.path());
+    expect(&o, 0, &[], "menai build");
+    let o = exec("menai-vm", &[s(&out)], None, d.path());
+    expect(&o, 0, &[], "menai-vm on menai build output");
+    assert_eq!(o.stdout, GOOD_OUT);
+
+    let (_, bc) = build_stages(d.path(), "staged", GOOD);
+    let o = exec("menai-vm", &[s(&bc)], None, d.path());
+    expect(&o, 0, &[], "menai-vm on the stage tools' output");
+    assert_eq!(o.stdout, GOOD_OUT);
+}
+
+#[test]
+fn optimization_levels_are_accepted() {
+    let d = tmp();
+    let src = write(d.path(), "good.menai", GOOD);
+    for level in ["-O0", "-O1", "-O2"] {
+        let o = exec("menai", &["run", level, s(&src)], None, d.path());
+        expect(&o, 0, &[], &format!("menai run {level}"));
+        assert_eq!(o.stdout, GOOD_OUT, "menai run {level}");
+    }
+}
+
+#[test]
+fn dump_every_stage() {
+    let d = tmp();
+    let src = write(d.path(), "good.menai", GOOD);
+    for stage in ["ast", "ir", "cfg", "cfg-dot", "bytecode"] {
+        let o = exec(
+            "menai",
+            &["dump", "--stage", stage, s(&src)],
+            None,
+            d.path(),
+        );
+        expect(&o, 0, &[], &format!("menai dump --stage {stage}"));
+        assert!(
+            !o.stdout.trim().is_empty(),
+            "menai dump --stage {stage} printed nothing"
+        );
+    }
+    let o = exec(
+        "menai",
+        &["dump", "--stage", "cfg-dot", s(&src)],
+        None,
+        d.path(),
+    );
+    assert!(
+        o.stdout.contains("digraph"),
+        "cfg-dot is not Graphviz:\n{}",
+        o.stdout
+    );
+    let o = exec(
+        "menai",
+        &["dump", "--stage", "no-such-stage", s(&src)],
+        None,
+        d.path(),
+    );
+    expect(&o, 2, &[], "menai dump with an unknown stage");
+}
+
+#[test]
+fn help_works_for_every_tool() {
+    let d = tmp();
+    for t in ["menai", "menaic", "menai-opt", "menai-vm"] {
+        let o = exec(t, &["--help"], None, d.path());
+        expect(&o, 0, &[], &format!("{t} --help"));
+        assert!(
+            o.stdout.to_lowercase().contains("usage"),
+            "{t} --help shows no usage:\n{}",
+            o.stdout
+        );
+    }
+}
+
+// ---------------------------------------------------------------- source errors
+
+#[test]
+fn syntax_error_exits_2_everywhere() {
+    let d = tmp();
+    let src = write(d.path(), "bad.menai", "(integer+ 1\n  (list 2 3)\n");
+    let out = d.path().join("bad.mir");
+    for (t, args) in [
+        ("menai", vec!["run", s(&src)]),
+        ("menai", vec!["build", s(&src), "-o", "out.bc"]),
+        ("menai", vec!["dump", "--stage", "ast", s(&src)]),
+        ("menaic", vec![s(&src), "-o", s(&out)]),
+    ] {
+        let o = exec(t, &args, None, d.path());
+        expect(
+            &o,
+            2,
+            &["bad.menai"],
+            &format!("{t} {args:?} on a syntax error"),
+        );
+    }
+    let o = exec("menai", &["eval", "-e", "(integer+ 1"], None, d.path());
+    expect(&o, 2, &[], "menai eval -e on a syntax error");
+    let o = exec("menai", &["eval", "-"], Some("\"unterminated"), d.path());
+    expect(&o, 2, &[], "menai eval - on a syntax error");
+    let empty = write(d.path(), "empty.menai", "");
+    let o = exec("menai", &["run", s(&empty)], None, d.path());
+    expect(&o, 2, &[], "menai run on an empty file");
+    let two = write(d.path(), "two.menai", "1 2\n");
+    let o = exec("menai", &["run", s(&two)], None, d.path());
+    expect(&o, 2, &[], "menai run on two expressions");
+}
+
+#[test]
+fn wrong_shape_special_form_exits_2_with_location() {
+    let d = tmp();
+    let src = write(d.path(), "shape.menai", "(let ((x 1))\n  (if x))\n");
+    let out = d.path().join("shape.mir");
+    for (t, args) in [
+        ("menai", vec!["run", s(&src)]),
+        ("menaic", vec![s(&src), "-o", s(&out)]),
+    ] {
+        let o = exec(t, &args, None, d.path());
+        expect(&o, 2, &["if", "shape.menai"], &format!("{t} on (if x)"));
+        assert!(
+            o.stderr.contains(":2:"),
+            "{t}: the error does not point at line 2:\n{}",
+            o.stderr
+        );
+    }
+    assert!(
+        !out.exists(),
+        "menaic wrote an output file despite a compile error"
+    );
+}
+
+#[test]
+fn evaluated_unbound_name_is_a_runtime_error_naming_it() {
+    let d = tmp();
+    let src = write(
+        d.path(),
+        "unbound.menai",
+        "(integer+ 1\n   undefined-thing)\n",
+    );
+    let o = exec("menai", &["run", s(&src)], None, d.path());
+    expect(
+        &o,
+        1,
+        &["unbound name 'undefined-thing'", "unbound.menai:2:"],
+        "menai run",
+    );
+    let (_, bc) = build_stages(d.path(), "unbound2", "(integer+ 1\n   undefined-thing)\n");
+    let o = exec("menai-vm", &[s(&bc)], None, d.path());
+    expect(&o, 1, &["unbound name 'undefined-thing'"], "menai-vm");
+}
+
+#[test]
+fn unevaluated_unbound_name_runs() {
+    let d = tmp();
+    let src = write(d.path(), "lazy.menai", "(if #t \"safe\" undefined-name)\n");
+    let o = exec("menai", &["run", s(&src)], None, d.path());
+    expect(&o, 0, &[], "menai run");
+    assert_eq!(o.stdout, "\"safe\"\n");
+    let (_, bc) = build_stages(d.path(), "lazy2", "(lambda (x) nope)\n");
+    let o = exec("menai-vm", &[s(&bc)], None, d.path());
+    expect(&o, 0, &[], "menai-vm");
+    assert_eq!(o.stdout, "<lambda (x)>\n");
+}
+
+#[test]
+fn runtime_error_exits_1_with_message_and_location() {
+    let d = tmp();
+    let src = write(d.path(), "div.menai", "(let ((x 0))\n  (integer/ 10 x))\n");
+    let o = exec("menai", &["run", s(&src)], None, d.path());
+    expect(
+        &o,
+        1,
+        &["integer/: division by zero", "div.menai:2:"],
+        "menai run",
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "a failing program printed a result: {:?}",
+        o.stdout
+    );
+    let o = exec("menai", &["eval", "-e", "(error \"boom\")"], None, d.path());
+    expect(&o, 1, &["boom"], "menai eval");
+}
+
+// ---------------------------------------------------------------- missing files and usage
+
+#[test]
+fn nonexistent_file_exits_2_naming_it() {
+    let d = tmp();
+    let missing = "does-not-exist.menai";
+    for (t, args) in [
+        ("menai", vec!["run", missing]),
+        ("menai", vec!["build", missing, "-o", "x.bc"]),
+        ("menai", vec!["dump", "--stage", "ir", missing]),
+        ("menaic", vec![missing, "-o", "x.mir"]),
+        ("menai-opt", vec!["does-not-exist.mir", "-o", "x.bc"]),
+        ("menai-vm", vec!["does-not-exist.bc"]),
+    ] {
+        let o = exec(t, &args, None, d.path());
+        expect(&o, 2, &["does-not-exist"], &format!("{t} {args:?}"));
+    }
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let d = tmp();
+    for (t, args) in [
+        ("menai", vec!["--no-such-flag"]),
+        ("menai", vec!["no-such-command"]),
+        ("menai", vec!["run"]),
+        ("menai", vec!["eval"]),
+        ("menaic", vec!["--no-such-flag"]),
+        ("menai-opt", vec!["--no-such-flag"]),
+        ("menai-vm", vec!["--no-such-flag"]),
+        ("menai-vm", vec![]),
+    ] {
+        let o = exec(t, &args, None, d.path());
+        expect(&o, 2, &[], &format!("{t} {args:?}"));
+    }
+}
+
+// ---------------------------------------------------------------- corrupt intermediate files
+
+#[test]
+fn truncated_mir_is_rejected() {
+    let d = tmp();
+    let (mir, _) = build_stages(d.path(), "t", GOOD);
+    let bytes = read(&mir);
+    for keep in [bytes.len() / 2, 10, 3, 0] {
+        let cut = write(d.path(), "cut.mir", &bytes[..keep]);
+        let o = exec("menai-opt", &[s(&cut), "-o", "out.bc"], None, d.path());
+        expect(
+            &o,
+            2,
+            &[],
+            &format!("menai-opt on a .mir truncated to {keep} bytes"),
+        );
+        assert!(
+            !d.path().join("out.bc").exists(),
+            "menai-opt wrote output for a truncated .mir"
+        );
+    }
+    let cut = write(d.path(), "cut.mir", &bytes[..bytes.len() / 2]);
+    let o = exec("menai-opt", &[s(&cut), "-o", "out.bc"], None, d.path());
+    expect(&o, 2, &["truncated"], "menai-opt on a half .mir");
+}
+
+#[test]
+fn bc_with_a_flipped_byte_is_rejected() {
+    let d = tmp();
+    let (_, bc) = build_stages(d.path(), "f", GOOD);
+    let bytes = read(&bc);
+    // A byte of the payload (the end of the file): the checksum catches it.
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x5a;
+    let p = write(d.path(), "flipped.bc", &flipped);
+    let o = exec("menai-vm", &[s(&p)], None, d.path());
+    expect(
+        &o,
+        2,
+        &["checksum"],
+        "menai-vm on a .bc with a payload byte flipped",
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "a corrupt file was executed: {:?}",
+        o.stdout
+    );
+    // A byte of the magic number.
+    let mut flipped = bytes.clone();
+    flipped[0] ^= 0xff;
+    let p = write(d.path(), "badmagic.bc", &flipped);
+    let o = exec("menai-vm", &[s(&p)], None, d.path());
+    expect(
+        &o,
+        2,
+        &["bytecode"],
+        "menai-vm on a .bc with a bad magic number",
+    );
+    // Every single byte flip must give a clean rejection, never a crash.
+    let step = (bytes.len() / 40).max(1);
+    for i in (0..bytes.len()).step_by(step) {
+        let mut f = bytes.clone();
+        f[i] ^= 0x01;
+        let p = write(d.path(), "each.bc", &f);
+        let o = exec("menai-vm", &[s(&p)], None, d.path());
+        assert!(
+            !o.panicked(),
+            "flipping byte {i} crashed menai-vm:\n{}",
+            o.describe("  ")
+        );
+        assert!(
+            o.code == Some(2) || o.code == Some(0) || o.code == Some(1),
+            "flipping byte {i}: unexpected status\n{}",
+            o.describe("  ")
+        );
+    }
+}
+
+#[test]
+fn truncated_bc_is_rejected() {
+    let d = tmp();
+    let (_, bc) = build_stages(d.path(), "t", GOOD);
+    let bytes = read(&bc);
+    for keep in [bytes.len() - 1, bytes.len() / 2, 12, 5, 0] {
+        let p = write(d.path(), "cut.bc", &bytes[..keep]);
+        let o = exec("menai-vm", &[s(&p)], None, d.path());
+        expect(
+            &o,
+            2,
+            &[],
+            &format!("menai-vm on a .bc truncated to {keep} bytes"),
+        );
+    }
+    let p = write(d.path(), "cut.bc", &bytes[..bytes.len() - 1]);
+    let o = exec("menai-vm", &[s(&p)], None, d.path());
+    expect(
+        &o,
+        2,
+        &["truncated"],
+        "menai-vm on a .bc missing its last byte",
+    );
+}
+
+#[test]
+fn bc_from_a_future_version_is_rejected() {
+    let d = tmp();
+    let (_, bc) = build_stages(d.path(), "v", GOOD);
+    let mut bytes = read(&bc);
+    assert!(bytes.len() > 12, "a .bc file is shorter than its header");
+    // Bytes 8..12: the format version, little-endian u32, after the 8-byte magic.
+    let current = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    let future = current + 1;
+    bytes[8..12].copy_from_slice(&future.to_le_bytes());
+    let p = write(d.path(), "future.bc", &bytes);
+    let o = exec("menai-vm", &[s(&p)], None, d.path());
+    expect(
+        &o,
+        2,
+        &["version", &future.to_string()],
+        "menai-vm on a future-version .bc",
+    );
+    assert!(o.stdout.is_empty(), "a future-version file was executed");
+}
+
+#[test]
+fn mir_from_a_future_version_is_rejected() {
+    let d = tmp();
+    let (mir, _) = build_stages(d.path(), "v", GOOD);
+    let mut bytes = read(&mir);
+    let current = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    bytes[8..12].copy_from_slice(&(current + 7).to_le_bytes());
+    let p = write(d.path(), "future.mir", &bytes);
+    let o = exec("menai-opt", &[s(&p), "-o", "out.bc"], None, d.path());
+    expect(&o, 2, &["version"], "menai-opt on a future-version .mir");
+}
+
+#[test]
+fn files_of_the_wrong_kind_are_rejected() {
+    let d = tmp();
+    let (mir, bc) = build_stages(d.path(), "k", GOOD);
+    let o = exec("menai-vm", &[s(&mir)], None, d.path());
+    expect(&o, 2, &["bytecode"], "menai-vm given a .mir");
+    let o = exec("menai-opt", &[s(&bc), "-o", "out.bc"], None, d.path());
+    expect(&o, 2, &["mir"], "menai-opt given a .bc");
+    let src = write(d.path(), "src.menai", GOOD);
+    let o = exec("menai-vm", &[s(&src)], None, d.path());
+    expect(&o, 2, &["bytecode"], "menai-vm given source text");
+    let garbage = write(d.path(), "garbage.bc", [0xffu8; 64]);
+    let o = exec("menai-vm", &[s(&garbage)], None, d.path());
+    expect(&o, 2, &[], "menai-vm given garbage");
+}
