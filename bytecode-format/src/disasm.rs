@@ -35,10 +35,10 @@ pub fn disassemble_function(m: &Module, index: usize) -> Option<String> {
 fn write_module(out: &mut String, m: &Module) -> std::fmt::Result {
     writeln!(
         out,
-        "module: {} functions, {} struct types, {} files, entry function {}",
-        m.functions.len(),
-        m.struct_types.len(),
-        m.files.len(),
+        "module: {}, {}, {}, entry function F{}",
+        plural(m.functions.len(), "function", "functions"),
+        plural(m.struct_types.len(), "struct type", "struct types"),
+        plural(m.files.len(), "file", "files"),
         m.entry
     )?;
     for (i, file) in m.files.iter().enumerate() {
@@ -89,7 +89,7 @@ fn function_name(m: &Module, index: u32) -> String {
 
 fn struct_name(m: &Module, index: u32) -> String {
     match m.struct_types.get(index as usize) {
-        Some(t) => format!("T{index} {}", t.name),
+        Some(t) => format!("T{index} '{}'", t.name),
         None => format!("T{index} ?"),
     }
 }
@@ -215,7 +215,7 @@ fn comment(m: &Module, f: &Function, ins: Instr) -> String {
         Op::CallBuiltin => {
             let n = Builtin::from_code(ins.b).map_or(0, |b| b.info().prim_arity as u32);
             parts.push(format!(
-                "{} {}",
+                "{}({})",
                 builtin_name(ins.b),
                 reg_span(ins.c as u32, n)
             ));
@@ -230,9 +230,24 @@ fn comment(m: &Module, f: &Function, ins: Instr) -> String {
         },
         Op::Sibling | Op::ClosureRef => parts.push(function_name(m, ins.b as u32)),
         Op::Jmp | Op::JmpTrue | Op::JmpFalse => parts.push(format!("to {}", ins.bx())),
-        Op::Call | Op::TailCall => parts.push(plural(ins.b as usize, "arg", "args")),
+        Op::Call => parts.push(format!(
+            "R{} := R{}({})",
+            ins.c,
+            ins.a,
+            reg_span(ins.a as u32 + 1, ins.b as u32)
+        )),
+        Op::TailCall => parts.push(format!(
+            "return R{}({})",
+            ins.a,
+            reg_span(ins.a as u32 + 1, ins.b as u32)
+        )),
         Op::MakeList | Op::MakeDict | Op::MakeSet => {
-            parts.push(reg_span(ins.b as u32, ins.c as u32))
+            let kind = match ins.op {
+                Op::MakeList => "list",
+                Op::MakeDict => "dict",
+                _ => "set",
+            };
+            parts.push(format!("{kind}({})", reg_span(ins.b as u32, ins.c as u32)))
         }
         Op::MakeStruct => {
             let n = m
@@ -240,7 +255,7 @@ fn comment(m: &Module, f: &Function, ins: Instr) -> String {
                 .get(ins.b as usize)
                 .map_or(0, |t| t.fields.len() as u32);
             parts.push(format!(
-                "{} {}",
+                "{}({})",
                 struct_name(m, ins.b as u32),
                 reg_span(ins.c as u32, n)
             ));
@@ -265,10 +280,10 @@ fn comment(m: &Module, f: &Function, ins: Instr) -> String {
     parts.join("; ")
 }
 
-/// `R3..R5` for the `n` registers from `start` (`R3` for one, `-` for none).
+/// `R3..R5` for the `n` registers from `start` (`R3` for one, empty for none).
 fn reg_span(start: u32, n: u32) -> String {
     match n {
-        0 => "-".to_string(),
+        0 => String::new(),
         1 => format!("R{start}"),
         _ => format!("R{start}..R{}", u64::from(start) + u64::from(n) - 1),
     }
