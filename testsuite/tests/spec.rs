@@ -1,5 +1,6 @@
 //! Spec tests: every case of `testsuite/spec/*.cases` and every program
-//! `testsuite/programs/NAME.menai` (expected stdout in `NAME.out`) is run
+//! `testsuite/programs/NAME.menai` or `examples/NAME.menai` (expected stdout
+//! in `NAME.out`) is run
 //! three ways —
 //!
 //! 1. `menai run -O0 FILE`,
@@ -89,9 +90,12 @@ fn collect() -> (Vec<Test>, Vec<String>) {
         }
     }
 
-    let mut programs: Vec<PathBuf> = std::fs::read_dir(root.join("programs"))
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
+    let mut programs: Vec<PathBuf> = Vec::new();
+    for dir in [root.join("programs"), workspace_root().join("examples")] {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            programs.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+        }
+    }
     programs.retain(|p| p.extension().is_some_and(|e| e == "menai"));
     programs.sort();
     for prog in programs {
@@ -102,7 +106,14 @@ fn collect() -> (Vec<Test>, Vec<String>) {
         let out = prog.with_extension("out");
         match std::fs::read_to_string(&out) {
             Ok(expected) => tests.push(Test {
-                label: format!("programs/{name}"),
+                label: format!(
+                    "{}/{name}",
+                    if prog.starts_with(&root) {
+                        "programs"
+                    } else {
+                        "examples"
+                    }
+                ),
                 source: Source::File(prog.clone()),
                 expect: Expect::Value(expected.trim_end_matches('\n').to_string()),
             }),
@@ -271,8 +282,8 @@ fn spec_cases_and_programs() {
             .rsplit_once(':')
             .map_or("programs", |(f, _)| f)
             .to_string();
-        let group = if t.label.starts_with("programs/") {
-            "programs".to_string()
+        let group = if let Some((dir, _)) = t.label.split_once('/') {
+            dir.to_string()
         } else {
             group
         };
