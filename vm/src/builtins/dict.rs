@@ -33,7 +33,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
     let v = match id {
         Builtin::Dict => {
             let n = args.len();
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 return Err(RtError::new(format!(
                     "{op}: expected an even number of arguments, got {n}"
                 )));

@@ -479,7 +479,6 @@ fn parse_hex_float(s: &str) -> Option<f64> {
     }
     // m has at most 54 bits: exact in f64; scale by 2^e2 in safe steps.
     let mut x = m as f64;
-    let mut e2 = e2;
     while e2 > 0 {
         let step = e2.min(1000);
         x *= 2f64.powi(step as i32);
