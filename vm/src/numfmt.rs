@@ -11,9 +11,19 @@ use num_bigint::BigInt;
 /// (sign ignored) and its decimal exponent: `x = 0.d1d2d3... * 10^decpt`.
 /// Zero gives (`"0"`, 1).
 fn shortest_digits(x: f64) -> (String, i32) {
-    // `{:e}` prints the shortest round-trip digits, e.g. `1.2345e16`, `5e-324`.
-    let s = format!("{:e}", x.abs());
-    split_sci(&s)
+    // `{:e}` prints the shortest round-trip digits, e.g. `1.2345e16`, `5e-324`,
+    // but when two strings of that length round-trip it may not pick the one
+    // nearest to `x` (ties included), as Python does. The correctly rounded
+    // string of the same length (ties to even) is the nearest; use it when
+    // it also reads back to `x`.
+    let a = x.abs();
+    let s = format!("{:e}", a);
+    let (digits, decpt) = split_sci(&s);
+    let exact = format!("{:.*e}", digits.len() - 1, a);
+    if exact.parse::<f64>().ok() == Some(a) {
+        return split_sci(&exact);
+    }
+    (digits, decpt)
 }
 
 /// Splits a Rust `{:e}`-style rendering (`d.ddde±x`) into digits and the
@@ -38,7 +48,11 @@ pub fn float_repr(x: f64) -> String {
         return "nan".to_string();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf".to_string() } else { "-inf".to_string() };
+        return if x > 0.0 {
+            "inf".to_string()
+        } else {
+            "-inf".to_string()
+        };
     }
     let (digits, decpt) = shortest_digits(x);
     let mut out = String::new();
@@ -155,7 +169,11 @@ pub fn float_to_string(x: f64) -> String {
         return "nan".to_string();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf".to_string() } else { "-inf".to_string() };
+        return if x > 0.0 {
+            "inf".to_string()
+        } else {
+            "-inf".to_string()
+        };
     }
     let mut s = shortest_g(x);
     if !s.contains('.') && !s.contains('e') {
@@ -198,7 +216,9 @@ fn complex_part_repr(x: f64) -> String {
 
 /// One part of `complex->string`: an integer when integral and within i64, else `float->string`.
 fn complex_part_string(x: f64) -> String {
-    if is_integral(x) && x >= -9.223_372_036_854_775_808e18 && x < 9.223_372_036_854_775_808e18 {
+    // [-2^63, 2^63): exactly the integral doubles that fit in an i64.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if is_integral(x) && (-TWO_63..TWO_63).contains(&x) {
         (x as i64).to_string()
     } else {
         float_to_string(x)

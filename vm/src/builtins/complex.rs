@@ -21,68 +21,409 @@ use std::rc::Rc;
 
 const INF: f64 = f64::INFINITY;
 const NAN: f64 = f64::NAN;
+const PI: f64 = std::f64::consts::PI;
+const FRAC_PI_2: f64 = std::f64::consts::FRAC_PI_2;
+const FRAC_PI_4: f64 = std::f64::consts::FRAC_PI_4;
+/// 3π/4 (the double nearest to it, as C's `atan2(1, -1)`).
+const PI_3_4: f64 = 3.0 * FRAC_PI_4;
 
 /// `[class of real part][class of imaginary part]` → result, `None` = domain error.
 type Table = [[Option<(f64, f64)>; 7]; 7];
 
 const SQRT_SPECIAL: Table = [
-    [Some((INF, -INF)), Some((0.0, -INF)), Some((0.0, -INF)), Some((0.0, INF)), Some((0.0, INF)), Some((INF, INF)), Some((NAN, INF))],
-    [Some((INF, -INF)), Some((0.7195602497125371, -1.7371721138005782)), Some((0.0, -1.5811388300841898)), Some((0.0, 1.5811388300841898)), Some((0.7195602497125371, 1.7371721138005782)), Some((INF, INF)), Some((NAN, NAN))],
-    [Some((INF, -INF)), Some((1.118033988749895, -1.118033988749895)), Some((0.0, -0.0)), Some((0.0, 0.0)), Some((1.118033988749895, 1.118033988749895)), Some((INF, INF)), Some((NAN, NAN))],
-    [Some((INF, -INF)), Some((1.118033988749895, -1.118033988749895)), Some((0.0, -0.0)), Some((0.0, 0.0)), Some((1.118033988749895, 1.118033988749895)), Some((INF, INF)), Some((NAN, NAN))],
-    [Some((INF, -INF)), Some((1.7371721138005782, -0.7195602497125371)), Some((1.5811388300841898, -0.0)), Some((1.5811388300841898, 0.0)), Some((1.7371721138005782, 0.7195602497125371)), Some((INF, INF)), Some((NAN, NAN))],
-    [Some((INF, -INF)), Some((INF, -0.0)), Some((INF, -0.0)), Some((INF, 0.0)), Some((INF, 0.0)), Some((INF, INF)), Some((INF, NAN))],
-    [Some((INF, -INF)), Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, NAN)), Some((INF, INF)), Some((NAN, NAN))],
+    [
+        Some((INF, -INF)),
+        Some((0.0, -INF)),
+        Some((0.0, -INF)),
+        Some((0.0, INF)),
+        Some((0.0, INF)),
+        Some((INF, INF)),
+        Some((NAN, INF)),
+    ],
+    [
+        Some((INF, -INF)),
+        Some((0.7195602497125371, -1.7371721138005782)),
+        Some((0.0, -1.5811388300841898)),
+        Some((0.0, 1.5811388300841898)),
+        Some((0.7195602497125371, 1.7371721138005782)),
+        Some((INF, INF)),
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((INF, -INF)),
+        Some((1.118033988749895, -1.118033988749895)),
+        Some((0.0, -0.0)),
+        Some((0.0, 0.0)),
+        Some((1.118033988749895, 1.118033988749895)),
+        Some((INF, INF)),
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((INF, -INF)),
+        Some((1.118033988749895, -1.118033988749895)),
+        Some((0.0, -0.0)),
+        Some((0.0, 0.0)),
+        Some((1.118033988749895, 1.118033988749895)),
+        Some((INF, INF)),
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((INF, -INF)),
+        Some((1.7371721138005782, -0.7195602497125371)),
+        Some((1.5811388300841898, -0.0)),
+        Some((1.5811388300841898, 0.0)),
+        Some((1.7371721138005782, 0.7195602497125371)),
+        Some((INF, INF)),
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((INF, -INF)),
+        Some((INF, -0.0)),
+        Some((INF, -0.0)),
+        Some((INF, 0.0)),
+        Some((INF, 0.0)),
+        Some((INF, INF)),
+        Some((INF, NAN)),
+    ],
+    [
+        Some((INF, -INF)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((INF, INF)),
+        Some((NAN, NAN)),
+    ],
 ];
 
 const EXP_SPECIAL: Table = [
-    [Some((0.0, 0.0)), Some((-0.0, -0.0)), Some((0.0, -0.0)), Some((0.0, 0.0)), Some((-0.0, 0.0)), Some((0.0, 0.0)), Some((0.0, 0.0))],
-    [None, Some((-0.06576187257971536, -0.04912558512521504)), Some((0.0820849986238988, -0.0)), Some((0.0820849986238988, 0.0)), Some((-0.06576187257971536, 0.04912558512521504)), None, Some((NAN, NAN))],
-    [None, Some((-0.8011436155469337, -0.5984721441039565)), Some((1.0, -0.0)), Some((1.0, 0.0)), Some((-0.8011436155469337, 0.5984721441039565)), None, Some((NAN, NAN))],
-    [None, Some((-0.8011436155469337, -0.5984721441039565)), Some((1.0, -0.0)), Some((1.0, 0.0)), Some((-0.8011436155469337, 0.5984721441039565)), None, Some((NAN, NAN))],
-    [None, Some((-9.759927258056665, -7.290883281195709)), Some((12.182493960703473, -0.0)), Some((12.182493960703473, 0.0)), Some((-9.759927258056665, 7.290883281195709)), None, Some((NAN, NAN))],
-    [None, Some((-INF, -INF)), Some((INF, -0.0)), Some((INF, 0.0)), Some((-INF, INF)), None, Some((INF, NAN))],
-    [Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, -0.0)), Some((NAN, 0.0)), Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, NAN))],
+    [
+        Some((0.0, 0.0)),
+        Some((-0.0, -0.0)),
+        Some((0.0, -0.0)),
+        Some((0.0, 0.0)),
+        Some((-0.0, 0.0)),
+        Some((0.0, 0.0)),
+        Some((0.0, 0.0)),
+    ],
+    [
+        None,
+        Some((-0.06576187257971536, -0.04912558512521504)),
+        Some((0.0820849986238988, -0.0)),
+        Some((0.0820849986238988, 0.0)),
+        Some((-0.06576187257971536, 0.04912558512521504)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((-0.8011436155469337, -0.5984721441039565)),
+        Some((1.0, -0.0)),
+        Some((1.0, 0.0)),
+        Some((-0.8011436155469337, 0.5984721441039565)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((-0.8011436155469337, -0.5984721441039565)),
+        Some((1.0, -0.0)),
+        Some((1.0, 0.0)),
+        Some((-0.8011436155469337, 0.5984721441039565)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((-9.759927258056665, -7.290883281195709)),
+        Some((12.182493960703473, -0.0)),
+        Some((12.182493960703473, 0.0)),
+        Some((-9.759927258056665, 7.290883281195709)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((-INF, -INF)),
+        Some((INF, -0.0)),
+        Some((INF, 0.0)),
+        Some((-INF, INF)),
+        None,
+        Some((INF, NAN)),
+    ],
+    [
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, -0.0)),
+        Some((NAN, 0.0)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+    ],
 ];
 
 const LOG_SPECIAL: Table = [
-    [Some((INF, -2.356194490192345)), Some((INF, -3.141592653589793)), Some((INF, -3.141592653589793)), Some((INF, 3.141592653589793)), Some((INF, 3.141592653589793)), Some((INF, 2.356194490192345)), Some((INF, NAN))],
-    [Some((INF, -1.5707963267948966)), Some((1.2628643221541278, -2.356194490192345)), Some((0.9162907318741551, -3.141592653589793)), Some((0.9162907318741551, 3.141592653589793)), Some((1.2628643221541278, 2.356194490192345)), Some((INF, 1.5707963267948966)), Some((NAN, NAN))],
-    [Some((INF, -1.5707963267948966)), Some((0.9162907318741551, -1.5707963267948966)), None, None, Some((0.9162907318741551, 1.5707963267948966)), Some((INF, 1.5707963267948966)), Some((NAN, NAN))],
-    [Some((INF, -1.5707963267948966)), Some((0.9162907318741551, -1.5707963267948966)), None, None, Some((0.9162907318741551, 1.5707963267948966)), Some((INF, 1.5707963267948966)), Some((NAN, NAN))],
-    [Some((INF, -1.5707963267948966)), Some((1.2628643221541278, -0.7853981633974483)), Some((0.9162907318741551, -0.0)), Some((0.9162907318741551, 0.0)), Some((1.2628643221541278, 0.7853981633974483)), Some((INF, 1.5707963267948966)), Some((NAN, NAN))],
-    [Some((INF, -0.7853981633974483)), Some((INF, -0.0)), Some((INF, -0.0)), Some((INF, 0.0)), Some((INF, 0.0)), Some((INF, 0.7853981633974483)), Some((INF, NAN))],
-    [Some((INF, NAN)), Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, NAN)), Some((INF, NAN)), Some((NAN, NAN))],
+    [
+        Some((INF, -PI_3_4)),
+        Some((INF, -PI)),
+        Some((INF, -PI)),
+        Some((INF, PI)),
+        Some((INF, PI)),
+        Some((INF, PI_3_4)),
+        Some((INF, NAN)),
+    ],
+    [
+        Some((INF, -FRAC_PI_2)),
+        Some((1.2628643221541278, -PI_3_4)),
+        Some((0.9162907318741551, -PI)),
+        Some((0.9162907318741551, PI)),
+        Some((1.2628643221541278, PI_3_4)),
+        Some((INF, FRAC_PI_2)),
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((INF, -FRAC_PI_2)),
+        Some((0.9162907318741551, -FRAC_PI_2)),
+        None,
+        None,
+        Some((0.9162907318741551, FRAC_PI_2)),
+        Some((INF, FRAC_PI_2)),
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((INF, -FRAC_PI_2)),
+        Some((0.9162907318741551, -FRAC_PI_2)),
+        None,
+        None,
+        Some((0.9162907318741551, FRAC_PI_2)),
+        Some((INF, FRAC_PI_2)),
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((INF, -FRAC_PI_2)),
+        Some((1.2628643221541278, -FRAC_PI_4)),
+        Some((0.9162907318741551, -0.0)),
+        Some((0.9162907318741551, 0.0)),
+        Some((1.2628643221541278, FRAC_PI_4)),
+        Some((INF, FRAC_PI_2)),
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((INF, -FRAC_PI_4)),
+        Some((INF, -0.0)),
+        Some((INF, -0.0)),
+        Some((INF, 0.0)),
+        Some((INF, 0.0)),
+        Some((INF, FRAC_PI_4)),
+        Some((INF, NAN)),
+    ],
+    [
+        Some((INF, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((INF, NAN)),
+        Some((NAN, NAN)),
+    ],
 ];
 
 const SINH_SPECIAL: Table = [
-    [None, Some((INF, -INF)), Some((-INF, -0.0)), Some((-INF, 0.0)), Some((INF, INF)), None, Some((INF, NAN))],
-    [None, Some((4.847082692738475, -3.670004433160462)), Some((-6.0502044810397875, -0.0)), Some((-6.0502044810397875, 0.0)), Some((4.847082692738475, 3.670004433160462)), None, Some((NAN, NAN))],
-    [None, Some((0.0, -0.5984721441039565)), Some((-0.0, -0.0)), Some((-0.0, 0.0)), Some((0.0, 0.5984721441039565)), None, Some((0.0, NAN))],
-    [None, Some((-0.0, -0.5984721441039565)), Some((0.0, -0.0)), Some((0.0, 0.0)), Some((-0.0, 0.5984721441039565)), None, Some((0.0, NAN))],
-    [None, Some((-4.847082692738475, -3.670004433160462)), Some((6.0502044810397875, -0.0)), Some((6.0502044810397875, 0.0)), Some((-4.847082692738475, 3.670004433160462)), None, Some((NAN, NAN))],
-    [None, Some((-INF, -INF)), Some((INF, -0.0)), Some((INF, 0.0)), Some((-INF, INF)), None, Some((INF, NAN))],
-    [Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, -0.0)), Some((NAN, 0.0)), Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, NAN))],
+    [
+        None,
+        Some((INF, -INF)),
+        Some((-INF, -0.0)),
+        Some((-INF, 0.0)),
+        Some((INF, INF)),
+        None,
+        Some((INF, NAN)),
+    ],
+    [
+        None,
+        Some((4.847082692738475, -3.670004433160462)),
+        Some((-6.0502044810397875, -0.0)),
+        Some((-6.0502044810397875, 0.0)),
+        Some((4.847082692738475, 3.670004433160462)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((0.0, -0.5984721441039565)),
+        Some((-0.0, -0.0)),
+        Some((-0.0, 0.0)),
+        Some((0.0, 0.5984721441039565)),
+        None,
+        Some((0.0, NAN)),
+    ],
+    [
+        None,
+        Some((-0.0, -0.5984721441039565)),
+        Some((0.0, -0.0)),
+        Some((0.0, 0.0)),
+        Some((-0.0, 0.5984721441039565)),
+        None,
+        Some((0.0, NAN)),
+    ],
+    [
+        None,
+        Some((-4.847082692738475, -3.670004433160462)),
+        Some((6.0502044810397875, -0.0)),
+        Some((6.0502044810397875, 0.0)),
+        Some((-4.847082692738475, 3.670004433160462)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((-INF, -INF)),
+        Some((INF, -0.0)),
+        Some((INF, 0.0)),
+        Some((-INF, INF)),
+        None,
+        Some((INF, NAN)),
+    ],
+    [
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, -0.0)),
+        Some((NAN, 0.0)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+    ],
 ];
 
 const COSH_SPECIAL: Table = [
-    [None, Some((-INF, INF)), Some((INF, 0.0)), Some((INF, -0.0)), Some((-INF, -INF)), None, Some((INF, NAN))],
-    [None, Some((-4.91284456531819, 3.620878848035247)), Some((6.132289479663686, 0.0)), Some((6.132289479663686, -0.0)), Some((-4.91284456531819, -3.620878848035247)), None, Some((NAN, NAN))],
-    [None, Some((-0.8011436155469337, 0.0)), Some((1.0, 0.0)), Some((1.0, -0.0)), Some((-0.8011436155469337, -0.0)), None, Some((NAN, 0.0))],
-    [None, Some((-0.8011436155469337, -0.0)), Some((1.0, -0.0)), Some((1.0, 0.0)), Some((-0.8011436155469337, 0.0)), None, Some((NAN, 0.0))],
-    [None, Some((-4.91284456531819, -3.620878848035247)), Some((6.132289479663686, -0.0)), Some((6.132289479663686, 0.0)), Some((-4.91284456531819, 3.620878848035247)), None, Some((NAN, NAN))],
-    [None, Some((-INF, -INF)), Some((INF, -0.0)), Some((INF, 0.0)), Some((-INF, INF)), None, Some((INF, NAN))],
-    [Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, 0.0)), Some((NAN, 0.0)), Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, NAN))],
+    [
+        None,
+        Some((-INF, INF)),
+        Some((INF, 0.0)),
+        Some((INF, -0.0)),
+        Some((-INF, -INF)),
+        None,
+        Some((INF, NAN)),
+    ],
+    [
+        None,
+        Some((-4.91284456531819, 3.620878848035247)),
+        Some((6.132289479663686, 0.0)),
+        Some((6.132289479663686, -0.0)),
+        Some((-4.91284456531819, -3.620878848035247)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((-0.8011436155469337, 0.0)),
+        Some((1.0, 0.0)),
+        Some((1.0, -0.0)),
+        Some((-0.8011436155469337, -0.0)),
+        None,
+        Some((NAN, 0.0)),
+    ],
+    [
+        None,
+        Some((-0.8011436155469337, -0.0)),
+        Some((1.0, -0.0)),
+        Some((1.0, 0.0)),
+        Some((-0.8011436155469337, 0.0)),
+        None,
+        Some((NAN, 0.0)),
+    ],
+    [
+        None,
+        Some((-4.91284456531819, -3.620878848035247)),
+        Some((6.132289479663686, -0.0)),
+        Some((6.132289479663686, 0.0)),
+        Some((-4.91284456531819, 3.620878848035247)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((-INF, -INF)),
+        Some((INF, -0.0)),
+        Some((INF, 0.0)),
+        Some((-INF, INF)),
+        None,
+        Some((INF, NAN)),
+    ],
+    [
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, 0.0)),
+        Some((NAN, 0.0)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+    ],
 ];
 
 const TANH_SPECIAL: Table = [
-    [Some((-1.0, 0.0)), Some((-1.0, 0.0)), Some((-1.0, -0.0)), Some((-1.0, 0.0)), Some((-1.0, -0.0)), Some((-1.0, 0.0)), Some((-1.0, 0.0))],
-    [None, Some((-0.9961016773157655, 0.012872570755000078)), Some((-0.9866142981514303, -0.0)), Some((-0.9866142981514303, 0.0)), Some((-0.9961016773157655, -0.012872570755000078)), None, Some((NAN, NAN))],
-    [None, Some((-0.0, 0.7470222972386603)), Some((-0.0, -0.0)), Some((-0.0, 0.0)), Some((-0.0, -0.7470222972386603)), None, Some((NAN, NAN))],
-    [None, Some((0.0, 0.7470222972386603)), Some((0.0, -0.0)), Some((0.0, 0.0)), Some((0.0, -0.7470222972386603)), None, Some((NAN, NAN))],
-    [None, Some((0.9961016773157655, 0.012872570755000078)), Some((0.9866142981514303, -0.0)), Some((0.9866142981514303, 0.0)), Some((0.9961016773157655, -0.012872570755000078)), None, Some((NAN, NAN))],
-    [Some((1.0, 0.0)), Some((1.0, 0.0)), Some((1.0, -0.0)), Some((1.0, 0.0)), Some((1.0, -0.0)), Some((1.0, 0.0)), Some((1.0, 0.0))],
-    [Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, -0.0)), Some((NAN, 0.0)), Some((NAN, NAN)), Some((NAN, NAN)), Some((NAN, NAN))],
+    [
+        Some((-1.0, 0.0)),
+        Some((-1.0, 0.0)),
+        Some((-1.0, -0.0)),
+        Some((-1.0, 0.0)),
+        Some((-1.0, -0.0)),
+        Some((-1.0, 0.0)),
+        Some((-1.0, 0.0)),
+    ],
+    [
+        None,
+        Some((-0.9961016773157655, 0.012872570755000078)),
+        Some((-0.9866142981514303, -0.0)),
+        Some((-0.9866142981514303, 0.0)),
+        Some((-0.9961016773157655, -0.012872570755000078)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((-0.0, 0.7470222972386603)),
+        Some((-0.0, -0.0)),
+        Some((-0.0, 0.0)),
+        Some((-0.0, -0.7470222972386603)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((0.0, 0.7470222972386603)),
+        Some((0.0, -0.0)),
+        Some((0.0, 0.0)),
+        Some((0.0, -0.7470222972386603)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        None,
+        Some((0.9961016773157655, 0.012872570755000078)),
+        Some((0.9866142981514303, -0.0)),
+        Some((0.9866142981514303, 0.0)),
+        Some((0.9961016773157655, -0.012872570755000078)),
+        None,
+        Some((NAN, NAN)),
+    ],
+    [
+        Some((1.0, 0.0)),
+        Some((1.0, 0.0)),
+        Some((1.0, -0.0)),
+        Some((1.0, 0.0)),
+        Some((1.0, -0.0)),
+        Some((1.0, 0.0)),
+        Some((1.0, 0.0)),
+    ],
+    [
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, -0.0)),
+        Some((NAN, 0.0)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+        Some((NAN, NAN)),
+    ],
 ];
 
 /// A C-style `errno` outcome of a cmath computation.
@@ -172,12 +513,18 @@ fn quot(a: C, b: C) -> (C, Errno) {
         } else {
             let ratio = b.im / b.re;
             let denom = b.re + b.im * ratio;
-            (c((a.re + a.im * ratio) / denom, (a.im - a.re * ratio) / denom), Errno::Ok)
+            (
+                c((a.re + a.im * ratio) / denom, (a.im - a.re * ratio) / denom),
+                Errno::Ok,
+            )
         }
     } else if abs_bimag >= abs_breal {
         let ratio = b.re / b.im;
         let denom = b.re * ratio + b.im;
-        (c((a.re * ratio + a.im) / denom, (a.im * ratio - a.re) / denom), Errno::Ok)
+        (
+            c((a.re * ratio + a.im) / denom, (a.im * ratio - a.re) / denom),
+            Errno::Ok,
+        )
     } else {
         (c(NAN, NAN), Errno::Ok)
     }
@@ -188,7 +535,11 @@ fn c_pow(a: C, b: C) -> (C, Errno) {
     if b.re == 0.0 && b.im == 0.0 {
         (C1, Errno::Ok)
     } else if a.re == 0.0 && a.im == 0.0 {
-        let e = if b.im != 0.0 || b.re < 0.0 { Errno::Dom } else { Errno::Ok };
+        let e = if b.im != 0.0 || b.re < 0.0 {
+            Errno::Dom
+        } else {
+            Errno::Ok
+        };
         (c(0.0, 0.0), e)
     } else {
         let vabs = a.re.hypot(a.im);
@@ -245,8 +596,12 @@ fn py_pow(name: &str, a: C, b: C) -> RtResult<C> {
     }
     match e {
         Errno::Ok => Ok(p),
-        Errno::Dom => Err(RtError::new(format!("{name}: 0.0 to a negative or complex power"))),
-        Errno::Range => Err(RtError::new(format!("{name}: overflow in complex exponentiation"))),
+        Errno::Dom => Err(RtError::new(format!(
+            "{name}: 0.0 to a negative or complex power"
+        ))),
+        Errno::Range => Err(RtError::new(format!(
+            "{name}: overflow in complex exponentiation"
+        ))),
     }
 }
 
@@ -262,7 +617,10 @@ fn c_sqrt(z: C) -> (C, Errno) {
     let ay = z.im.abs();
     let s = if ax < DBL_MIN && ay < DBL_MIN {
         ax = ldexp(ax, CM_SCALE_UP);
-        ldexp((ax + ax.hypot(ldexp(ay, CM_SCALE_UP))).sqrt(), CM_SCALE_DOWN)
+        ldexp(
+            (ax + ax.hypot(ldexp(ay, CM_SCALE_UP))).sqrt(),
+            CM_SCALE_DOWN,
+        )
     } else {
         ax /= 8.0;
         2.0 * (ax + ax.hypot(ay / 8.0)).sqrt()
@@ -295,7 +653,8 @@ fn c_log(z: C) -> (C, Errno) {
         (ax / 2.0).hypot(ay / 2.0).ln() + M_LN2
     } else if ax < DBL_MIN && ay < DBL_MIN {
         if ax > 0.0 || ay > 0.0 {
-            ldexp(ax, DBL_MANT_DIG).hypot(ldexp(ay, DBL_MANT_DIG)).ln() - DBL_MANT_DIG as f64 * M_LN2
+            ldexp(ax, DBL_MANT_DIG).hypot(ldexp(ay, DBL_MANT_DIG)).ln()
+                - DBL_MANT_DIG as f64 * M_LN2
         } else {
             return (c(-INF, z.im.atan2(z.re)), Errno::Dom);
         }
@@ -333,7 +692,10 @@ fn c_exp(z: C) -> (C, Errno) {
     }
     let r = if z.re > cm_log_large_double() {
         let l = (z.re - 1.0).exp();
-        c(l * z.im.cos() * std::f64::consts::E, l * z.im.sin() * std::f64::consts::E)
+        c(
+            l * z.im.cos() * std::f64::consts::E,
+            l * z.im.sin() * std::f64::consts::E,
+        )
     } else {
         let l = z.re.exp();
         c(l * z.im.cos(), l * z.im.sin())
@@ -361,7 +723,11 @@ fn c_cosh(z: C) -> (C, Errno) {
         } else {
             lookup(&COSH_SPECIAL, z).0
         };
-        let e = if z.im.is_infinite() && !z.re.is_nan() { Errno::Dom } else { Errno::Ok };
+        let e = if z.im.is_infinite() && !z.re.is_nan() {
+            Errno::Dom
+        } else {
+            Errno::Ok
+        };
         return (r, e);
     }
     let r = if z.re.abs() > cm_log_large_double() {
@@ -388,7 +754,11 @@ fn c_sinh(z: C) -> (C, Errno) {
         } else {
             lookup(&SINH_SPECIAL, z).0
         };
-        let e = if z.im.is_infinite() && !z.re.is_nan() { Errno::Dom } else { Errno::Ok };
+        let e = if z.im.is_infinite() && !z.re.is_nan() {
+            Errno::Dom
+        } else {
+            Errno::Ok
+        };
         return (r, e);
     }
     let r = if z.re.abs() > cm_log_large_double() {
@@ -412,11 +782,18 @@ fn c_tanh(z: C) -> (C, Errno) {
         } else {
             lookup(&TANH_SPECIAL, z).0
         };
-        let e = if z.im.is_infinite() && z.re.is_finite() { Errno::Dom } else { Errno::Ok };
+        let e = if z.im.is_infinite() && z.re.is_finite() {
+            Errno::Dom
+        } else {
+            Errno::Ok
+        };
         return (r, e);
     }
     let r = if z.re.abs() > cm_log_large_double() {
-        c(1f64.copysign(z.re), 4.0 * z.im.sin() * z.im.cos() * (-2.0 * z.re.abs()).exp())
+        c(
+            1f64.copysign(z.re),
+            4.0 * z.im.sin() * z.im.cos() * (-2.0 * z.re.abs()).exp(),
+        )
     } else {
         let tx = z.re.tanh();
         let ty = z.im.tan();
@@ -564,7 +941,10 @@ fn arg<'a>(args: &'a Args, name: &str, i: usize) -> RtResult<&'a Value> {
     if i < args.len() {
         Ok(args.get(i))
     } else {
-        Err(RtError::new(format!("{name}: expected more arguments, got {}", args.len())))
+        Err(RtError::new(format!(
+            "{name}: expected more arguments, got {}",
+            args.len()
+        )))
     }
 }
 
@@ -577,11 +957,18 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
     let name = id.name();
     use Builtin as B;
     match id {
-        B::ComplexP => Ok(Value::Bool(matches!(arg(args, name, 0)?, Value::Complex(_)))),
+        B::ComplexP => Ok(Value::Bool(matches!(
+            arg(args, name, 0)?,
+            Value::Complex(_)
+        ))),
         B::ComplexEq => Ok(Value::Bool(eq_chain(name, args)?)),
         B::ComplexNe => Ok(Value::Bool(!eq_chain(name, args)?)),
-        B::ComplexAdd => fold(name, args, c(0.0, 0.0), |_, a, b| Ok(c(a.re + b.re, a.im + b.im))),
-        B::ComplexSub => fold(name, args, c(0.0, 0.0), |_, a, b| Ok(c(a.re - b.re, a.im - b.im))),
+        B::ComplexAdd => fold(name, args, c(0.0, 0.0), |_, a, b| {
+            Ok(c(a.re + b.re, a.im + b.im))
+        }),
+        B::ComplexSub => fold(name, args, c(0.0, 0.0), |_, a, b| {
+            Ok(c(a.re - b.re, a.im - b.im))
+        }),
         B::ComplexMul => fold(name, args, C1, |_, a, b| Ok(prod(a, b))),
         B::ComplexDiv => fold(name, args, C1, div),
         B::ComplexNeg => {

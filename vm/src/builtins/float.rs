@@ -88,10 +88,14 @@ pub fn py_mod(vx: f64, wx: f64) -> f64 {
 /// The exact integer value of a finite double truncated toward zero.
 fn trunc_to_int(name: &str, x: f64) -> RtResult<Value> {
     if x.is_nan() {
-        return Err(RtError::new(format!("{name}: cannot convert float NaN to integer")));
+        return Err(RtError::new(format!(
+            "{name}: cannot convert float NaN to integer"
+        )));
     }
     if x.is_infinite() {
-        return Err(RtError::new(format!("{name}: cannot convert float infinity to integer")));
+        return Err(RtError::new(format!(
+            "{name}: cannot convert float infinity to integer"
+        )));
     }
     let t = x.trunc();
     if t.abs() < 9.0e18 {
@@ -99,7 +103,9 @@ fn trunc_to_int(name: &str, x: f64) -> RtResult<Value> {
     }
     match BigInt::from_f64(t) {
         Some(b) => Ok(super::integer::norm(b)),
-        None => Err(RtError::new(format!("{name}: cannot convert {x} to integer"))),
+        None => Err(RtError::new(format!(
+            "{name}: cannot convert {x} to integer"
+        ))),
     }
 }
 
@@ -107,10 +113,14 @@ fn trunc_to_int(name: &str, x: f64) -> RtResult<Value> {
 /// an error for inf and nan (Python cannot make an integer of them).
 fn round_with(name: &str, x: f64, f: fn(f64) -> f64) -> RtResult<f64> {
     if x.is_nan() {
-        return Err(RtError::new(format!("{name}: cannot convert float NaN to integer")));
+        return Err(RtError::new(format!(
+            "{name}: cannot convert float NaN to integer"
+        )));
     }
     if x.is_infinite() {
-        return Err(RtError::new(format!("{name}: cannot convert float infinity to integer")));
+        return Err(RtError::new(format!(
+            "{name}: cannot convert float infinity to integer"
+        )));
     }
     Ok(f(x) + 0.0)
 }
@@ -209,7 +219,12 @@ fn chain(name: &str, args: &Args, ok: fn(f64, f64) -> bool) -> RtResult<bool> {
 }
 
 /// Type-checks every argument, then folds them left with `f`.
-fn fold(name: &str, args: &Args, unit: f64, f: fn(&str, f64, f64) -> RtResult<f64>) -> RtResult<f64> {
+fn fold(
+    name: &str,
+    args: &Args,
+    unit: f64,
+    f: fn(&str, f64, f64) -> RtResult<f64>,
+) -> RtResult<f64> {
     let mut xs = Vec::with_capacity(args.len());
     for v in args.all() {
         xs.push(get(name, v)?);
@@ -232,7 +247,9 @@ fn min_max(name: &str, args: &Args, is_min: bool) -> RtResult<f64> {
         xs.push(get(name, v)?);
     }
     let Some((first, rest)) = xs.split_first() else {
-        return Err(RtError::new(format!("{name}: expected at least 1 argument")));
+        return Err(RtError::new(format!(
+            "{name}: expected at least 1 argument"
+        )));
     };
     let mut best = *first;
     for &x in rest {
@@ -247,7 +264,10 @@ fn arg<'a>(args: &'a Args, name: &str, i: usize) -> RtResult<&'a Value> {
     if i < args.len() {
         Ok(args.get(i))
     } else {
-        Err(RtError::new(format!("{name}: expected more arguments, got {}", args.len())))
+        Err(RtError::new(format!(
+            "{name}: expected more arguments, got {}",
+            args.len()
+        )))
     }
 }
 
@@ -321,7 +341,11 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
         B::FloatToInteger => trunc_to_int(name, one(args, name)?),
         B::FloatToComplex => {
             let re = one(args, name)?;
-            let im = if args.len() > 1 { get(name, args.get(1))? } else { 0.0 };
+            let im = if args.len() > 1 {
+                get(name, args.get(1))?
+            } else {
+                0.0
+            };
             Ok(Value::Complex(Rc::new(Complex { re, im })))
         }
         B::FloatToString => Ok(Value::str(numfmt::float_to_string(one(args, name)?))),

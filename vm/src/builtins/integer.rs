@@ -332,7 +332,9 @@ pub fn int_to_f64(name: &str, v: &Value) -> RtResult<f64> {
                 return Ok(if b.sign() == Sign::Minus { -f } else { f });
             }
             if bits > 1024 {
-                return Err(RtError::new(format!("{name}: integer too large to convert to float")));
+                return Err(RtError::new(format!(
+                    "{name}: integer too large to convert to float"
+                )));
             }
             let shift = bits - 64;
             let mag = b.magnitude();
@@ -343,7 +345,9 @@ pub fn int_to_f64(name: &str, v: &Value) -> RtResult<f64> {
             let m = top | u64::from(sticky);
             let f = (m as f64) * 2f64.powi(shift as i32);
             if f.is_infinite() {
-                return Err(RtError::new(format!("{name}: integer too large to convert to float")));
+                return Err(RtError::new(format!(
+                    "{name}: integer too large to convert to float"
+                )));
             }
             Ok(if b.sign() == Sign::Minus { -f } else { f })
         }
@@ -357,7 +361,9 @@ fn to_string_radix(n: &Value, radix: Option<&Value>) -> RtResult<Value> {
         None => 10,
         Some(Value::Int(r @ (2 | 8 | 10 | 16))) => *r as u32,
         Some(Value::Int(_) | Value::BigInt(_)) => {
-            return Err(RtError::new(format!("{NAME}: radix must be 2, 8, 10 or 16")));
+            return Err(RtError::new(format!(
+                "{NAME}: radix must be 2, 8, 10 or 16"
+            )));
         }
         Some(other) => return Err(type_error(NAME, other)),
     };
@@ -379,7 +385,10 @@ fn codepoint_to_string(n: &Value) -> RtResult<Value> {
     };
     match c {
         Some(c) => Ok(Value::str(c.to_string())),
-        None => Err(RtError::new(format!("{NAME}: invalid code point {}", show(n)))),
+        None => Err(RtError::new(format!(
+            "{NAME}: invalid code point {}",
+            show(n)
+        ))),
     }
 }
 
@@ -433,7 +442,9 @@ fn min_max(name: &str, args: &Args, want: Ordering) -> RtResult<Value> {
         check(name, v)?;
     }
     let Some((first, rest)) = vals.split_first() else {
-        return Err(RtError::new(format!("{name}: expected at least 1 argument")));
+        return Err(RtError::new(format!(
+            "{name}: expected at least 1 argument"
+        )));
     };
     let mut best = first;
     for v in rest {
@@ -448,7 +459,10 @@ fn arg<'a>(args: &'a Args, name: &str, i: usize) -> RtResult<&'a Value> {
     if i < args.len() {
         Ok(args.get(i))
     } else {
-        Err(RtError::new(format!("{name}: expected more arguments, got {}", args.len())))
+        Err(RtError::new(format!(
+            "{name}: expected more arguments, got {}",
+            args.len()
+        )))
     }
 }
 
@@ -457,7 +471,10 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
     let name = id.name();
     use Builtin as B;
     Ok(match id {
-        B::IntegerP => Value::Bool(matches!(arg(args, name, 0)?, Value::Int(_) | Value::BigInt(_))),
+        B::IntegerP => Value::Bool(matches!(
+            arg(args, name, 0)?,
+            Value::Int(_) | Value::BigInt(_)
+        )),
         B::IntegerEq => Value::Bool(chain(name, args, |o| o == Ordering::Equal)?),
         B::IntegerNe => Value::Bool(!chain(name, args, |o| o == Ordering::Equal)?),
         B::IntegerLt => Value::Bool(chain(name, args, |o| o == Ordering::Less)?),
@@ -497,14 +514,25 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
         B::IntegerToComplex => {
             let re = arg(args, name, 0)?;
             check(name, re)?;
-            let im = if args.len() > 1 { int_to_f64(name, args.get(1))? } else { 0.0 };
+            let im = if args.len() > 1 {
+                int_to_f64(name, args.get(1))?
+            } else {
+                0.0
+            };
             let re = int_to_f64(name, re)?;
             Value::Complex(Rc::new(Complex { re, im }))
         }
         B::IntegerToString => {
             let n = arg(args, name, 0)?;
             check(name, n)?;
-            to_string_radix(n, if args.len() > 1 { Some(args.get(1)) } else { None })?
+            to_string_radix(
+                n,
+                if args.len() > 1 {
+                    Some(args.get(1))
+                } else {
+                    None
+                },
+            )?
         }
         B::IntegerCodepointToString => codepoint_to_string(arg(args, name, 0)?)?,
         _ => return Err(RtError::new(format!("{name}: not an integer builtin"))),
