@@ -7,11 +7,16 @@
 //! `None @..`. Spans are byte offsets `@start..end` (the file number is
 //! omitted). Floats use Rust's shortest round-trip form (`inf`, `NaN`,
 //! `1e16`); strings escape `"`, `\`, newline, tab, CR and other control
-//! characters below 32 (`\u00XX`). The walk is iterative, so arbitrarily
-//! deep trees print without recursion.
+//! characters below 32 (`\u00XX`). Indentation is capped at
+//! [`MAX_INDENT`] levels; deeper nodes are marked `[depth N]`. The walk is
+//! iterative, so arbitrarily deep trees print without recursion.
 
 use crate::sexp::{Sexp, SexpKind};
 use std::fmt::Write;
+
+/// Indentation stops growing at this depth (so the dump of a deep tree
+/// stays linear in size); deeper lines start with `[depth N] `.
+pub const MAX_INDENT: usize = 100;
 
 /// Prints the datums, one tree after another.
 pub fn print_ast(datums: &[Sexp]) -> String {
@@ -19,8 +24,11 @@ pub fn print_ast(datums: &[Sexp]) -> String {
     // (node, depth), visited in pre-order.
     let mut stack: Vec<(&Sexp, usize)> = datums.iter().rev().map(|d| (d, 0)).collect();
     while let Some((node, depth)) = stack.pop() {
-        for _ in 0..depth {
+        for _ in 0..depth.min(MAX_INDENT) {
             out.push_str("  ");
+        }
+        if depth > MAX_INDENT {
+            let _ = write!(out, "[depth {depth}] ");
         }
         out.push_str(&node_line(node));
         let _ = writeln!(out, " @{}..{}", node.span.start, node.span.end);

@@ -331,9 +331,9 @@ fn read_number(tok: &str) -> Result<SexpKind, String> {
 fn digitpart(b: &[u8], mut i: usize) -> usize {
     let start = i;
     while i < b.len() {
-        if b[i].is_ascii_digit() {
-            i += 1;
-        } else if b[i] == b'_' && i > start && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        // A digit, or an underscore between a digit and a digit.
+        let underscore = b[i] == b'_' && i > start && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if b[i].is_ascii_digit() || underscore {
             i += 1;
         } else {
             break;
@@ -549,20 +549,20 @@ impl Builder<'_> {
             match tok {
                 Tok::LParen => skip.parens += 1,
                 Tok::RParen if skip.parens == 0 => {
-                    // Closes an enclosing list: the skipped quote had no datum.
-                    self.skip = None;
+                    // Closes an enclosing list: the skipped quotes had no datum.
+                    self.end_skip();
                     self.close(start, end);
                 }
                 Tok::RParen => {
                     skip.parens -= 1;
                     if skip.parens == 0 {
-                        self.skip = None;
+                        self.end_skip();
                     }
                 }
                 Tok::Quote | Tok::Comma | Tok::Control(_) => {}
                 Tok::Str { .. } | Tok::Atom(_) => {
                     if skip.parens == 0 {
-                        self.skip = None;
+                        self.end_skip();
                     }
                 }
             }
@@ -626,6 +626,15 @@ impl Builder<'_> {
                 };
                 self.deliver(node);
             }
+        }
+    }
+
+    /// Ends skipping a too-deep datum. The quotes waiting for it are
+    /// dropped silently: the too-deep error already covers them.
+    fn end_skip(&mut self) {
+        self.skip = None;
+        while let Some(Frame::Quote { .. }) = self.stack.last() {
+            self.stack.pop();
         }
     }
 

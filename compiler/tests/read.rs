@@ -1,41 +1,818 @@
-//! Tests of the reader (`menai_compiler::read`): every lexical form of
-//! LANGUAGE.md §2, error reporting with exact spans, recovery, non-ASCII
-//! byte offsets and deep nesting.
+//! Tests of the reader (`menai_compiler::read`), the AST dump and the
+//! diagnostic renderer: every lexical form of LANGUAGE.md §2, each error
+//! case with its exact span, reporting of all errors with recovery,
+//! non-ASCII byte offsets, and deep nesting.
 
-use menai_compiler::diagnostic::Diagnostic;
-use menai_compiler::read::read;
+use menai_compiler::ast_print::print_ast;
+use menai_compiler::diagnostic::{Diagnostic, Severity};
+use menai_compiler::ir::{SourceFile, Span};
+use menai_compiler::read::{read, MAX_DEPTH};
+use menai_compiler::render::{line_col, render};
 use menai_compiler::sexp::{Sexp, SexpKind};
 use num_bigint::BigInt;
 
+// ---------------------------------------------------------------------------
+// Helpers
+
+/// Reads `src`, asserting there are no errors.
 fn ok(src: &str) -> Vec<Sexp> {
     let (d, errs) = read(0, src);
     assert!(errs.is_empty(), "unexpected errors for {src:?}: {errs:#?}");
     d
 }
 
-fn one(src: &str) -> SexpKind {
-    let d = ok(src);
-    assert_eq!(d.len(), 1, "{src:?}");
-    d[0].kind.clone()
+/// Reads `src`, asserting it is exactly one datum without errors.
+fn one(src: &str) -> Sexp {
+    let mut d = ok(src);
+    assert_eq!(d.len(), 1, "expected one datum for {src:?}: {d:#?}");
+    d.remove(0)
 }
 
-fn errs(src: &str) -> Vec<Diagnostic> {
-    read(0, src).1
+fn kind(src: &str) -> SexpKind {
+    one(src).kind
+}
+
+/// The errors of `src` as (start, end, message).
+fn errs(src: &str) -> Vec<(u32, u32, String)> {
+    let (_, diags) = read(0, src);
+    for d in &diags {
+        assert_eq!(d.severity, Severity::Error);
+        assert_eq!(d.span.file, 0);
+    }
+    diags
+        .into_iter()
+        .map(|d| (d.span.start, d.span.end, d.message))
+        .collect()
+}
+
+/// Asserts `src` gives exactly one error, at `start..end`, whose message
+/// contains `needle`.
+fn one_err(src: &str, start: u32, end: u32, needle: &str) {
+    let e = errs(src);
+    assert_eq!(e.len(), 1, "expected one error for {src:?}: {e:#?}");
+    assert_eq!((e[0].0, e[0].1), (start, end), "span for {src:?}: {e:#?}");
+    assert!(
+        e[0].2.contains(needle),
+        "message for {src:?} is {:?}, expected it to contain {needle:?}",
+        e[0].2
+    );
+}
+
+fn int(n: i64) -> SexpKind {
+    SexpKind::Int(BigInt::from(n))
+}
+
+fn sym(s: &str) -> SexpKind {
+    SexpKind::Symbol(s.to_string())
+}
+
+fn items(s: &Sexp) -> &[Sexp] {
+    match &s.kind {
+        SexpKind::List(v) => v,
+        k => panic!("expected a list, got {k:?}"),
+    }
+}
+
+fn kinds(src: &str) -> Vec<SexpKind> {
+    ok(src).into_iter().map(|s| s.kind).collect()
+}
+
+fn span_of(s: &Sexp) -> (u32, u32) {
+    (s.span.start, s.span.end)
+}
+
+/// Runs `f` on a thread with a 1 GiB stack, as the binaries do.
+fn on_big_stack(f: impl FnOnce() + Send + 'static) {
+    let h = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(f)
+        .expect("spawning the test thread");
+    h.join().expect("the test thread panicked");
+}
+
+// ---------------------------------------------------------------------------
+// Valid forms
+
+#[test]
+fn list_with_spans() {
+    let d = one("(integer+ 1 2)");
+    assert_eq!(span_of(&d), (0, 14));
+    let it = items(&d);
+    assert_eq!(it.len(), 3);
+    assert_eq!(it[0].kind, sym("integer+"));
+    assert_eq!(span_of(&it[0]), (1, 9));
+    assert_eq!(it[1].kind, int(1));
+    assert_eq!(span_of(&it[1]), (10, 11));
+    assert_eq!(span_of(&it[2]), (12, 13));
+    assert_eq!(kind("()"), SexpKind::List(vec![]));
 }
 
 #[test]
-fn smoke() {
-    let d = ok("(integer+ 1 2)");
-    assert_eq!(d.len(), 1);
-    match &d[0].kind {
-        SexpKind::List(items) => {
-            assert_eq!(items.len(), 3);
-            assert_eq!(items[0].kind, SexpKind::Symbol("integer+".into()));
-            assert_eq!(items[1].kind, SexpKind::Int(BigInt::from(1)));
-            assert_eq!((items[2].span.start, items[2].span.end), (12, 13));
+fn file_number_is_in_every_span() {
+    let (d, e) = read(7, "(a \"b\" 'c)");
+    assert!(e.is_empty());
+    let mut todo: Vec<&Sexp> = d.iter().collect();
+    let mut n = 0;
+    while let Some(s) = todo.pop() {
+        assert_eq!(s.span.file, 7);
+        n += 1;
+        if let SexpKind::List(v) = &s.kind {
+            todo.extend(v);
         }
+    }
+    assert_eq!(n, 6);
+    let (_, e) = read(3, ")");
+    assert_eq!(
+        e[0].span,
+        Span {
+            file: 3,
+            start: 0,
+            end: 1
+        }
+    );
+}
+
+#[test]
+fn whitespace_set() {
+    assert_eq!(
+        kinds("a b\tc\nd\x0be\x0cf\rg"),
+        ["a", "b", "c", "d", "e", "f", "g"].map(sym).to_vec()
+    );
+    assert_eq!(kinds(""), vec![]);
+    assert_eq!(kinds(" \t\n\r\x0b\x0c"), vec![]);
+}
+
+#[test]
+fn delimiters_end_tokens() {
+    // `(list 1'a)` is (list 1 (quote a)).
+    let d = one("(list 1'a)");
+    let it = items(&d);
+    assert_eq!(it.len(), 3);
+    assert_eq!(it[1].kind, int(1));
+    assert_eq!(span_of(&it[1]), (6, 7));
+    let q = items(&it[2]);
+    assert_eq!(q[0].kind, sym("quote"));
+    assert_eq!(span_of(&q[0]), (7, 8));
+    assert_eq!(q[1].kind, sym("a"));
+    assert_eq!(span_of(&it[2]), (7, 9));
+    // `(list "a""b")` has two strings.
+    let d = one("(list \"a\"\"b\")");
+    let it = items(&d);
+    assert_eq!(it.len(), 3);
+    assert_eq!(it[1].kind, SexpKind::Str("a".into()));
+    assert_eq!(it[2].kind, SexpKind::Str("b".into()));
+    assert_eq!(span_of(&it[2]), (9, 12));
+    // A comment and parens end tokens too.
+    assert_eq!(kinds("a;c\nb"), vec![sym("a"), sym("b")]);
+    assert_eq!(
+        kinds("x(y)z"),
+        vec![
+            sym("x"),
+            SexpKind::List(vec![Sexp {
+                kind: sym("y"),
+                span: Span {
+                    file: 0,
+                    start: 2,
+                    end: 3
+                }
+            }]),
+            sym("z")
+        ]
+    );
+    assert_eq!(kinds("1\"s\""), vec![int(1), SexpKind::Str("s".into())]);
+}
+
+#[test]
+fn comma_ends_a_token_and_is_invalid() {
+    let (d, e) = read(0, "(a,b)");
+    assert_eq!(items(&d[0]).len(), 2);
+    assert_eq!(items(&d[0])[0].kind, sym("a"));
+    assert_eq!(items(&d[0])[1].kind, sym("b"));
+    assert_eq!(e.len(), 1);
+    assert_eq!((e[0].span.start, e[0].span.end), (2, 3));
+    assert_eq!(e[0].message, "invalid character ','");
+}
+
+#[test]
+fn decimal_integers() {
+    for (src, n) in [
+        ("0", 0),
+        ("42", 42),
+        ("-42", -42),
+        ("+42", 42),
+        ("007", 7),
+        ("-007", -7),
+        ("1_000", 1000),
+        ("1_2_3", 123),
+        ("-0", 0),
+    ] {
+        assert_eq!(kind(src), int(n), "{src}");
+    }
+    let big = "123456789012345678901234567890123456789012345678901234567890";
+    assert_eq!(kind(big), SexpKind::Int(big.parse::<BigInt>().unwrap()));
+    // 2^64 - 1 and beyond: no overflow.
+    assert_eq!(
+        kind("18446744073709551615"),
+        SexpKind::Int("18446744073709551615".parse::<BigInt>().unwrap())
+    );
+}
+
+#[test]
+fn floats() {
+    for (src, x) in [
+        ("1.5", 1.5),
+        (".5", 0.5),
+        ("+.5", 0.5),
+        ("-.5", -0.5),
+        ("5.", 5.0),
+        ("-5.", -5.0),
+        ("1e3", 1000.0),
+        ("1E3", 1000.0),
+        ("1e+3", 1000.0),
+        ("2.5e-3", 0.0025),
+        ("1_0.0_1", 10.01),
+        ("1e1_0", 1e10),
+        ("0.1", 0.1),
+        ("1e400", f64::INFINITY),
+        ("-1e400", f64::NEG_INFINITY),
+        ("1e-400", 0.0),
+        ("007.5", 7.5),
+    ] {
+        assert_eq!(kind(src), SexpKind::Float(x), "{src}");
+    }
+    match kind("-0.0") {
+        SexpKind::Float(x) => assert!(x == 0.0 && x.is_sign_negative()),
         k => panic!("{k:?}"),
     }
-    assert_eq!(one("\"a\\nb\""), SexpKind::Str("a\nb".into()));
-    assert!(errs("(a").len() == 1);
+    // Correct rounding.
+    assert_eq!(kind("0.30000000000000004"), SexpKind::Float(0.1 + 0.2));
+}
+
+#[test]
+fn complex_numbers() {
+    for (src, re, im) in [
+        ("5j", 0.0, 5.0),
+        ("5J", 0.0, 5.0),
+        ("-2.5j", 0.0, -2.5),
+        ("+2j", 0.0, 2.0),
+        ("1+2j", 1.0, 2.0),
+        ("1-2J", 1.0, -2.0),
+        ("-1-1j", -1.0, -1.0),
+        ("1.5+.5j", 1.5, 0.5),
+        ("1e5j", 0.0, 1e5),
+        ("1e+5j", 0.0, 1e5),
+        ("1e5+2e-3j", 1e5, 0.002),
+        ("1E-5-2E+3j", 1e-5, -2000.0),
+        ("1+infj", 1.0, f64::INFINITY),
+        ("1_0+2_0j", 10.0, 20.0),
+        ("0j", 0.0, 0.0),
+    ] {
+        assert_eq!(kind(src), SexpKind::Complex(re, im), "{src}");
+    }
+}
+
+#[test]
+fn based_integers() {
+    for (src, n) in [
+        ("#xff", 255),
+        ("#xFF", 255),
+        ("#XfF", 255),
+        ("-#xff", -255),
+        ("#o17", 15),
+        ("#O17", 15),
+        ("#b101", 5),
+        ("#B101", 5),
+        ("-#b101", -5),
+        ("#d99", 99),
+        ("#D099", 99),
+        ("#x0", 0),
+    ] {
+        assert_eq!(kind(src), int(n), "{src}");
+    }
+    assert_eq!(
+        kind("#xffffffffffffffffffffffff"),
+        SexpKind::Int(BigInt::parse_bytes(b"ffffffffffffffffffffffff", 16).unwrap())
+    );
+}
+
+#[test]
+fn booleans_and_none() {
+    assert_eq!(kind("#t"), SexpKind::Bool(true));
+    assert_eq!(kind("#f"), SexpKind::Bool(false));
+    assert_eq!(kind("#none"), SexpKind::None);
+    assert_eq!(
+        kinds("#t #f(#none)"),
+        vec![
+            SexpKind::Bool(true),
+            SexpKind::Bool(false),
+            SexpKind::List(vec![Sexp {
+                kind: SexpKind::None,
+                span: Span {
+                    file: 0,
+                    start: 6,
+                    end: 11
+                }
+            }])
+        ]
+    );
+    // `#t#f` is one token, and not a valid one.
+    one_err("#t#f", 0, 4, "invalid '#' form");
+}
+
+#[test]
+fn strings_and_escapes() {
+    let s = |x: &str| SexpKind::Str(x.to_string());
+    assert_eq!(kind(r#""""#), s(""));
+    assert_eq!(kind(r#""hello""#), s("hello"));
+    assert_eq!(kind(r#""a\"b""#), s("a\"b"));
+    assert_eq!(kind(r#""a\\b""#), s("a\\b"));
+    assert_eq!(kind(r#""\n\t\r""#), s("\n\t\r"));
+    assert_eq!(kind(r#""\u00e9\u03BB""#), s("éλ"));
+    assert_eq!(kind(r#""\u12345""#), s("\u{1234}5"));
+    // Raw newlines, NUL and other control characters stand for themselves.
+    assert_eq!(kind("\"a\nb\""), s("a\nb"));
+    assert_eq!(kind("\"\0\x01\x7f\u{85}\""), s("\0\x01\x7f\u{85}"));
+    // Delimiters and `;` inside strings are ordinary characters.
+    assert_eq!(kind("\"(a ;b) 'c,\""), s("(a ;b) 'c,"));
+    assert_eq!(kind("\"straße λ\""), s("straße λ"));
+}
+
+#[test]
+fn symbols() {
+    for name in [
+        "a",
+        "Abc",
+        "integer+",
+        "list->string",
+        "null?",
+        "*",
+        "/",
+        "%",
+        "<=",
+        ">",
+        "=",
+        "!=",
+        "&",
+        "|x|",
+        "^",
+        "~",
+        "_",
+        "?",
+        "$integer+",
+        "+",
+        "-",
+        ".",
+        "...",
+        ".a",
+        "+a",
+        "-a",
+        "-.",
+        "+.",
+        "--1",
+        "-.a",
+        "λ",
+        "λx.y",
+        "straße",
+        "日本",
+        "a1",
+        "x²",
+        "a-b+c*d/e%f<g>h=i!j&k|l^m~n?o_p.q$r",
+        "j",
+        "inf",
+        "nan",
+    ] {
+        assert_eq!(kind(name), sym(name), "{name}");
+    }
+}
+
+#[test]
+fn quote() {
+    let d = one("'x");
+    assert_eq!(span_of(&d), (0, 2));
+    let it = items(&d);
+    assert_eq!(it.len(), 2);
+    assert_eq!(it[0].kind, sym("quote"));
+    assert_eq!(span_of(&it[0]), (0, 1));
+    assert_eq!(it[1].kind, sym("x"));
+    assert_eq!(span_of(&it[1]), (1, 2));
+    // Nested quotes and quoted lists, with whitespace after the quote.
+    let d = one("'' (a b)");
+    assert_eq!(span_of(&d), (0, 8));
+    let inner = &items(&d)[1];
+    assert_eq!(span_of(inner), (1, 8));
+    assert_eq!(items(inner)[0].kind, sym("quote"));
+    assert_eq!(span_of(&items(inner)[0]), (1, 2));
+    assert_eq!(span_of(&items(inner)[1]), (3, 8));
+}
+
+#[test]
+fn comments() {
+    assert_eq!(kinds("; only a comment"), vec![]);
+    assert_eq!(kinds("1 ; one\n2;two"), vec![int(1), int(2)]);
+    // Comments may contain any character, including control characters.
+    assert_eq!(kinds("; \x01 \0 @ , \" ( λ\n3"), vec![int(3)]);
+    let d = one("(a ; )\n b)");
+    assert_eq!(items(&d).len(), 2);
+}
+
+#[test]
+fn several_datums() {
+    assert_eq!(kinds("1 2 3").len(), 3);
+}
+
+// ---------------------------------------------------------------------------
+// Errors: each with its exact span
+
+#[test]
+fn malformed_numbers() {
+    for (src, start, end) in [
+        ("1x", 0, 2),
+        ("12abc", 0, 5),
+        ("1__0", 0, 4),
+        ("1_", 0, 2),
+        ("1_.5", 0, 4),
+        ("1._5", 0, 4),
+        ("1.2.3", 0, 5),
+        ("1e", 0, 2),
+        ("1e+", 0, 3),
+        ("0x10", 0, 4),
+        ("-1-", 0, 3),
+        ("1+2", 0, 3),
+        ("1+j", 0, 3),
+        ("1j+2", 0, 4),
+        ("1+2jj", 0, 5),
+        ("1+-2j", 0, 5),
+        ("(a 1λ)", 3, 6),
+    ] {
+        one_err(src, start, end, "malformed number");
+    }
+}
+
+#[test]
+fn malformed_based_numbers() {
+    for (src, needle) in [
+        ("#x", "no digits"),
+        ("-#x", "no digits"),
+        ("#xg", "'g' is not a hexadecimal digit"),
+        ("#b102", "'2' is not a binary digit"),
+        ("#o8", "'8' is not a octal digit"),
+        ("#d1a", "'a' is not a decimal digit"),
+        ("#x-1", "'-' is not a hexadecimal digit"),
+        ("#x+1", "'+' is not a hexadecimal digit"),
+        ("#x_1", "'_' is not a hexadecimal digit"),
+        ("#x1_0", "'_' is not a hexadecimal digit"),
+        ("#x1.0", "'.' is not a hexadecimal digit"),
+        ("+#xff", "cannot start with '+'"),
+    ] {
+        let n = src.len() as u32;
+        one_err(src, 0, n, needle);
+    }
+}
+
+#[test]
+fn bad_hash_forms() {
+    for src in [
+        "#T", "#F", "#true", "#false", "#1", "#", "#nonee", "#tf", "#n",
+    ] {
+        one_err(src, 0, src.len() as u32, "invalid '#' form");
+    }
+    one_err("(a #)", 3, 4, "invalid '#' form");
+}
+
+#[test]
+fn invalid_symbol_characters() {
+    for (src, start, end, what) in [
+        ("foo@bar", 3, 4, "'@'"),
+        ("a:b", 1, 2, "':'"),
+        ("a→b", 1, 4, "'→'"),
+        ("x[0", 1, 2, "'['"),
+        ("{a", 0, 1, "'{'"),
+        ("a`b", 1, 2, "'`'"),
+        ("a\\b", 1, 2, "'\\'"),
+        ("@", 0, 1, "'@'"),
+        ("a#b", 1, 2, "'#'"),
+        ("-#t", 1, 2, "'#'"),
+        ("a@@b", 1, 3, "'@@'"),
+        ("a\u{a0}b", 1, 3, "U+00A0"),
+        ("\u{2003}", 0, 3, "U+2003"),
+    ] {
+        one_err(src, start, end, what);
+    }
+    // Separate runs of bad characters are separate errors.
+    let e = errs("a@b:c");
+    assert_eq!(e.len(), 2);
+    assert_eq!((e[0].0, e[0].1), (1, 2));
+    assert_eq!((e[1].0, e[1].1), (3, 4));
+}
+
+#[test]
+fn invalid_control_characters() {
+    one_err("\x01", 0, 1, "invalid control character U+0001");
+    one_err("(a\x7fb)", 2, 3, "invalid control character U+007F");
+    one_err("(a \0)", 3, 4, "invalid control character U+0000");
+    one_err("\u{85}", 0, 2, "invalid control character U+0085");
+    // It ends the token around it: `a` and `b` are both read.
+    let (d, e) = read(0, "(a\x1bb)");
+    assert_eq!(e.len(), 1);
+    assert_eq!(items(&d[0]).len(), 2);
+}
+
+#[test]
+fn bad_escapes() {
+    one_err(r#""a\qb""#, 2, 4, "invalid escape '\\q'");
+    one_err(r#""\x41""#, 1, 3, "invalid escape '\\x'");
+    one_err(r#""\U0001F600""#, 1, 3, "invalid escape '\\U'");
+    one_err(r#""\'""#, 1, 3, "invalid escape");
+    one_err(r#""\λ""#, 1, 4, "invalid escape '\\λ'");
+    one_err(r#""\u12""#, 1, 5, "exactly four hex digits");
+    one_err(r#""\u""#, 1, 3, "exactly four hex digits");
+    one_err(r#""\u12g4""#, 1, 5, "exactly four hex digits");
+    one_err(r#""\ud800""#, 1, 7, "surrogate");
+    // Every bad escape of a string is reported, and the string is still read.
+    let (d, e) = read(0, r#""\q\w ok \e""#);
+    assert_eq!(e.len(), 3);
+    assert_eq!(
+        e.iter()
+            .map(|d| (d.span.start, d.span.end))
+            .collect::<Vec<_>>(),
+        vec![(1, 3), (3, 5), (9, 11)]
+    );
+    assert_eq!(d[0].kind, SexpKind::Str(" ok ".into()));
+}
+
+#[test]
+fn unterminated_strings() {
+    one_err("\"abc", 0, 1, "unterminated string");
+    let (d, e) = read(0, "(a \"b c)\n");
+    // The list is unclosed too: the string ate the ')'.
+    assert_eq!(e.len(), 2);
+    assert_eq!(e[0].message, "unclosed '('");
+    assert_eq!(items(&d[0])[1].kind, SexpKind::Str("b c)\n".into()));
+    // A backslash at the very end.
+    one_err("\"abc\\", 0, 1, "unterminated string");
+    // An escaped quote does not end the string.
+    one_err(r#""abc\""#, 0, 1, "unterminated string");
+}
+
+#[test]
+fn unbalanced_parens() {
+    one_err(")", 0, 1, "unexpected ')'");
+    one_err("(a))", 3, 4, "unexpected ')'");
+    one_err("(a", 0, 1, "unclosed '('");
+    // Every unclosed '(' is reported; the datum is still produced.
+    let (d, e) = read(0, "(a (b (c)");
+    assert_eq!(e.len(), 2);
+    assert_eq!((e[0].span.start, e[1].span.start), (0, 3));
+    assert!(e.iter().all(|d| d.message == "unclosed '('"));
+    assert_eq!(d.len(), 1);
+    assert_eq!(span_of(&d[0]), (0, 9));
+    assert_eq!(items(&d[0]).len(), 2);
+    // A secondary label points at the end of the input.
+    assert_eq!(
+        e[0].labels[0].0,
+        Span {
+            file: 0,
+            start: 9,
+            end: 9
+        }
+    );
+}
+
+#[test]
+fn many_unclosed_parens_are_summarized() {
+    let src = "(".repeat(1000);
+    let (d, e) = read(0, &src);
+    assert_eq!(d.len(), 1);
+    assert_eq!(e.len(), 21);
+    assert_eq!(e[0].span.start, 0);
+    assert!(e[0].notes[0].contains("1000 '(' are unclosed"));
+    assert_eq!(e[20].span.start, 999);
+}
+
+#[test]
+fn quote_without_datum() {
+    one_err("'", 0, 1, "nothing to quote");
+    one_err("(a ')", 3, 4, "nothing to quote");
+    let (d, e) = read(0, "(a '')");
+    assert_eq!(e.len(), 2);
+    assert_eq!(items(&d[0]).len(), 1);
+}
+
+#[test]
+fn all_errors_are_reported_in_order() {
+    let src = "(foo@bar \"a\\qb\" 1x2 #true , \x01 ) )\n\"unterminated λ";
+    let e = errs(src);
+    let spans: Vec<(u32, u32)> = e.iter().map(|x| (x.0, x.1)).collect();
+    assert_eq!(
+        spans,
+        vec![
+            (4, 5),   // @
+            (11, 13), // \q
+            (16, 19), // 1x2
+            (20, 25), // #true
+            (26, 27), // ,
+            (28, 29), // \x01
+            (32, 33), // extra )
+            (34, 35), // unterminated string
+        ],
+        "{e:#?}"
+    );
+    // Reading goes on after errors: the valid datums are all there.
+    let (d, _) = read(0, "(a @ b) (c ,) 'd");
+    assert_eq!(d.len(), 3);
+    assert_eq!(items(&d[0]).len(), 3);
+    assert_eq!(items(&d[1]).len(), 1);
+}
+
+#[test]
+fn non_ascii_spans() {
+    let src = "(λ \"straße\" x ñ)";
+    let d = one(src);
+    let it = items(&d);
+    assert_eq!(span_of(&d), (0, src.len() as u32));
+    assert_eq!(span_of(&it[0]), (1, 3));
+    assert_eq!(&src[1..3], "λ");
+    assert_eq!(span_of(&it[1]), (4, 13));
+    assert_eq!(&src[4..13], "\"straße\"");
+    assert_eq!(span_of(&it[2]), (14, 15));
+    assert_eq!(span_of(&it[3]), (16, 18));
+    // Errors after non-ASCII text point at the right bytes.
+    let src = "\"straße\" λ@ ,";
+    let e = errs(src);
+    assert_eq!(e.len(), 2);
+    assert_eq!(&src[e[0].0 as usize..e[0].1 as usize], "@");
+    assert_eq!(&src[e[1].0 as usize..e[1].1 as usize], ",");
+}
+
+// ---------------------------------------------------------------------------
+// Deep nesting
+
+fn nested(depth: usize, inner: &str) -> String {
+    let mut s = "(".repeat(depth);
+    s.push_str(inner);
+    s.push_str(&")".repeat(depth));
+    s
+}
+
+/// The depth of the chain of lists following the last child (which is the
+/// quoted datum for `(quote x)`).
+fn depth_of(mut s: &Sexp) -> usize {
+    let mut n = 0;
+    while let SexpKind::List(v) = &s.kind {
+        n += 1;
+        match v.last() {
+            Some(c) => s = c,
+            None => break,
+        }
+    }
+    n
+}
+
+#[test]
+fn deep_nesting_reads() {
+    on_big_stack(|| {
+        for depth in [10_000, MAX_DEPTH] {
+            let src = nested(depth, "x");
+            let d = one(&src);
+            assert_eq!(depth_of(&d), depth);
+            assert_eq!(span_of(&d), (0, src.len() as u32));
+            // The dump is iterative too.
+            let dump = print_ast(std::slice::from_ref(&d));
+            assert_eq!(dump.lines().count(), depth + 1);
+            let last = dump.lines().last().unwrap_or_default();
+            assert_eq!(
+                last.trim_start(),
+                format!("[depth {depth}] Symbol x @{depth}..{}", depth + 1)
+            );
+            assert!(dump.lines().all(|l| l.len() < 300));
+        }
+        // Deep quotes.
+        let src = format!("{}x", "'".repeat(10_000));
+        assert_eq!(depth_of(&one(&src)), 10_000);
+    });
+}
+
+#[test]
+fn too_deep_is_a_clean_error() {
+    on_big_stack(|| {
+        let src = format!("{} 42", nested(MAX_DEPTH + 50_000, "x"));
+        let (d, e) = read(0, &src);
+        assert_eq!(e.len(), 1, "{:?}", &e[..e.len().min(3)]);
+        assert_eq!(e[0].span.start as usize, MAX_DEPTH);
+        assert!(e[0].message.contains("nesting too deep"));
+        // The too-deep datum is skipped; the rest is read.
+        assert_eq!(d.len(), 2);
+        assert_eq!(depth_of(&d[0]), MAX_DEPTH);
+        assert_eq!(d[1].kind, int(42));
+        // Unclosed and far too deep: still clean, with bounded diagnostics.
+        let (_, e) = read(0, &"(".repeat(1_000_000));
+        assert!(e.len() <= 23, "{}", e.len());
+        assert!(e.iter().any(|d| d.message.contains("nesting too deep")));
+        // Too deep through quotes.
+        let (_, e) = read(0, &format!("{}x", "'".repeat(MAX_DEPTH + 10)));
+        assert_eq!(e.len(), 1);
+        assert!(e[0].message.contains("nesting too deep"));
+    });
+}
+
+// ---------------------------------------------------------------------------
+// AST dump
+
+#[test]
+fn ast_dump() {
+    let src = "(define (f x) (integer+ x 1)) '(1.5 -2j \"a\\n\\u0001\" #t #f #none) #xff 1e400";
+    insta::assert_snapshot!(print_ast(&ok(src)));
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+
+fn file(path: &str, text: &str) -> SourceFile {
+    SourceFile {
+        path: path.to_string(),
+        text: text.to_string(),
+    }
+}
+
+#[test]
+fn render_reader_errors() {
+    let src = "(let ((s \"straße\\q\"))\n  (λ@ s) , 1x)\n)";
+    let (_, e) = read(0, src);
+    assert_eq!(e.len(), 5);
+    let out = render(&e, &[file("demo.menai", src)], false);
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn render_labels_notes_warnings_and_non_ascii_columns() {
+    let src = "(straße λ ñ)";
+    let s = |a: usize, b: usize| Span {
+        file: 0,
+        start: a as u32,
+        end: b as u32,
+    };
+    let (ñ, λ) = (src.find('ñ').unwrap(), src.find('λ').unwrap());
+    let d = Diagnostic::warning(s(ñ, ñ + 2), "unused ñ")
+        .with_label(s(λ, λ + 2), "λ here")
+        .with_note("a note");
+    let out = render(&[d], &[file("w.menai", src)], false);
+    assert!(out.contains("Warning: unused ñ"), "{out}");
+    // Column 11 in characters (byte 12).
+    assert!(out.contains("w.menai:1:11"), "{out}");
+    assert!(
+        out.contains("λ here") && out.contains("Note: a note"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+    // Colour adds ANSI escapes.
+    let d = Diagnostic::error(s(1, 3), "boom");
+    assert!(render(&[d], &[file("w.menai", src)], true).contains('\x1b'));
+}
+
+#[test]
+fn render_never_panics_on_bad_spans() {
+    let src = "λλ\nb";
+    let f = [file("x.menai", src)];
+    for (file, start, end) in [
+        (0, 1, 1),
+        (0, 3, 2),
+        (0, 100, 200),
+        (0, 0, 0),
+        (0, 5, 5),
+        (9, 0, 4),
+    ] {
+        let d = Diagnostic::error(Span { file, start, end }, "m");
+        let out = render(&[d], &f, false);
+        assert!(out.contains("m"), "{out}");
+    }
+    let out = render(
+        &[Diagnostic::error(
+            Span {
+                file: 0,
+                start: 0,
+                end: 1,
+            },
+            "none",
+        )],
+        &[],
+        false,
+    );
+    assert!(out.contains("none"), "{out}");
+    assert_eq!(render(&[], &f, false), "");
+}
+
+#[test]
+fn line_col_counts_characters() {
+    let src = "ab\nλx\n\nstraße z";
+    assert_eq!(line_col(src, 0), (1, 1));
+    assert_eq!(line_col(src, 1), (1, 2));
+    assert_eq!(line_col(src, 2), (1, 3)); // the newline itself
+    assert_eq!(line_col(src, 3), (2, 1)); // λ
+    assert_eq!(line_col(src, 5), (2, 2)); // x, after the 2-byte λ
+    assert_eq!(line_col(src, 4), (2, 1)); // inside λ: its column
+    assert_eq!(line_col(src, 7), (3, 1));
+    let z = src.find('z').unwrap() as u32;
+    assert_eq!(line_col(src, z), (4, 8));
+    assert_eq!(line_col(src, 10_000), (4, 9)); // past the end
+    assert_eq!(line_col("", 0), (1, 1));
 }
