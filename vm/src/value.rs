@@ -143,16 +143,31 @@ impl Value {
 impl Drop for Value {
     #[inline]
     fn drop(&mut self) {
-        if self.has_unshared_container_child() {
-            drop_deep(std::mem::take(self));
+        let last_ref_to_container = match self {
+            Value::List(_, rc) => Rc::strong_count(rc) == 1,
+            Value::Dict(rc) => Rc::strong_count(rc) == 1,
+            Value::Set(rc) => Rc::strong_count(rc) == 1,
+            Value::Struct(rc) => Rc::strong_count(rc) == 1,
+            Value::Closure(_, rc) => Rc::strong_count(rc) == 1,
+            _ => false,
+        };
+        if last_ref_to_container {
+            drop_container(self);
         }
+    }
+}
+
+/// The slow path of `Value::drop`: `v` is the last reference to a container.
+#[inline(never)]
+fn drop_container(v: &mut Value) {
+    if v.has_unshared_container_child() {
+        drop_deep(std::mem::take(v));
     }
 }
 
 impl Value {
     /// Whether this value is the last reference to a container one of whose
     /// children is itself the last reference to a non-empty container.
-    #[inline]
     fn has_unshared_container_child(&self) -> bool {
         match self {
             Value::List(_, rc) => {
