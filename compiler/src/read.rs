@@ -35,6 +35,9 @@ pub const MAX_DEPTH: usize = 100_000;
 /// does).
 const MAX_UNCLOSED_REPORTED: usize = 20;
 
+/// How many characters of source text a message quotes.
+const EXCERPT_CHARS: usize = 32;
+
 /// Reads every datum of `text` (file number `file`), returning them with all
 /// lexical and parse errors found.
 pub fn read(file: u32, text: &str) -> (Vec<Sexp>, Vec<Diagnostic>) {
@@ -147,7 +150,9 @@ fn lexer<'a>() -> impl Parser<'a, &'a str, Vec<(Tok<'a>, SimpleSpan)>, Extra<'a>
         just('r').to('\r').map(Ok),
         just('u').ignore_then(hex4).map(|digits: &str| {
             if digits.len() != 4 {
-                return Err("invalid \\u escape: expected exactly four hex digits".to_string());
+                return Err(format!(
+                    "invalid escape '\\u{digits}': \\u needs exactly four hex digits"
+                ));
             }
             match u32::from_str_radix(digits, 16)
                 .ok()
@@ -471,7 +476,7 @@ fn check_symbol(tok: &str) -> (SexpKind, Vec<(usize, usize, String)>) {
             } else {
                 format!("invalid characters {}", describe_char(bad))
             };
-            errors.push((s, e, format!("{what} in symbol")));
+            errors.push((s, e, format!("{what} in symbol '{tok}'")));
         }
     };
     for (i, c) in tok.char_indices() {
@@ -538,6 +543,37 @@ impl Builder<'_> {
         mk_span(self.file, start, end)
     }
 
+    /// The source text of `start..end` for a message: its first line, at
+    /// most [`EXCERPT_CHARS`] characters (then `…`), trimmed.
+    fn excerpt(&self, start: usize, end: usize) -> String {
+        let text = self.text.get(start..end).unwrap_or("");
+        let line = text.lines().next().unwrap_or("").trim_end();
+        let mut out: String = line.chars().take(EXCERPT_CHARS).collect();
+        if out.len() < line.len() || line.len() < text.trim_end().len() {
+            out.push('…');
+        }
+        out
+    }
+
+    /// The run of non-delimiter characters and commas around `start..end`
+    /// (how a comma looks to the person who wrote it: `1,2`).
+    fn around(&self, start: usize, end: usize) -> &str {
+        let part = |c: char| is_atom_char(c) || c == ',';
+        let before = self.text.get(..start).unwrap_or("");
+        let after = self.text.get(end..).unwrap_or("");
+        let s = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| part(*c))
+            .last()
+            .map_or(start, |(i, _)| i);
+        let e = after
+            .char_indices()
+            .find(|(_, c)| !part(*c))
+            .map_or(self.text.len(), |(i, _)| end + i);
+        self.text.get(s..e).unwrap_or(",")
+    }
+
     fn error(&mut self, start: usize, end: usize, msg: impl Into<String>) {
         let d = Diagnostic::error(self.span(start, end), msg);
         self.diags.push(d);
@@ -587,7 +623,15 @@ impl Builder<'_> {
             }),
             Tok::Quote => self.stack.push(Frame::Quote { start, end }),
             Tok::RParen => self.close(start, end),
-            Tok::Comma => self.error(start, end, "invalid character ','"),
+            Tok::Comma => {
+                let around = self.around(start, end);
+                let msg = if around == "," {
+                    "invalid character ','".to_string()
+                } else {
+                    format!("invalid character ',' in '{around}'")
+                };
+                self.error(start, end, msg);
+            }
             Tok::Control(c) => self.error(
                 start,
                 end,
@@ -663,7 +707,20 @@ impl Builder<'_> {
                 self.stack.push(frame);
                 self.error(start, end, "unexpected ')'");
             }
-            None => self.error(start, end, "unexpected ')' with no matching '('"),
+            None => {
+                let mut d =
+                    Diagnostic::error(self.span(start, end), "unexpected ')' with no matching '('");
+                if let Some(prev) = self.top.last() {
+                    let (ps, pe) = (prev.span.start as usize, prev.span.end as usize);
+                    d.message = format!(
+                        "unexpected ')' with no matching '(' (after `{}`)",
+                        self.excerpt(ps, pe)
+                    );
+                    let last = self.span(pe.saturating_sub(1).max(ps), pe);
+                    d = d.with_label(last, "the datum before it ends here");
+                }
+                self.diags.push(d);
+            }
         }
     }
 
@@ -708,11 +765,14 @@ impl Builder<'_> {
                     seen += 1;
                     let outermost = seen == unclosed;
                     if seen <= MAX_UNCLOSED_REPORTED || outermost {
-                        let mut d = Diagnostic::error(self.span(start, start + 1), "unclosed '('")
-                            .with_label(
-                                self.span(self.text.len(), self.text.len()),
-                                "the input ends here",
-                            );
+                        let msg = format!(
+                            "unclosed '(' (the list starting `{}`)",
+                            self.excerpt(start, self.text.len())
+                        );
+                        let mut d = Diagnostic::error(self.span(start, start + 1), msg).with_label(
+                            self.span(self.text.len(), self.text.len()),
+                            "the input ends here",
+                        );
                         if outermost && unclosed > MAX_UNCLOSED_REPORTED {
                             d = d.with_note(format!(
                                 "{unclosed} '(' are unclosed; only the innermost \

@@ -81,6 +81,10 @@ fn span_of(s: &Sexp) -> (u32, u32) {
     (s.span.start, s.span.end)
 }
 
+fn span_of_label(d: &Diagnostic) -> (u32, u32) {
+    (d.labels[0].0.start, d.labels[0].0.end)
+}
+
 /// Runs `f` on a thread with a 1 GiB stack, as the binaries do.
 fn on_big_stack(f: impl FnOnce() + Send + 'static) {
     let h = std::thread::Builder::new()
@@ -190,7 +194,8 @@ fn comma_ends_a_token_and_is_invalid() {
     assert_eq!(items(&d[0])[1].kind, sym("b"));
     assert_eq!(e.len(), 1);
     assert_eq!((e[0].span.start, e[0].span.end), (2, 3));
-    assert_eq!(e[0].message, "invalid character ','");
+    assert_eq!(e[0].message, "invalid character ',' in 'a,b'");
+    one_err(" , ", 1, 2, "invalid character ','");
 }
 
 #[test]
@@ -524,7 +529,12 @@ fn bad_escapes() {
     one_err(r#""\U0001F600""#, 1, 3, "invalid escape '\\U'");
     one_err(r#""\'""#, 1, 3, "invalid escape");
     one_err(r#""\λ""#, 1, 4, "invalid escape '\\λ'");
-    one_err(r#""\u12""#, 1, 5, "exactly four hex digits");
+    one_err(
+        r#""\u12""#,
+        1,
+        5,
+        "invalid escape '\\u12': \\u needs exactly four hex digits",
+    );
     one_err(r#""\u""#, 1, 3, "exactly four hex digits");
     one_err(r#""\u12g4""#, 1, 5, "exactly four hex digits");
     one_err(r#""\ud800""#, 1, 7, "surrogate");
@@ -546,7 +556,7 @@ fn unterminated_strings() {
     let (d, e) = read(0, "(a \"b c)\n");
     // The list is unclosed too: the string ate the ')'.
     assert_eq!(e.len(), 2);
-    assert_eq!(e[0].message, "unclosed '('");
+    assert_eq!(e[0].message, "unclosed '(' (the list starting `(a \"b c)`)");
     assert_eq!(items(&d[0])[1].kind, SexpKind::Str("b c)\n".into()));
     // A backslash at the very end.
     one_err("\"abc\\", 0, 1, "unterminated string");
@@ -563,7 +573,9 @@ fn unbalanced_parens() {
     let (d, e) = read(0, "(a (b (c)");
     assert_eq!(e.len(), 2);
     assert_eq!((e[0].span.start, e[1].span.start), (0, 3));
-    assert!(e.iter().all(|d| d.message == "unclosed '('"));
+    assert!(e.iter().all(|d| d.message.starts_with("unclosed '('")));
+    assert_eq!(e[0].message, "unclosed '(' (the list starting `(a (b (c)`)");
+    assert_eq!(e[1].message, "unclosed '(' (the list starting `(b (c)`)");
     assert_eq!(d.len(), 1);
     assert_eq!(span_of(&d[0]), (0, 9));
     assert_eq!(items(&d[0]).len(), 2);
@@ -576,6 +588,14 @@ fn unbalanced_parens() {
             end: 9
         }
     );
+    // Long or multi-line lists are cut short.
+    let (_, e) = read(0, "(abcdefghijklmnopqrstuvwxyz0123456789 x");
+    assert_eq!(
+        e[0].message,
+        "unclosed '(' (the list starting `(abcdefghijklmnopqrstuvwxyz01234…`)"
+    );
+    let (_, e) = read(0, "(a\n b");
+    assert_eq!(e[0].message, "unclosed '(' (the list starting `(a…`)");
 }
 
 #[test]
@@ -587,6 +607,43 @@ fn many_unclosed_parens_are_summarized() {
     assert_eq!(e[0].span.start, 0);
     assert!(e[0].notes[0].contains("1000 '(' are unclosed"));
     assert_eq!(e[20].span.start, 999);
+}
+
+#[test]
+fn unexpected_close_names_the_previous_datum() {
+    let (_, e) = read(0, "(integer+ 1 2))");
+    assert_eq!(e.len(), 1);
+    assert_eq!(
+        e[0].message,
+        "unexpected ')' with no matching '(' (after `(integer+ 1 2)`)"
+    );
+    assert_eq!((e[0].span.start, e[0].span.end), (14, 15));
+    assert_eq!(span_of_label(&e[0]), (13, 14));
+}
+
+/// The lexical cases of `testsuite/spec/errors.cases`: each message must
+/// contain the expected text on its own (without the rendered snippet).
+#[test]
+fn spec_error_messages() {
+    for (src, needle) in [
+        ("(integer+ 1 2", "integer+"),
+        ("(integer+ 1 2))", "integer+"),
+        ("\"unterminated", "unterminated"),
+        ("(list \"a\\qb\")", "\\q"),
+        ("(list #true)", "#true"),
+        ("(list #T)", "#T"),
+        ("(list 1,2)", "1,2"),
+        ("(list a@b)", "a@b"),
+        ("(list #x)", "#x"),
+        ("(list +#x10)", "+#x10"),
+        ("(list \"\\u12\")", "\\u12"),
+        ("(list 1+j)", "1+j"),
+        (")", ")"),
+    ] {
+        let e = errs(src);
+        assert_eq!(e.len(), 1, "{src}: {e:?}");
+        assert!(e[0].2.contains(needle), "{src}: {:?}", e[0].2);
+    }
 }
 
 #[test]
