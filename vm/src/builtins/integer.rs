@@ -22,9 +22,9 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
-/// Largest result (in bits) of a shift or power: 2^27 bits (16 MiB), about
-/// 40 million decimal digits.
-pub const MAX_RESULT_BITS: u64 = 1 << 27;
+/// Largest result (in bits) of a shift or power: 2^24 bits (2 MiB), about
+/// 5 million decimal digits; beyond that the operation is an error.
+pub const MAX_RESULT_BITS: u64 = 1 << 24;
 
 /// The canonical value of an integer: `Int` when it fits in an `i64`.
 pub fn norm(b: BigInt) -> Value {
