@@ -1,0 +1,355 @@
+//! IR → SSA CFG, with closure conversion.
+//!
+//! Each IR lambda becomes its own [`Function`]; the top level is function 0.
+//! Inside a function a variable is one of:
+//! - a *local*: an SSA value (parameter, `let`, or a closure built here);
+//! - a *capture*: a slot of the function's environment, read with `getcap`
+//!   at each use;
+//! - a *sibling*: a member of the letrec group the function belongs to
+//!   (including itself), rebuilt on demand with `sibling`, so that no
+//!   closure is ever stored in its own environment.
+//!
+//! A letrec group shares one environment holding the union of its members'
+//! outer free variables; the defining function builds the first member with
+//! `closure` and the others with `closureref` to the first one's environment.
+//!
+//! Control: `If` becomes a `Branch` to two fresh blocks and, outside tail
+//! position, a join block with one parameter. Tail calls become `TailCall`
+//! (or, for a letrec member calling itself with exactly its parameter count,
+//! a `Jump` back to the entry block: the loop). Code after a `Raise` is not
+//! built.
+
+use crate::cfg::{Block, CapSrc, CfgProgram, FuncId, Function, InstKind, Terminator, Value};
+use crate::lines::LineIndex;
+use crate::OptError;
+use menai_compiler::ir::{Atom, Expr, ExprKind, Lambda, Program, RaiseKind, Span, VarId};
+use std::collections::HashMap;
+
+/// Builds one CFG per function of the program.
+pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
+    let mut b = Builder { program, functions: Vec::new(), lines: LineIndex::new(&program.files) };
+    let top = b.alloc();
+    let func = Function::new(top, "main".to_string(), vec![], None, program.body.span);
+    let entry = func.entry;
+    let mut cx = FnCtx {
+        func,
+        cur: entry,
+        locals: HashMap::new(),
+        captures: HashMap::new(),
+        group: HashMap::new(),
+        self_var: None,
+    };
+    b.build_tail(&mut cx, &program.body)?;
+    b.finish(top, cx)?;
+    let mut functions = Vec::with_capacity(b.functions.len());
+    for (i, f) in b.functions.into_iter().enumerate() {
+        match f {
+            Some(f) => functions.push(f),
+            None => return Err(OptError::Malformed(format!("function {i} was never built"))),
+        }
+    }
+    Ok(CfgProgram { functions, entry: top, structs: program.structs.clone(), files: program.files.clone() })
+}
+
+struct Builder<'p> {
+    program: &'p Program,
+    functions: Vec<Option<Function>>,
+    lines: LineIndex,
+}
+
+/// The state of the function being built.
+struct FnCtx {
+    func: Function,
+    /// The block instructions are appended to.
+    cur: Block,
+    locals: HashMap<VarId, Value>,
+    captures: HashMap<VarId, u16>,
+    group: HashMap<VarId, FuncId>,
+    /// The letrec binder of this function, when a self tail call may loop.
+    self_var: Option<VarId>,
+}
+
+impl FnCtx {
+    fn push(&mut self, kind: InstKind, span: Span) -> Value {
+        self.func.push_inst(self.cur, kind, span)
+    }
+
+    fn terminate(&mut self, term: Terminator, span: Span) {
+        self.func.set_term(self.cur, term, span);
+    }
+}
+
+impl Builder<'_> {
+    fn alloc(&mut self) -> FuncId {
+        self.functions.push(None);
+        FuncId(self.functions.len() as u32 - 1)
+    }
+
+    fn finish(&mut self, id: FuncId, mut cx: FnCtx) -> Result<(), OptError> {
+        cx.func.remove_unreachable_blocks();
+        match self.functions.get_mut(id.0 as usize) {
+            Some(slot) => {
+                *slot = Some(cx.func);
+                Ok(())
+            }
+            None => Err(OptError::Malformed(format!("no slot for {id}"))),
+        }
+    }
+
+    fn var_name(&self, v: VarId) -> String {
+        self.program.vars.get(v.0 as usize).map_or_else(|| format!("%{}", v.0), |i| i.name.clone())
+    }
+
+    /// The value of a variable at the current point.
+    fn var(&self, cx: &mut FnCtx, v: VarId, span: Span) -> Result<Value, OptError> {
+        if let Some(&val) = cx.locals.get(&v) {
+            return Ok(val);
+        }
+        if let Some(&f) = cx.group.get(&v) {
+            return Ok(cx.push(InstKind::Sibling(f), span));
+        }
+        if let Some(&slot) = cx.captures.get(&v) {
+            return Ok(cx.push(InstKind::GetCap(slot), span));
+        }
+        Err(OptError::Malformed(format!(
+            "variable {} (#{}) is used in {} but neither bound there nor listed as free",
+            self.var_name(v),
+            v.0,
+            cx.func.name
+        )))
+    }
+
+    fn atom(&self, cx: &mut FnCtx, a: &Atom, span: Span) -> Result<Value, OptError> {
+        match a {
+            Atom::Var(v) => self.var(cx, *v, span),
+            Atom::Const(c) => Ok(cx.push(InstKind::Const(c.clone()), span)),
+            Atom::Builtin(b) => Ok(cx.push(InstKind::Builtin(*b), span)),
+        }
+    }
+
+    fn atoms(&self, cx: &mut FnCtx, atoms: &[Atom], span: Span) -> Result<Vec<Value>, OptError> {
+        atoms.iter().map(|a| self.atom(cx, a, span)).collect()
+    }
+
+    /// How a free variable of a lambda built here reaches its environment.
+    fn cap_src(&self, cx: &mut FnCtx, v: VarId, span: Span) -> Result<CapSrc, OptError> {
+        if cx.locals.contains_key(&v) || cx.group.contains_key(&v) {
+            return Ok(CapSrc::Value(self.var(cx, v, span)?));
+        }
+        if let Some(&slot) = cx.captures.get(&v) {
+            return Ok(CapSrc::Env(slot));
+        }
+        Err(OptError::Malformed(format!(
+            "free variable {} (#{}) of a lambda is not visible in {}",
+            self.var_name(v),
+            v.0,
+            cx.func.name
+        )))
+    }
+
+    /// Walks a chain of `Let`/`Letrec`, binding as it goes; returns the
+    /// innermost body, or `None` when control cannot reach it.
+    fn bindings<'e>(&mut self, cx: &mut FnCtx, mut e: &'e Expr) -> Result<Option<&'e Expr>, OptError> {
+        loop {
+            match &e.kind {
+                ExprKind::Let { var, value, body } => match self.build_value(cx, value)? {
+                    Some(v) => {
+                        cx.locals.insert(*var, v);
+                        e = body;
+                    }
+                    None => return Ok(None),
+                },
+                ExprKind::Letrec { bindings, body } => {
+                    self.build_letrec(cx, bindings, e.span)?;
+                    e = body;
+                }
+                _ => return Ok(Some(e)),
+            }
+        }
+    }
+
+    /// Builds `e` in tail position: the current block gets terminated.
+    fn build_tail(&mut self, cx: &mut FnCtx, e: &Expr) -> Result<(), OptError> {
+        let Some(e) = self.bindings(cx, e)? else { return Ok(()) };
+        let span = e.span;
+        match &e.kind {
+            ExprKind::If { cond, then_branch, else_branch } => {
+                let c = self.atom(cx, cond, span)?;
+                let (t, f) = (cx.func.add_block(then_branch.span), cx.func.add_block(else_branch.span));
+                cx.terminate(Terminator::Branch { cond: c, then_dest: t, else_dest: f }, span);
+                cx.cur = t;
+                self.build_tail(cx, then_branch)?;
+                cx.cur = f;
+                self.build_tail(cx, else_branch)
+            }
+            ExprKind::Call { func, args } => {
+                if let (Atom::Var(v), Some(me)) = (func, cx.self_var) {
+                    if *v == me && cx.func.rest_name.is_none() && args.len() == cx.func.param_names.len() {
+                        let args = self.atoms(cx, args, span)?;
+                        let entry = cx.func.entry;
+                        cx.terminate(Terminator::Jump { dest: entry, args }, span);
+                        return Ok(());
+                    }
+                }
+                let f = self.atom(cx, func, span)?;
+                let args = self.atoms(cx, args, span)?;
+                cx.terminate(Terminator::TailCall { func: f, args }, span);
+                Ok(())
+            }
+            ExprKind::Apply { func, list } => {
+                let f = self.atom(cx, func, span)?;
+                let l = self.atom(cx, list, span)?;
+                cx.terminate(Terminator::TailApply { func: f, list: l }, span);
+                Ok(())
+            }
+            ExprKind::Raise(kind) => self.raise(cx, kind, span),
+            _ => {
+                if let Some(v) = self.build_value(cx, e)? {
+                    cx.terminate(Terminator::Return(v), span);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn raise(&mut self, cx: &mut FnCtx, kind: &RaiseKind, span: Span) -> Result<(), OptError> {
+        let term = match kind {
+            RaiseKind::Error(a) => Terminator::Raise(self.atom(cx, a, span)?),
+            RaiseKind::Unbound(name) => Terminator::RaiseUnbound(name.clone()),
+            RaiseKind::NoMatch(a) => Terminator::RaiseNoMatch(self.atom(cx, a, span)?),
+        };
+        cx.terminate(term, span);
+        Ok(())
+    }
+
+    /// Builds `e` for its value; `None` when control cannot continue.
+    fn build_value(&mut self, cx: &mut FnCtx, e: &Expr) -> Result<Option<Value>, OptError> {
+        let Some(e) = self.bindings(cx, e)? else { return Ok(None) };
+        let span = e.span;
+        let v = match &e.kind {
+            ExprKind::Let { .. } | ExprKind::Letrec { .. } => {
+                return Err(OptError::Malformed("binding chain not flattened".into()))
+            }
+            ExprKind::Atom(a) => self.atom(cx, a, span)?,
+            ExprKind::If { cond, then_branch, else_branch } => {
+                let c = self.atom(cx, cond, span)?;
+                let (t, f) = (cx.func.add_block(then_branch.span), cx.func.add_block(else_branch.span));
+                let join = cx.func.add_block(span);
+                cx.terminate(Terminator::Branch { cond: c, then_dest: t, else_dest: f }, span);
+                let mut reached = false;
+                for (blk, branch) in [(t, then_branch), (f, else_branch)] {
+                    cx.cur = blk;
+                    if let Some(v) = self.build_value(cx, branch)? {
+                        cx.terminate(Terminator::Jump { dest: join, args: vec![v] }, branch.span);
+                        reached = true;
+                    }
+                }
+                if !reached {
+                    cx.func.graph.remove_node(join.0);
+                    return Ok(None);
+                }
+                cx.cur = join;
+                cx.func.add_param(join)
+            }
+            ExprKind::Lambda(lam) => {
+                let id = self.alloc();
+                let layout = lam.free.clone();
+                self.build_lambda(lam, id, &layout, HashMap::new(), None)?;
+                let captures = layout.iter().map(|v| self.cap_src(cx, *v, span)).collect::<Result<_, _>>()?;
+                cx.push(InstKind::Closure { func: id, captures }, span)
+            }
+            ExprKind::Call { func, args } => {
+                let f = self.atom(cx, func, span)?;
+                let args = self.atoms(cx, args, span)?;
+                cx.push(InstKind::Call { func: f, args }, span)
+            }
+            ExprKind::Apply { func, list } => {
+                let f = self.atom(cx, func, span)?;
+                let l = self.atom(cx, list, span)?;
+                cx.push(InstKind::Apply { func: f, list: l }, span)
+            }
+            ExprKind::Prim { op, args } => {
+                let args = self.atoms(cx, args, span)?;
+                cx.push(InstKind::Prim { op: *op, args }, span)
+            }
+            ExprKind::MakeStruct { ty, args } => {
+                let args = self.atoms(cx, args, span)?;
+                cx.push(InstKind::MakeStruct { ty: *ty, args }, span)
+            }
+            ExprKind::Raise(kind) => {
+                self.raise(cx, kind, span)?;
+                return Ok(None);
+            }
+        };
+        Ok(Some(v))
+    }
+
+    /// Builds a letrec group's functions and, in the current function, one
+    /// closure per member, all sharing one environment.
+    fn build_letrec(&mut self, cx: &mut FnCtx, bindings: &[(VarId, Lambda)], span: Span) -> Result<(), OptError> {
+        if bindings.is_empty() {
+            return Ok(());
+        }
+        let mut group = HashMap::new();
+        for (v, _) in bindings {
+            let id = self.alloc();
+            group.insert(*v, id);
+        }
+        let mut layout: Vec<VarId> = Vec::new();
+        for (_, lam) in bindings {
+            for fv in &lam.free {
+                if !group.contains_key(fv) && !layout.contains(fv) {
+                    layout.push(*fv);
+                }
+            }
+        }
+        let mut first: Option<Value> = None;
+        for (v, lam) in bindings {
+            let id = group.get(v).copied().unwrap_or(FuncId(0));
+            self.build_lambda(lam, id, &layout, group.clone(), Some(*v))?;
+            let val = match first {
+                None => {
+                    let captures = layout.iter().map(|fv| self.cap_src(cx, *fv, span)).collect::<Result<_, _>>()?;
+                    let c = cx.push(InstKind::Closure { func: id, captures }, lam.span);
+                    first = Some(c);
+                    c
+                }
+                Some(of) => cx.push(InstKind::ClosureRef { func: id, of }, lam.span),
+            };
+            cx.locals.insert(*v, val);
+        }
+        Ok(())
+    }
+
+    /// Builds the function for `lam` into slot `id`.
+    fn build_lambda(
+        &mut self,
+        lam: &Lambda,
+        id: FuncId,
+        layout: &[VarId],
+        group: HashMap<VarId, FuncId>,
+        self_var: Option<VarId>,
+    ) -> Result<(), OptError> {
+        let name = if lam.name.is_empty() || lam.name == "lambda" {
+            let (line, col) = self.lines.line_col(lam.span);
+            format!("lambda@{line}:{col}")
+        } else {
+            lam.name.clone()
+        };
+        let params: Vec<String> = lam.params.iter().map(|p| self.var_name(*p)).collect();
+        let rest = lam.rest.map(|r| self.var_name(r));
+        let mut func = Function::new(id, name, params, rest, lam.span);
+        func.num_captures = u16::try_from(layout.len())
+            .map_err(|_| OptError::Limit(format!("{} captures more than 65535 variables", lam.name)))?;
+        let entry = func.entry;
+        let mut locals = HashMap::new();
+        let entry_params = func.block(entry).params.clone();
+        for (var, val) in lam.params.iter().chain(lam.rest.iter()).zip(entry_params) {
+            locals.insert(*var, val);
+        }
+        let captures = layout.iter().enumerate().map(|(i, v)| (*v, i as u16)).collect();
+        let mut cx = FnCtx { func, cur: entry, locals, captures, group, self_var };
+        self.build_tail(&mut cx, &lam.body)?;
+        self.finish(id, cx)
+    }
+}

@@ -1,0 +1,300 @@
+//! Bytecode emission: allocated CFGs → `menai_bytecode::Module`.
+//!
+//! Blocks are laid out in reverse postorder; a jump to the next block is
+//! omitted, and a branch whose `then` block follows falls through on true.
+//! Primitives with a typed opcode use it; other native primitives become
+//! `callb` over their operand window; `list`/`dict`/`set` become `make*`.
+//! Constants are deduplicated per function; small integers, booleans,
+//! `#none` and `()` are immediate loads. A self tail call is a jump back to
+//! instruction 0 (arguments already in place after the parameter moves).
+//! Each instruction gets the source location of the CFG instruction it
+//! came from (moves take the location of the instruction they serve).
+
+use crate::cfg::{Block, CapSrc, CfgProgram, Function, InstKind, Terminator};
+use crate::lines::LineIndex;
+use crate::regalloc::{self, Allocation, Lowered};
+use crate::OptError;
+use menai_bytecode::module::{self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef};
+use menai_bytecode::{Builtin, Instr, Op};
+use menai_compiler::ir::{Const, Span};
+use std::collections::HashMap;
+
+/// The typed opcode implementing a primitive, if there is one.
+pub fn typed_op(op: Builtin) -> Option<Op> {
+    use Builtin as B;
+    Some(match op {
+        B::IntegerAdd => Op::AddInt,
+        B::IntegerSub => Op::SubInt,
+        B::IntegerMul => Op::MulInt,
+        B::IntegerLt => Op::LtInt,
+        B::IntegerLe => Op::LeInt,
+        B::IntegerGt => Op::GtInt,
+        B::IntegerGe => Op::GeInt,
+        B::IntegerEq => Op::EqInt,
+        B::IntegerNe => Op::NeInt,
+        B::FloatAdd => Op::AddFloat,
+        B::FloatSub => Op::SubFloat,
+        B::FloatMul => Op::MulFloat,
+        B::FloatDiv => Op::DivFloat,
+        B::FloatLt => Op::LtFloat,
+        B::FloatLe => Op::LeFloat,
+        B::FloatGt => Op::GtFloat,
+        B::FloatGe => Op::GeFloat,
+        B::FloatEq => Op::EqFloat,
+        B::FloatNe => Op::NeFloat,
+        B::ListFirst => Op::ListFirst,
+        B::ListRest => Op::ListRest,
+        B::ListNullP => Op::ListNull,
+        B::ListPrepend => Op::ListPrepend,
+        B::BooleanNot => Op::Not,
+        _ => return None,
+    })
+}
+
+/// Converts an IR constant to a constant-pool entry.
+pub fn constant(c: &Const) -> Constant {
+    match c {
+        Const::None => Constant::None,
+        Const::Bool(b) => Constant::Bool(*b),
+        Const::Int(i) => Constant::Int(*i),
+        Const::BigInt(s) => Constant::BigInt(s.clone()),
+        Const::Float(x) => Constant::Float(*x),
+        Const::Complex(re, im) => Constant::Complex(*re, *im),
+        Const::Str(s) => Constant::Str(s.clone()),
+        Const::Symbol(s) => Constant::Symbol(s.clone()),
+        Const::EmptyList => Constant::EmptyList,
+        Const::List(items) => Constant::List(items.iter().map(constant).collect()),
+        Const::StructType(t) => Constant::StructType(*t),
+    }
+}
+
+/// Allocates registers for every function and emits the module.
+pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
+    let lines = LineIndex::new(&p.files);
+    let mut functions = Vec::with_capacity(p.functions.len());
+    for f in &p.functions {
+        let alloc = regalloc::allocate(f)?;
+        functions.push(emit_function(f, &alloc, &lines)?);
+    }
+    Ok(Module {
+        files: p.files.iter().map(|f| f.path.clone()).collect(),
+        struct_types: p
+            .structs
+            .iter()
+            .map(|s| StructTypeDef { name: s.name.clone(), fields: s.fields.clone() })
+            .collect(),
+        functions,
+        entry: p.entry.0,
+    })
+}
+
+fn limit<T: TryFrom<usize>>(n: usize, what: &str, f: &Function) -> Result<T, OptError> {
+    T::try_from(n).map_err(|_| OptError::Limit(format!("{}: too many {what} ({n})", f.name)))
+}
+
+struct Emitter<'a> {
+    f: &'a Function,
+    lines: &'a LineIndex,
+    code: Vec<Instr>,
+    locs: Vec<SrcLoc>,
+    constants: Vec<Constant>,
+    const_index: HashMap<String, usize>,
+    sites: Vec<ClosureSite>,
+    /// (instruction index, target block) of jumps to patch.
+    fixups: Vec<(usize, Block)>,
+}
+
+impl Emitter<'_> {
+    fn push(&mut self, mut i: Instr, dead: &[bool], span: Span) {
+        i.flags = dead.iter().take(8).enumerate().fold(0u8, |acc, (k, &d)| if d { acc | 1 << k } else { acc });
+        self.code.push(i);
+        self.locs.push(self.lines.srcloc(span));
+    }
+
+    fn moves(&mut self, low: &Lowered, span: Span) {
+        for m in &low.moves {
+            self.push(Instr::abc(Op::Move, m.dst, m.src, 0), &[m.last_use], span);
+        }
+    }
+
+    fn constant(&mut self, c: Constant) -> Result<u16, OptError> {
+        // Debug output distinguishes every constant (floats by their exact text, -0.0 included).
+        let key = match &c {
+            Constant::Float(x) => format!("F{:x}", x.to_bits()),
+            other => format!("{other:?}"),
+        };
+        let idx = match self.const_index.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.constants.push(c);
+                self.const_index.insert(key, self.constants.len() - 1);
+                self.constants.len() - 1
+            }
+        };
+        limit(idx, "constants", self.f)
+    }
+}
+
+fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<module::Function, OptError> {
+    let mut e = Emitter {
+        f,
+        lines,
+        code: Vec::new(),
+        locs: Vec::new(),
+        constants: Vec::new(),
+        const_index: HashMap::new(),
+        sites: Vec::new(),
+        fixups: Vec::new(),
+    };
+    let empty = Lowered::default();
+    let mut block_pc: HashMap<Block, usize> = HashMap::new();
+    for (pos, &b) in alloc.order.iter().enumerate() {
+        block_pc.insert(b, e.code.len());
+        let data = f.block(b);
+        for &i in &data.insts {
+            let inst = f.inst(i);
+            let low = alloc.insts.get(&i).unwrap_or(&empty);
+            let span = inst.span;
+            e.moves(low, span);
+            let dst = alloc.reg(inst.result)?;
+            let dead = &low.read_dead;
+            let r = |v| alloc.reg(v);
+            let instr = match &inst.kind {
+                InstKind::Copy(v) => {
+                    let s = r(*v)?;
+                    if s == dst {
+                        continue;
+                    }
+                    Instr::abc(Op::Move, dst, s, 0)
+                }
+                InstKind::Const(c) => match c {
+                    Const::Int(n) if i32::try_from(*n).is_ok() => Instr::abx(Op::LoadInt, dst, *n as i32 as u32),
+                    Const::Bool(b) => Instr::abc(Op::LoadBool, dst, u16::from(*b), 0),
+                    Const::None => Instr::abc(Op::LoadNone, dst, 0, 0),
+                    Const::EmptyList => Instr::abc(Op::LoadNil, dst, 0, 0),
+                    other => {
+                        let k = e.constant(constant(other))?;
+                        Instr::abc(Op::LoadK, dst, k, 0)
+                    }
+                },
+                InstKind::Builtin(b) => Instr::abc(Op::LoadBuiltin, dst, *b as u16, 0),
+                InstKind::GetCap(s) => Instr::abc(Op::GetCap, dst, *s, 0),
+                InstKind::Closure { func, captures } => {
+                    let caps = captures
+                        .iter()
+                        .map(|c| match c {
+                            CapSrc::Value(v) => r(*v).map(CaptureFrom::Reg),
+                            CapSrc::Env(s) => Ok(CaptureFrom::Env(*s)),
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    e.sites.push(ClosureSite { function: func.0, captures: caps });
+                    Instr::abx(Op::Closure, dst, (e.sites.len() - 1) as u32)
+                }
+                InstKind::Sibling(func) => Instr::abc(Op::Sibling, dst, limit(func.0 as usize, "functions", f)?, 0),
+                InstKind::ClosureRef { func, of } => {
+                    Instr::abc(Op::ClosureRef, dst, limit(func.0 as usize, "functions", f)?, r(*of)?)
+                }
+                InstKind::Prim { op, args } => match typed_op(*op) {
+                    Some(top) => {
+                        let a = r(args.first().copied().ok_or_else(|| bad_arity(f, *op))?)?;
+                        let c = match args.get(1) {
+                            Some(v) => r(*v)?,
+                            None => 0,
+                        };
+                        Instr::abc(top, dst, a, c)
+                    }
+                    None => {
+                        let n: u16 = limit(args.len(), "operands", f)?;
+                        match op {
+                            Builtin::List => Instr::abc(Op::MakeList, dst, low.window, n),
+                            Builtin::Dict => Instr::abc(Op::MakeDict, dst, low.window, n),
+                            Builtin::Set => Instr::abc(Op::MakeSet, dst, low.window, n),
+                            _ => Instr::abc(Op::CallBuiltin, dst, *op as u16, low.window),
+                        }
+                    }
+                },
+                InstKind::MakeStruct { ty, .. } => {
+                    Instr::abc(Op::MakeStruct, dst, limit(*ty as usize, "struct types", f)?, low.window)
+                }
+                InstKind::Call { args, .. } => {
+                    Instr::abc(Op::Call, low.window, limit(args.len(), "arguments", f)?, dst)
+                }
+                InstKind::Apply { func, list } => Instr::abc(Op::Apply, dst, r(*func)?, r(*list)?),
+            };
+            e.push(instr, dead, span);
+        }
+        let low = alloc.terms.get(&b).unwrap_or(&empty);
+        let span = data.term_span;
+        e.moves(low, span);
+        let dead = &low.read_dead;
+        let next = alloc.order.get(pos + 1).copied();
+        match &data.term {
+            Terminator::Unterminated => {
+                return Err(OptError::Internal(format!("{}: {b} has no terminator", f.name)));
+            }
+            Terminator::Jump { dest, .. } => {
+                if Some(*dest) != next {
+                    e.fixups.push((e.code.len(), *dest));
+                    e.push(Instr::abx(Op::Jmp, 0, 0), &[], span);
+                }
+            }
+            Terminator::Branch { cond, then_dest, else_dest } => {
+                let c = alloc.reg(*cond)?;
+                if Some(*then_dest) == next {
+                    e.fixups.push((e.code.len(), *else_dest));
+                    e.push(Instr::abx(Op::JmpFalse, c, 0), dead, span);
+                } else if Some(*else_dest) == next {
+                    e.fixups.push((e.code.len(), *then_dest));
+                    e.push(Instr::abx(Op::JmpTrue, c, 0), dead, span);
+                } else {
+                    e.fixups.push((e.code.len(), *else_dest));
+                    e.push(Instr::abx(Op::JmpFalse, c, 0), &[], span);
+                    e.fixups.push((e.code.len(), *then_dest));
+                    e.push(Instr::abx(Op::Jmp, 0, 0), &[], span);
+                }
+            }
+            Terminator::Return(v) => e.push(Instr::abc(Op::Return, alloc.reg(*v)?, 0, 0), dead, span),
+            Terminator::TailCall { args, .. } => {
+                let n = limit(args.len(), "arguments", f)?;
+                e.push(Instr::abc(Op::TailCall, low.window, n, 0), dead, span)
+            }
+            Terminator::TailApply { func, list } => {
+                e.push(Instr::abc(Op::TailApply, alloc.reg(*func)?, alloc.reg(*list)?, 0), dead, span)
+            }
+            Terminator::Raise(v) => e.push(Instr::abc(Op::Raise, alloc.reg(*v)?, 0, 0), dead, span),
+            Terminator::RaiseUnbound(name) => {
+                let k = e.constant(Constant::Str(name.clone()))?;
+                e.push(Instr::abc(Op::RaiseUnbound, 0, k, 0), &[], span)
+            }
+            Terminator::RaiseNoMatch(v) => e.push(Instr::abc(Op::RaiseNoMatch, alloc.reg(*v)?, 0, 0), dead, span),
+        }
+    }
+    for (at, target) in std::mem::take(&mut e.fixups) {
+        let pc = block_pc
+            .get(&target)
+            .copied()
+            .ok_or_else(|| OptError::Internal(format!("{}: jump to unplaced {target}", f.name)))?;
+        let pc: u32 = limit(pc, "instructions", f)?;
+        if let Some(ins) = e.code.get_mut(at) {
+            let flags = ins.flags;
+            *ins = Instr { flags, ..Instr::abx(ins.op, ins.a, pc) };
+        }
+    }
+    let lines = e.lines;
+    Ok(module::Function {
+        name: f.name.clone(),
+        params: f.param_names.clone(),
+        rest: f.rest_name.clone(),
+        num_captures: f.num_captures,
+        num_registers: alloc.num_registers,
+        constants: e.constants,
+        closure_sites: e.sites,
+        code: e.code,
+        locs: e.locs,
+        loc: lines.srcloc(f.span),
+    })
+}
+
+fn bad_arity(f: &Function, op: Builtin) -> OptError {
+    OptError::Internal(format!("{}: primitive {} without operands", f.name, op.name()))
+}

@@ -1,0 +1,67 @@
+//! The optimization passes. A pass is a function `fn(&mut Function) ->
+//! Changed` with a name (used by `--passes`, `--print-after`,
+//! `--time-passes`, `--stats`) and a doc line saying what it rewrites and
+//! why that is sound. Passes must leave the CFG valid (the verifier runs
+//! after each one in debug and test builds) and must return a zero count
+//! exactly when they changed nothing, so the pass manager can find a fixed
+//! point.
+
+pub mod constfold;
+pub mod copyprop;
+pub mod dce;
+pub mod simplify_cfg;
+
+use crate::cfg::Function;
+
+/// How many rewrites a pass made; zero means "unchanged".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Changed(pub usize);
+
+impl Changed {
+    pub fn changed(self) -> bool {
+        self.0 > 0
+    }
+}
+
+impl std::ops::AddAssign for Changed {
+    fn add_assign(&mut self, o: Changed) {
+        self.0 += o.0;
+    }
+}
+
+/// A registered pass.
+#[derive(Clone, Copy)]
+pub struct Pass {
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub run: fn(&mut Function) -> Changed,
+}
+
+impl std::fmt::Debug for Pass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pass({})", self.name)
+    }
+}
+
+/// Every pass, in the order `-O2` runs them.
+pub const ALL: &[Pass] = &[
+    Pass { name: "copyprop", doc: copyprop::DOC, run: copyprop::run },
+    Pass { name: "constfold", doc: constfold::DOC, run: constfold::run },
+    Pass { name: "dce", doc: dce::DOC, run: dce::run },
+    Pass { name: "simplify-cfg", doc: simplify_cfg::DOC, run: simplify_cfg::run },
+];
+
+/// Looks a pass up by name.
+pub fn by_name(name: &str) -> Option<Pass> {
+    ALL.iter().find(|p| p.name == name).copied()
+}
+
+/// The pipeline of an optimization level.
+pub fn pipeline(level: u8) -> Vec<Pass> {
+    let names: &[&str] = match level {
+        0 => &[],
+        1 => &["copyprop", "dce"],
+        _ => &["copyprop", "constfold", "simplify-cfg", "dce"],
+    };
+    names.iter().filter_map(|n| by_name(n)).collect()
+}

@@ -1,0 +1,651 @@
+//! Liveness, register allocation and out-of-SSA.
+//!
+//! **Liveness** is computed per value by walking backwards from each use to
+//! its definition (SSA makes this exact and cheap). Jump arguments are uses
+//! at the end of the jumping block; block parameters are definitions at the
+//! start of their block.
+//!
+//! **Allocation** visits blocks in reverse postorder (every block after its
+//! dominators) and gives each value, at its definition, a register not held
+//! by any live value: the hinted one when it is free, else the lowest. On
+//! SSA this greedy colouring needs exactly as many registers as the peak of
+//! simultaneously live values; windows for calls add to that only where
+//! operands cannot sit in place.
+//!
+//! **Windows.** `call`, `tailcall`, `callb` and `make*` read consecutive
+//! registers. A value whose last use is such an operand is *hinted* to its
+//! slot (for `call`, slot 0 is the number of values live across the call),
+//! so it is usually computed in place; otherwise a parallel move fills the
+//! window just before the instruction. For `call` the window starts above
+//! every register live across the call (the callee clobbers everything from
+//! A+1 up).
+//!
+//! **Out of SSA.** A jump becomes a parallel move from argument registers
+//! to the target's parameter registers; parameters prefer the register of
+//! an incoming argument, and self tail calls (jumps to the entry) hint
+//! their arguments to the parameter registers, so unchanged arguments move
+//! nothing. Parallel moves are sequentialized with cycles broken through a
+//! free register.
+//!
+//! **Last use.** Every lowered read carries a flag: the register's content
+//! is not read again before being overwritten (the VM may move it out).
+
+use crate::cfg::{Block, CapSrc, Function, Inst, InstKind, Terminator, Value};
+use crate::emit::typed_op;
+use crate::OptError;
+use std::collections::{HashMap, HashSet};
+
+/// One register move; `last_use` = the source register is dead afterwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Move {
+    pub dst: u16,
+    pub src: u16,
+    pub last_use: bool,
+}
+
+/// How one instruction or terminator is lowered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lowered {
+    /// Executed, in order, just before the instruction.
+    pub moves: Vec<Move>,
+    /// First register of the operand window (`call`/`tailcall` A,
+    /// `callb` C, `make*` B); 0 when the instruction has no window.
+    pub window: u16,
+    /// The registers the instruction reads, in operand order.
+    pub reads: Vec<u16>,
+    /// For each entry of `reads`: dead afterwards.
+    pub read_dead: Vec<bool>,
+}
+
+/// The result of register allocation for one function.
+#[derive(Clone, Debug, Default)]
+pub struct Allocation {
+    /// Register of each value (`u16::MAX` for values never defined).
+    pub regs: Vec<u16>,
+    /// Blocks in emission order (reverse postorder).
+    pub order: Vec<Block>,
+    pub insts: HashMap<Inst, Lowered>,
+    pub terms: HashMap<Block, Lowered>,
+    pub num_registers: u16,
+}
+
+impl Allocation {
+    pub fn reg(&self, v: Value) -> Result<u16, OptError> {
+        match self.regs.get(v.0 as usize) {
+            Some(&r) if r != u16::MAX => Ok(r),
+            _ => Err(OptError::Internal(format!("{v} has no register"))),
+        }
+    }
+}
+
+/// Live-in and live-out sets of every reachable block.
+#[derive(Clone, Debug, Default)]
+pub struct Liveness {
+    pub live_in: HashMap<Block, HashSet<Value>>,
+    pub live_out: HashMap<Block, HashSet<Value>>,
+}
+
+/// Computes liveness by exploring paths backwards from each use.
+pub fn liveness(f: &Function, rpo: &[Block]) -> Liveness {
+    let mut def_block: HashMap<Value, Block> = HashMap::new();
+    for &b in rpo {
+        for &p in &f.block(b).params {
+            def_block.insert(p, b);
+        }
+        for &i in &f.block(b).insts {
+            def_block.insert(f.inst(i).result, b);
+        }
+    }
+    let reachable: HashSet<Block> = rpo.iter().copied().collect();
+    let mut lv = Liveness::default();
+    for &b in rpo {
+        lv.live_in.entry(b).or_default();
+        lv.live_out.entry(b).or_default();
+    }
+    for &b in rpo {
+        let data = f.block(b);
+        let mut uses: Vec<Value> = data.insts.iter().flat_map(|&i| f.inst(i).kind.uses()).collect();
+        uses.extend(data.term.uses());
+        for v in uses {
+            if def_block.get(&v) == Some(&b) {
+                continue;
+            }
+            let mut stack = vec![b];
+            while let Some(x) = stack.pop() {
+                if !lv.live_in.entry(x).or_default().insert(v) {
+                    continue;
+                }
+                for p in f.preds(x) {
+                    if !reachable.contains(&p) {
+                        continue;
+                    }
+                    lv.live_out.entry(p).or_default().insert(v);
+                    if def_block.get(&v) != Some(&p) {
+                        stack.push(p);
+                    }
+                }
+            }
+        }
+    }
+    lv
+}
+
+/// Values an instruction reads that are dead after it, per instruction and
+/// per terminator, plus the number of values live across each instruction.
+struct Kills {
+    insts: HashMap<Inst, Vec<Value>>,
+    terms: HashMap<Block, Vec<Value>>,
+    across: HashMap<Inst, usize>,
+}
+
+fn dedup(mut v: Vec<Value>) -> Vec<Value> {
+    let mut seen = HashSet::new();
+    v.retain(|x| seen.insert(*x));
+    v
+}
+
+fn kills(f: &Function, rpo: &[Block], lv: &Liveness) -> Kills {
+    let mut k = Kills { insts: HashMap::new(), terms: HashMap::new(), across: HashMap::new() };
+    for &b in rpo {
+        let data = f.block(b);
+        let mut live: HashSet<Value> = lv.live_out.get(&b).cloned().unwrap_or_default();
+        let tu = dedup(data.term.uses());
+        k.terms.insert(b, tu.iter().copied().filter(|v| !live.contains(v)).collect());
+        live.extend(tu);
+        for &i in data.insts.iter().rev() {
+            let inst = f.inst(i);
+            let result_live = live.remove(&inst.result);
+            let _ = result_live;
+            k.across.insert(i, live.len());
+            let uses = dedup(inst.kind.uses());
+            k.insts.insert(i, uses.iter().copied().filter(|v| !live.contains(v)).collect());
+            live.extend(uses);
+        }
+    }
+    k
+}
+
+/// The operands of a windowed instruction, or `None`.
+fn window_operands(kind: &InstKind) -> Option<(Vec<Value>, bool)> {
+    match kind {
+        InstKind::Call { func, args } => {
+            let mut v = vec![*func];
+            v.extend_from_slice(args);
+            Some((v, true))
+        }
+        InstKind::Prim { op, args } if typed_op(*op).is_none() => Some((args.clone(), false)),
+        InstKind::MakeStruct { args, .. } => Some((args.clone(), false)),
+        _ => None,
+    }
+}
+
+/// Register occupancy during the walk.
+struct Occ {
+    held: Vec<Option<Value>>,
+}
+
+impl Occ {
+    fn is_free(&self, r: u16) -> bool {
+        self.held.get(r as usize).is_none_or(|h| h.is_none())
+    }
+    fn take(&mut self, r: u16, v: Value) {
+        let i = r as usize;
+        if self.held.len() <= i {
+            self.held.resize(i + 1, None);
+        }
+        self.held[i] = Some(v);
+    }
+    fn release(&mut self, r: u16) {
+        if let Some(h) = self.held.get_mut(r as usize) {
+            *h = None;
+        }
+    }
+    fn lowest_free(&self) -> u16 {
+        self.held.iter().position(|h| h.is_none()).unwrap_or(self.held.len()) as u16
+    }
+    fn regs(&self) -> HashSet<u16> {
+        self.held.iter().enumerate().filter(|(_, h)| h.is_some()).map(|(i, _)| i as u16).collect()
+    }
+    fn top(&self) -> u16 {
+        self.held.iter().rposition(|h| h.is_some()).map_or(0, |i| i as u16 + 1)
+    }
+}
+
+fn checked_reg(n: usize) -> Result<u16, OptError> {
+    u16::try_from(n)
+        .ok()
+        .filter(|&r| r < u16::MAX - 1)
+        .ok_or_else(|| OptError::Limit("function needs more than 65533 registers".into()))
+}
+
+/// Allocates registers for `f` and lowers its windows and block parameters.
+pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
+    let rpo = f.reverse_postorder();
+    let lv = liveness(f, &rpo);
+    let kl = kills(f, &rpo, &lv);
+    let nvals = f.num_values as usize;
+    let mut regs = vec![u16::MAX; nvals];
+    let mut hint: Vec<Option<u16>> = vec![None; nvals];
+    let use_counts = f.use_counts();
+    let used = |v: Value| use_counts.get(v.0 as usize).copied().unwrap_or(0) > 0;
+    let set_hint = |hint: &mut Vec<Option<u16>>, v: Value, r: usize| {
+        if let (Some(h), Ok(r)) = (hint.get_mut(v.0 as usize), u16::try_from(r)) {
+            if h.is_none() {
+                *h = Some(r);
+            }
+        }
+    };
+    // Hints: dying window operands to their slots.
+    for &b in &rpo {
+        let data = f.block(b);
+        for &i in &data.insts {
+            let inst = f.inst(i);
+            let Some((ops, is_call)) = window_operands(&inst.kind) else { continue };
+            let dying: HashSet<Value> = kl.insts.get(&i).into_iter().flatten().copied().collect();
+            let base = kl.across.get(&i).copied().unwrap_or(0);
+            for (k, &v) in ops.iter().enumerate() {
+                if dying.contains(&v) && ops.iter().filter(|&&w| w == v).count() == 1 {
+                    set_hint(&mut hint, v, base + k);
+                }
+            }
+            let _ = is_call;
+        }
+        match &data.term {
+            Terminator::TailCall { func, args } => {
+                let ops: Vec<Value> = std::iter::once(*func).chain(args.iter().copied()).collect();
+                for (k, &v) in ops.iter().enumerate() {
+                    if ops.iter().filter(|&&w| w == v).count() == 1 {
+                        set_hint(&mut hint, v, k);
+                    }
+                }
+            }
+            Terminator::Jump { dest, args } if *dest == f.entry => {
+                let dying: HashSet<Value> = kl.terms.get(&b).into_iter().flatten().copied().collect();
+                for (k, &v) in args.iter().enumerate() {
+                    if dying.contains(&v) && args.iter().filter(|&&w| w == v).count() == 1 {
+                        set_hint(&mut hint, v, k);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let mut alloc = Allocation { order: rpo.clone(), ..Allocation::default() };
+    let mut max_reg: usize = f.block(f.entry).params.len();
+    let get = |regs: &Vec<u16>, v: Value| -> Result<u16, OptError> {
+        match regs.get(v.0 as usize) {
+            Some(&r) if r != u16::MAX => Ok(r),
+            _ => Err(OptError::Internal(format!("{v} used before it has a register in {}", f.name))),
+        }
+    };
+
+    for &b in &rpo {
+        let data = f.block(b);
+        let mut occ = Occ { held: Vec::new() };
+        let empty = HashSet::new();
+        let live_in = lv.live_in.get(&b).unwrap_or(&empty);
+        let live_out = lv.live_out.get(&b).unwrap_or(&empty);
+        for &v in live_in {
+            occ.take(get(&regs, v)?, v);
+        }
+        // Parameters.
+        let used_in_block: HashSet<Value> = data
+            .insts
+            .iter()
+            .flat_map(|&i| f.inst(i).kind.uses())
+            .chain(data.term.uses())
+            .collect();
+        for (k, &p) in data.params.iter().enumerate() {
+            let r = if b == f.entry {
+                checked_reg(k)?
+            } else {
+                // Prefer the register an incoming argument already has.
+                let mut pick = None;
+                for pred in f.preds(b) {
+                    if let Terminator::Jump { args, .. } = &f.block(pred).term {
+                        if let Some(&a) = args.get(k) {
+                            if let Some(&r) = regs.get(a.0 as usize) {
+                                if r != u16::MAX && occ.is_free(r) {
+                                    pick = Some(r);
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                match pick {
+                    Some(r) => r,
+                    None => occ.lowest_free(),
+                }
+            };
+            regs[p.0 as usize] = r;
+            occ.take(r, p);
+            max_reg = max_reg.max(r as usize + 1);
+        }
+        for &p in &data.params {
+            if !used_in_block.contains(&p) && !live_out.contains(&p) {
+                occ.release(regs[p.0 as usize]);
+            }
+        }
+        // Instructions.
+        for &i in &data.insts {
+            let inst = f.inst(i);
+            for &v in kl.insts.get(&i).into_iter().flatten() {
+                occ.release(get(&regs, v)?);
+            }
+            // occ now holds exactly the values live after `i`, except its result.
+            let live_regs = occ.regs();
+            let mut low = Lowered::default();
+            if let Some((ops, is_call)) = window_operands(&inst.kind) {
+                let src: Vec<u16> = ops.iter().map(|&v| get(&regs, v)).collect::<Result<_, _>>()?;
+                let n = src.len();
+                let in_place = src.iter().enumerate().all(|(k, &r)| r as usize == src[0] as usize + k);
+                let base: usize = if n == 0 {
+                    0
+                } else if is_call {
+                    let top = occ.top() as usize;
+                    if in_place && src[0] as usize + 1 >= top {
+                        src[0] as usize
+                    } else {
+                        top
+                    }
+                } else if in_place {
+                    src[0] as usize
+                } else {
+                    let mut c = 0usize;
+                    while (c..c + n).any(|r| !occ.is_free(r as u16)) {
+                        c += 1;
+                    }
+                    c
+                };
+                checked_reg(base + n + 1)?;
+                let parallel: Vec<(u16, u16)> =
+                    src.iter().enumerate().map(|(k, &s)| ((base + k) as u16, s)).collect();
+                let avoid: HashSet<u16> = live_regs
+                    .iter()
+                    .copied()
+                    .chain(src.iter().copied())
+                    .chain((base..base + n).map(|r| r as u16))
+                    .collect();
+                let temp = (0u16..).find(|r| !avoid.contains(r)).unwrap_or(u16::MAX - 1);
+                low.moves = sequentialize(&parallel, temp);
+                low.window = base as u16;
+                low.reads = (base..base + n).map(|r| r as u16).collect();
+                max_reg = max_reg.max(base + n);
+                if low.moves.iter().any(|m| m.dst == temp) {
+                    max_reg = max_reg.max(temp as usize + 1);
+                }
+            } else {
+                low.reads = direct_reads(&inst.kind, &regs)?;
+            }
+            let mut needed = live_regs.clone();
+            needed.extend(low.reads.iter().copied());
+            mark_moves(&mut low.moves, &needed);
+            low.read_dead = dead_reads(&low.reads, &live_regs);
+            // The result.
+            let preferred = match &inst.kind {
+                InstKind::Copy(v) if kl.insts.get(&i).is_some_and(|k| k.contains(v)) => Some(get(&regs, *v)?),
+                _ => hint.get(inst.result.0 as usize).copied().flatten(),
+            };
+            let r = match preferred {
+                Some(h) if occ.is_free(h) => h,
+                _ => occ.lowest_free(),
+            };
+            regs[inst.result.0 as usize] = r;
+            max_reg = max_reg.max(r as usize + 1);
+            checked_reg(max_reg)?;
+            if used(inst.result) {
+                occ.take(r, inst.result);
+            }
+            alloc.insts.insert(i, low);
+        }
+        // Terminator (jumps are lowered below, once every parameter has a register).
+        for &v in kl.terms.get(&b).into_iter().flatten() {
+            occ.release(get(&regs, v)?);
+        }
+        let live_regs = occ.regs();
+        let mut low = Lowered::default();
+        match &data.term {
+            Terminator::TailCall { func, args } => {
+                let src: Vec<u16> = std::iter::once(*func)
+                    .chain(args.iter().copied())
+                    .map(|v| get(&regs, v))
+                    .collect::<Result<_, _>>()?;
+                let n = src.len();
+                let in_place = src.iter().enumerate().all(|(k, &r)| r as usize == src[0] as usize + k);
+                let base = if in_place { src[0] as usize } else { 0 };
+                checked_reg(base + n + 1)?;
+                let parallel: Vec<(u16, u16)> =
+                    src.iter().enumerate().map(|(k, &s)| ((base + k) as u16, s)).collect();
+                let temp = checked_reg(src.iter().map(|&r| r as usize + 1).max().unwrap_or(0).max(base + n))?;
+                low.moves = sequentialize(&parallel, temp);
+                if low.moves.iter().any(|m| m.dst == temp) {
+                    max_reg = max_reg.max(temp as usize + 1);
+                }
+                low.window = base as u16;
+                low.reads = (base..base + n).map(|r| r as u16).collect();
+                max_reg = max_reg.max(base + n);
+            }
+            Terminator::Jump { .. } => {}
+            t => {
+                for v in t.uses() {
+                    low.reads.push(get(&regs, v)?);
+                }
+            }
+        }
+        let mut needed = live_regs.clone();
+        needed.extend(low.reads.iter().copied());
+        mark_moves(&mut low.moves, &needed);
+        low.read_dead = dead_reads(&low.reads, &live_regs);
+        alloc.terms.insert(b, low);
+    }
+
+    // Jumps: parallel moves into the target's parameters.
+    for &b in &rpo {
+        let Terminator::Jump { dest, args } = &f.block(b).term else { continue };
+        let params = &f.block(*dest).params;
+        let mut parallel = Vec::new();
+        let mut needed: HashSet<u16> = HashSet::new();
+        if let Some(li) = lv.live_in.get(dest) {
+            for &v in li {
+                needed.insert(get(&regs, v)?);
+            }
+        }
+        for (&p, &a) in params.iter().zip(args) {
+            if !used(p) {
+                continue;
+            }
+            let (pr, ar) = (get(&regs, p)?, get(&regs, a)?);
+            needed.insert(pr);
+            parallel.push((pr, ar));
+        }
+        let avoid: HashSet<u16> = needed.iter().copied().chain(parallel.iter().flat_map(|&(d, s)| [d, s])).collect();
+        let temp = (0u16..).find(|r| !avoid.contains(r)).unwrap_or(u16::MAX - 1);
+        let mut moves = sequentialize(&parallel, temp);
+        if moves.iter().any(|m| m.dst == temp) {
+            max_reg = max_reg.max(temp as usize + 1);
+        }
+        mark_moves(&mut moves, &needed);
+        if let Some(low) = alloc.terms.get_mut(&b) {
+            low.moves = moves;
+        }
+    }
+    alloc.regs = regs;
+    alloc.num_registers = checked_reg(max_reg.max(1))?;
+    Ok(alloc)
+}
+
+/// Registers read by an instruction without a window.
+fn direct_reads(kind: &InstKind, regs: &[u16]) -> Result<Vec<u16>, OptError> {
+    let get = |v: Value| match regs.get(v.0 as usize) {
+        Some(&r) if r != u16::MAX => Ok(r),
+        _ => Err(OptError::Internal(format!("{v} has no register"))),
+    };
+    Ok(match kind {
+        InstKind::Closure { captures, .. } => captures
+            .iter()
+            .filter_map(|c| match c {
+                CapSrc::Value(v) => Some(get(*v)),
+                CapSrc::Env(_) => None,
+            })
+            .collect::<Result<_, _>>()?,
+        k => k.uses().into_iter().map(get).collect::<Result<_, _>>()?,
+    })
+}
+
+/// Read flags: a read is dead when its register holds nothing live
+/// afterwards and no later read of the same instruction uses it.
+fn dead_reads(reads: &[u16], live_after: &HashSet<u16>) -> Vec<bool> {
+    reads
+        .iter()
+        .enumerate()
+        .map(|(k, r)| !live_after.contains(r) && !reads[k + 1..].contains(r))
+        .collect()
+}
+
+/// Sets `last_use` on moves whose source is not read again before being
+/// overwritten; `needed` = registers read or live after the sequence.
+fn mark_moves(moves: &mut [Move], needed: &HashSet<u16>) {
+    for k in 0..moves.len() {
+        let r = moves[k].src;
+        let later_read = moves[k + 1..].iter().any(|m| m.src == r);
+        let later_write = moves[k + 1..].iter().any(|m| m.dst == r);
+        moves[k].last_use = !later_read && (later_write || !needed.contains(&r));
+    }
+}
+
+/// Orders a parallel move (`(dst, src)` pairs, distinct destinations) into
+/// sequential moves with the same effect, breaking cycles through `temp`
+/// (which must be neither a source nor a destination).
+pub fn sequentialize(parallel: &[(u16, u16)], temp: u16) -> Vec<Move> {
+    let mut pending: Vec<(u16, u16)> = parallel.iter().copied().filter(|(d, s)| d != s).collect();
+    let mut out = Vec::new();
+    while !pending.is_empty() {
+        // A move whose destination no pending move still reads can go now.
+        if let Some(k) = pending.iter().position(|&(d, _)| !pending.iter().any(|&(_, s)| s == d)) {
+            let (dst, src) = pending.remove(k);
+            out.push(Move { dst, src, last_use: false });
+            continue;
+        }
+        // Only cycles remain: save one source in `temp` and redirect its readers.
+        let (_, s) = pending[0];
+        out.push(Move { dst: temp, src: s, last_use: false });
+        for m in pending.iter_mut() {
+            if m.1 == s {
+                m.1 = temp;
+            }
+        }
+        pending.retain(|(d, s)| d != s);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfg::FuncId;
+    use menai_bytecode::Builtin;
+    use menai_compiler::ir::{Const, Span};
+
+    /// Runs sequential moves on a register file.
+    fn run(moves: &[Move], regs: &mut [i32]) {
+        for m in moves {
+            regs[m.dst as usize] = regs[m.src as usize];
+        }
+    }
+
+    #[test]
+    fn parallel_moves_swap_rotate_and_fan_out() {
+        // Swap r0 <-> r1 through temp r5.
+        let mut r = [10, 11, 12, 13, 14, 0];
+        let m = sequentialize(&[(0, 1), (1, 0)], 5);
+        run(&m, &mut r);
+        assert_eq!(&r[..2], &[11, 10]);
+        assert_eq!(m.len(), 3);
+        // Rotation of three plus a chain hanging off it and a fan-out.
+        let mut r = [0, 1, 2, 3, 4, 5, 6, 0];
+        let m = sequentialize(&[(0, 1), (1, 2), (2, 0), (3, 0), (4, 4), (5, 6)], 7);
+        run(&m, &mut r);
+        assert_eq!(&r[..6], &[1, 2, 0, 0, 4, 6]);
+        // No cycle: no temp.
+        let m = sequentialize(&[(1, 0), (2, 1)], 9);
+        assert!(m.iter().all(|m| m.dst != 9));
+        assert_eq!(m, vec![Move { dst: 2, src: 1, last_use: false }, Move { dst: 1, src: 0, last_use: false }]);
+    }
+
+    fn add(f: &mut Function, b: Block, x: Value, y: Value) -> Value {
+        f.push_inst(b, InstKind::Prim { op: Builtin::IntegerAdd, args: vec![x, y] }, Span::default())
+    }
+
+    #[test]
+    fn register_count_is_peak_liveness() {
+        // (a b) -> t1 = a+b; t2 = t1+a; t3 = t2+t2; return t3: at most 2 live at once
+        // after the parameters (a, b live; then t1, a; then t2).
+        let sp = Span::default();
+        let mut f = Function::new(FuncId(0), "f".into(), vec!["a".into(), "b".into()], None, sp);
+        let e = f.entry;
+        let (a, b) = (f.block(e).params[0], f.block(e).params[1]);
+        let t1 = add(&mut f, e, a, b);
+        let t2 = add(&mut f, e, t1, a);
+        let t3 = add(&mut f, e, t2, t2);
+        f.set_term(e, Terminator::Return(t3), sp);
+        let al = allocate(&f).unwrap();
+        assert_eq!(al.num_registers, 2);
+        // Eight values, a chain: still two registers.
+        let mut g = Function::new(FuncId(0), "g".into(), vec!["x".into()], None, sp);
+        let e = g.entry;
+        let mut v = g.block(e).params[0];
+        for k in 0..8 {
+            let c = g.push_inst(e, InstKind::Const(Const::Int(k)), sp);
+            v = add(&mut g, e, v, c);
+        }
+        g.set_term(e, Terminator::Return(v), sp);
+        assert_eq!(g.num_values, 17);
+        assert_eq!(allocate(&g).unwrap().num_registers, 2);
+    }
+
+    #[test]
+    fn call_window_sits_above_values_live_across() {
+        // (f x) -> r = f(x); return r + x: x is live across the call.
+        let sp = Span::default();
+        let mut g = Function::new(FuncId(0), "g".into(), vec!["f".into(), "x".into()], None, sp);
+        let e = g.entry;
+        let (fv, x) = (g.block(e).params[0], g.block(e).params[1]);
+        let call = g.push_inst(e, InstKind::Call { func: fv, args: vec![x] }, sp);
+        let s = add(&mut g, e, call, x);
+        g.set_term(e, Terminator::Return(s), sp);
+        let al = allocate(&g).unwrap();
+        let inst = g.block(e).insts[0];
+        let low = &al.insts[&inst];
+        let xr = al.reg(x).unwrap();
+        assert!(low.window >= xr, "window {} must not be below live x in r{xr}", low.window);
+        assert_eq!(low.reads.len(), 2);
+        // The moved copy of x in the window is dead after the call; x itself is not touched.
+        assert_eq!(low.read_dead, vec![true, true]);
+        assert!(low.moves.iter().all(|m| m.dst >= low.window));
+        let mv = low.moves.iter().find(|m| m.src == xr).unwrap();
+        assert!(!mv.last_use, "x is live after the call");
+    }
+
+    #[test]
+    fn self_loop_moves_only_changed_arguments() {
+        // loop(n, acc): if n = 0 return acc else loop(n - 1, acc)
+        let sp = Span::default();
+        let mut f = Function::new(FuncId(0), "loop".into(), vec!["n".into(), "acc".into()], None, sp);
+        let e = f.entry;
+        let (n, acc) = (f.block(e).params[0], f.block(e).params[1]);
+        let zero = f.push_inst(e, InstKind::Const(Const::Int(0)), sp);
+        let c = f.push_inst(e, InstKind::Prim { op: Builtin::IntegerEq, args: vec![n, zero] }, sp);
+        let (t, el) = (f.add_block(sp), f.add_block(sp));
+        f.set_term(e, Terminator::Branch { cond: c, then_dest: t, else_dest: el }, sp);
+        f.set_term(t, Terminator::Return(acc), sp);
+        let one = f.push_inst(el, InstKind::Const(Const::Int(1)), sp);
+        let n1 = f.push_inst(el, InstKind::Prim { op: Builtin::IntegerSub, args: vec![n, one] }, sp);
+        f.set_term(el, Terminator::Jump { dest: e, args: vec![n1, acc] }, sp);
+        let al = allocate(&f).unwrap();
+        assert_eq!(al.reg(n1).unwrap(), 0, "n-1 is computed straight into n's register");
+        assert!(al.terms[&el].moves.is_empty(), "{:?}", al.terms[&el].moves);
+        assert_eq!(al.num_registers, 3);
+    }
+}
