@@ -39,10 +39,40 @@ pub enum Constant {
     Str(String),
     Symbol(String),
     EmptyList,
-    /// A quoted list of constants.
-    List(Vec<Constant>),
+    /// A quoted list of constants (at most `MAX_CONSTANT_DEPTH` deep when decoded).
+    List(#[serde(deserialize_with = "deserialize_nested")] Vec<Constant>),
     /// A struct type of the module (index into `Module::struct_types`).
     StructType(u32),
+}
+
+/// The deepest nesting of `Constant::List` a decoder accepts: deeper input
+/// is rejected with an error instead of overflowing the stack (decoding
+/// costs up to ~1 KiB of stack per level in debug builds).
+pub const MAX_CONSTANT_DEPTH: usize = 1024;
+
+thread_local! {
+    static CONSTANT_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Decodes the elements of a `Constant::List`, counting nesting depth.
+fn deserialize_nested<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Constant>, D::Error> {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            CONSTANT_DEPTH.with(|c| c.set(c.get().saturating_sub(1)));
+        }
+    }
+    let depth = CONSTANT_DEPTH.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    let _leave = Leave;
+    if depth > MAX_CONSTANT_DEPTH {
+        return Err(serde::de::Error::custom(format!(
+            "constant lists nested more than {MAX_CONSTANT_DEPTH} deep"
+        )));
+    }
+    Vec::<Constant>::deserialize(d)
 }
 
 /// A struct type declaration.

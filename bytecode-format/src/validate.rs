@@ -951,7 +951,9 @@ fn check_instr(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
     }
     match ins.op {
         Op::LoadBool if ins.b > 1 => return Err(Reason::BadBool { value: ins.b }),
-        Op::MakeDict if ins.c % 2 != 0 => return Err(Reason::OddDictCount { count: ins.c }),
+        Op::MakeDict if !ins.c.is_multiple_of(2) => {
+            return Err(Reason::OddDictCount { count: ins.c })
+        }
         Op::Sibling => {
             let theirs = m
                 .functions
@@ -1510,5 +1512,128 @@ fn check_closureref(m: &Module, source: Known, target: u32) -> Result<(), Reason
             what: format!("struct type {t}"),
         }),
         Known::Top | Known::Unknown => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-opcode special cases agree with the opcode table.
+    #[test]
+    fn special_cases_agree_with_the_opcode_table() {
+        for &op in Op::ALL {
+            let shapes = op.operands();
+            let writes = shapes.iter().filter(|s| **s == Operand::RegW).count();
+            assert!(writes <= 1, "{op:?} writes {writes} registers");
+            if let Some(field) = range_field(op) {
+                let i = match field {
+                    Field::A => 0,
+                    Field::B => 1,
+                    Field::C => 2,
+                };
+                assert_eq!(
+                    shapes[i],
+                    Operand::RegR,
+                    "{op:?}: range field must be a read"
+                );
+            }
+            if is_abx(op) {
+                assert_eq!(shapes[2], Operand::Unused, "{op:?}: C is Bx's high half");
+            }
+            for (i, s) in shapes.iter().enumerate() {
+                if matches!(s, Operand::Jump | Operand::Imm32 | Operand::Site) {
+                    assert_eq!(i, 1, "{op:?}: wide operand outside B");
+                }
+            }
+            let (through, jump) = flow(Instr::abc(op, 0, 0, 0));
+            assert_eq!(jump.is_some(), shapes[1] == Operand::Jump, "{op:?}");
+            if !through && jump.is_none() {
+                // Terminators: returns, tail calls and raises.
+                assert!(
+                    matches!(
+                        op,
+                        Op::Return
+                            | Op::TailCall
+                            | Op::TailApply
+                            | Op::Raise
+                            | Op::RaiseUnbound
+                            | Op::RaiseNoMatch
+                    ),
+                    "{op:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn read_order_is_the_flag_order() {
+        let m = Module {
+            files: vec![],
+            struct_types: vec![],
+            functions: vec![],
+            entry: 0,
+        };
+        let f = Function {
+            name: "f".into(),
+            params: vec![],
+            rest: None,
+            num_captures: 1,
+            num_registers: 8,
+            constants: vec![],
+            closure_sites: vec![crate::module::ClosureSite {
+                function: 0,
+                captures: vec![
+                    CaptureFrom::Reg(5),
+                    CaptureFrom::Env(0),
+                    CaptureFrom::Reg(2),
+                ],
+            }],
+            code: vec![],
+            locs: vec![],
+            loc: crate::module::SrcLoc::UNKNOWN,
+        };
+        let reads = |ins: Instr| {
+            let mut v = Vec::new();
+            let _ = register_effects(&m, &f, ins)
+                .reads
+                .try_for_each::<()>(|i, r| {
+                    v.push((i, r));
+                    Ok(())
+                });
+            v
+        };
+        assert_eq!(reads(Instr::abc(Op::Apply, 0, 3, 4)), vec![(0, 3), (1, 4)]);
+        assert_eq!(
+            reads(Instr::abc(Op::TailApply, 6, 1, 0)),
+            vec![(0, 6), (1, 1)]
+        );
+        assert_eq!(
+            reads(Instr::abc(Op::Call, 2, 2, 0)),
+            vec![(0, 2), (1, 3), (2, 4)]
+        );
+        assert_eq!(reads(Instr::abx(Op::Closure, 0, 0)), vec![(0, 5), (1, 2)]);
+        assert_eq!(reads(Instr::abc(Op::ClosureRef, 0, 0, 7)), vec![(0, 7)]);
+        assert_eq!(
+            reads(Instr::abc(Op::MakeList, 0, 4, 2)),
+            vec![(0, 4), (1, 5)]
+        );
+        assert_eq!(reads(Instr::abx(Op::JmpTrue, 3, 9)), vec![(0, 3)]);
+        let e = register_effects(&m, &f, Instr::abc(Op::Call, 2, 2, 6));
+        assert_eq!((e.write, e.clobber_from), (Some(6), Some(3)));
+    }
+
+    #[test]
+    fn bitset_removes_from_a_register_on() {
+        let mut b = Bits(vec![u64::MAX; 2]);
+        b.remove_from(70);
+        assert!(b.contains(69) && !b.contains(70) && !b.contains(127));
+        b.remove_from(0);
+        assert!(!b.contains(0));
+        let mut b = Bits(vec![u64::MAX; 2]);
+        b.remove_from(64);
+        assert!(b.contains(63) && !b.contains(64));
+        b.remove_from(500); // past the end: no effect
+        assert!(b.contains(63));
     }
 }

@@ -220,3 +220,56 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+/// The payload of the sample with one more constant, `c`, in `fib`.
+fn payload_with(c: Constant) -> Vec<u8> {
+    let mut m = common::sample();
+    m.functions[1].constants.push(c);
+    let bytes = encode_module(&m).unwrap_or_default();
+    bytes[payload_start(&bytes)..].to_vec()
+}
+
+/// A `.bc` file whose constant is `depth` nested one-element lists, written
+/// byte by byte (building it as a value would itself recurse).
+fn nested_file(depth: usize) -> Vec<u8> {
+    let one = payload_with(Constant::List(vec![Constant::Int(7)]));
+    let two = payload_with(Constant::List(vec![Constant::List(vec![Constant::Int(7)])]));
+    let head = one.iter().zip(&two).take_while(|(a, b)| a == b).count();
+    let tail = one[head..]
+        .iter()
+        .rev()
+        .zip(two[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let level = &two[head..two.len() - tail];
+    let (before, after) = (&one[..head], &one[head..]);
+    // `one` already holds one level.
+    let mut payload = before.to_vec();
+    for _ in 1..depth {
+        payload.extend_from_slice(level);
+    }
+    payload.extend_from_slice(after);
+    let mut file = encode_module(&common::sample()).unwrap_or_default();
+    let start = payload_start(&file);
+    file.truncate(start);
+    file.extend_from_slice(&payload);
+    repair(&mut file, start);
+    file
+}
+
+#[test]
+fn deeply_nested_constants_are_refused_not_overflowed() {
+    use menai_bytecode::module::MAX_CONSTANT_DEPTH;
+    // On a test thread's small stack: the limit must hold well below it.
+    let ok = decode_module(&nested_file(3)).map(|m| m.functions[1].constants.len());
+    assert_eq!(ok, Ok(2));
+    let at_limit = decode_module(&nested_file(MAX_CONSTANT_DEPTH));
+    assert!(at_limit.is_ok(), "{at_limit:?}");
+    std::mem::forget(at_limit);
+    for depth in [MAX_CONSTANT_DEPTH + 1, 5_000_000] {
+        match decode_module(&nested_file(depth)) {
+            Ok(_) => panic!("depth {depth} accepted"),
+            Err(e) => assert!(e.to_string().contains("nested more than 1024 deep"), "{e}"),
+        }
+    }
+}

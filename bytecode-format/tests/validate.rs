@@ -194,12 +194,19 @@ fn deeply_nested_constant_does_not_overflow_the_stack() {
     }
     let mut m = sample();
     m.functions[1].constants.push(c);
+    let reason = reject(&m).reason;
+    // The listing and the JSON dump walk it without recursion too.
+    let listing = menai_bytecode::disasm::disassemble(&m);
+    let json = menai_bytecode::json::to_json(&m);
+    // Dropping such a constant recursively would overflow: leak it instead
+    // (before any assertion can fail and unwind).
+    std::mem::forget(m);
     assert!(matches!(
-        reject(&m).reason,
+        reason,
         Reason::ConstantStructType { index: 9, .. }
     ));
-    // Dropping such a constant recursively would overflow: leak it instead.
-    std::mem::forget(m);
+    assert!(listing.contains("'((((((((((") && listing.contains("((((<struct-type T9 ?>))))"));
+    assert!(json.contains(r#"{"type":"list","items":[{"type":"struct-type","value":9}]}]}"#));
 }
 
 #[test]
