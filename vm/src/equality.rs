@@ -129,6 +129,17 @@ pub fn is_hashable(v: &Value) -> bool {
 
 /// The first unhashable value inside `v` (itself, or a struct field), if any.
 fn unhashable_part(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Str(_)
+        | Value::Int(_)
+        | Value::BigInt(_)
+        | Value::Float(_)
+        | Value::Complex(_)
+        | Value::Bool(_)
+        | Value::Symbol(_) => return None,
+        Value::Struct(_) => {}
+        other => return Some(other),
+    }
     let mut work = vec![v];
     while let Some(v) = work.pop() {
         match v {
@@ -171,6 +182,18 @@ pub fn check_hashable(v: &Value, op: &str) -> RtResult<()> {
 /// Key equality: as `equal`, except that floats compare as Python's dict
 /// does for distinct objects that are `==`, plus NaN equal to NaN.
 fn key_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => float_key_eq(*x, *y),
+        (Value::Complex(x), Value::Complex(y)) => {
+            float_key_eq(x.re, y.re) && float_key_eq(x.im, y.im)
+        }
+        (Value::Struct(_), Value::Struct(_)) => key_equal_deep(a, b),
+        _ => equal(a, b),
+    }
+}
+
+/// `key_equal` of two structs, iteratively.
+fn key_equal_deep(a: &Value, b: &Value) -> bool {
     let mut work = vec![(a, b)];
     while let Some((a, b)) = work.pop() {
         let same = match (a, b) {
@@ -222,52 +245,85 @@ impl Eq for Key {}
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let mut work = vec![&self.0];
+        hash_value(&self.0, state);
+    }
+}
+
+/// A borrowed value used to look a key up without cloning it (it must be
+/// hashable: check with `check_hashable` first).
+pub struct KeyRef<'a>(pub &'a Value);
+
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_value(self.0, state);
+    }
+}
+
+impl indexmap::Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        key_equal(self.0, &key.0)
+    }
+}
+
+/// Hashes a key value consistently with `key_equal` (iterative for structs).
+fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
+    if let Value::Struct(_) = v {
+        let mut work = vec![v];
         while let Some(v) = work.pop() {
-            match v {
-                Value::None => 0u8.hash(state),
-                Value::Bool(b) => {
-                    1u8.hash(state);
-                    b.hash(state);
-                }
-                Value::Int(i) => {
-                    2u8.hash(state);
-                    i.hash(state);
-                }
-                Value::BigInt(n) => {
-                    3u8.hash(state);
-                    n.hash(state);
-                }
-                Value::Float(x) => {
-                    4u8.hash(state);
-                    float_key_bits(*x).hash(state);
-                }
-                Value::Complex(c) => {
-                    5u8.hash(state);
-                    float_key_bits(c.re).hash(state);
-                    float_key_bits(c.im).hash(state);
-                }
-                Value::Str(s) => {
-                    6u8.hash(state);
-                    s.text.hash(state);
-                }
-                Value::Symbol(s) => {
-                    7u8.hash(state);
-                    s.text.hash(state);
-                }
-                Value::Struct(s) => {
-                    8u8.hash(state);
-                    s.ty.hash(state);
-                    s.fields.len().hash(state);
-                    work.extend(s.fields.iter().rev());
-                }
-                // Not hashable: never inside a `Key` made by `key`; hash the
-                // type only, which is consistent with any equality.
-                other => {
-                    9u8.hash(state);
-                    other.type_name().hash(state);
-                }
+            hash_one(v, state);
+            if let Value::Struct(s) = v {
+                work.extend(s.fields.iter().rev());
             }
+        }
+    } else {
+        hash_one(v, state);
+    }
+}
+
+/// Hashes one value; a struct contributes its type and field count only
+/// (its fields are hashed by the caller).
+fn hash_one<H: Hasher>(v: &Value, state: &mut H) {
+    match v {
+        Value::None => 0u8.hash(state),
+        Value::Bool(b) => {
+            1u8.hash(state);
+            b.hash(state);
+        }
+        Value::Int(i) => {
+            2u8.hash(state);
+            i.hash(state);
+        }
+        Value::BigInt(n) => {
+            3u8.hash(state);
+            n.hash(state);
+        }
+        Value::Float(x) => {
+            4u8.hash(state);
+            float_key_bits(*x).hash(state);
+        }
+        Value::Complex(c) => {
+            5u8.hash(state);
+            float_key_bits(c.re).hash(state);
+            float_key_bits(c.im).hash(state);
+        }
+        Value::Str(s) => {
+            6u8.hash(state);
+            s.text.hash(state);
+        }
+        Value::Symbol(s) => {
+            7u8.hash(state);
+            s.text.hash(state);
+        }
+        Value::Struct(s) => {
+            8u8.hash(state);
+            s.ty.hash(state);
+            s.fields.len().hash(state);
+        }
+        // Not hashable: never inside a `Key` made by `key`; hash the type
+        // only, which is consistent with any equality.
+        other => {
+            9u8.hash(state);
+            other.type_name().hash(state);
         }
     }
 }

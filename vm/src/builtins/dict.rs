@@ -5,9 +5,9 @@
 
 use super::misc::type_error;
 use super::{Args, Ctx};
-use crate::equality::{check_hashable, equal, key};
+use crate::equality::{check_hashable, equal, key, KeyRef};
 use crate::error::{RtError, RtResult};
-use crate::value::{DictObj, Key, Value};
+use crate::value::{DictObj, Value};
 use menai_bytecode::Builtin;
 use std::rc::Rc;
 
@@ -59,7 +59,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             let d = expect_dict(args.get(0), op)?;
             let k = args.get(1);
             check_hashable(k, op)?;
-            match d.get(&Key(k.clone())) {
+            match d.get(&KeyRef(k)) {
                 Some(v) => v.clone(),
                 None if args.len() > 2 => args.take(2),
                 None => Value::None,
@@ -87,7 +87,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             let d = expect_dict(args.get(0), op)?;
             let k = args.get(1);
             check_hashable(k, op)?;
-            Value::Bool(d.contains_key(&Key(k.clone())))
+            Value::Bool(d.contains_key(&KeyRef(k)))
         }
         Builtin::DictKeys => {
             let d = expect_dict(args.get(0), op)?;

@@ -6,9 +6,9 @@
 
 use super::misc::type_error;
 use super::{Args, Ctx};
-use crate::equality::{check_hashable, equal, key};
+use crate::equality::{check_hashable, equal, key, KeyRef};
 use crate::error::{RtError, RtResult};
-use crate::value::{Key, SetObj, Value};
+use crate::value::{SetObj, Value};
 use menai_bytecode::Builtin;
 use std::rc::Rc;
 
@@ -46,7 +46,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             let s = expect_set(args.get(0), op)?;
             let x = args.get(1);
             check_hashable(x, op)?;
-            Value::Bool(s.contains(&Key(x.clone())))
+            Value::Bool(s.contains(&KeyRef(x)))
         }
         Builtin::SetAdd => {
             expect_set(args.get(0), op)?;
