@@ -46,11 +46,117 @@ pub struct Lowerer<'a> {
     uses: Vec<u32>,
 }
 
-/// Lowers a whole program body; `vars` receives the temporaries.
+/// Lowers a whole program body, then renumbers the variables in order of
+/// binding (dropping those that no longer occur, such as the prelude's
+/// unused functions); `vars` becomes the new variable table.
 pub fn lower_program(vars: &mut Vec<VarInfo>, body: CExpr) -> Expr {
     let uses = vec![0; vars.len()];
     let mut l = Lowerer { vars, uses };
-    l.expr(body)
+    let mut body = l.expr(body);
+    let mut r = Renumber {
+        old: vars,
+        map: vec![None; vars.len()],
+        new: Vec::new(),
+    };
+    r.expr(&mut body);
+    let new = std::mem::take(&mut r.new);
+    *vars = new;
+    body
+}
+
+/// Renumbering of the variables of a lowered program.
+struct Renumber<'a> {
+    old: &'a [VarInfo],
+    map: Vec<Option<VarId>>,
+    new: Vec<VarInfo>,
+}
+
+impl Renumber<'_> {
+    fn var(&mut self, v: &mut VarId) {
+        let i = v.0 as usize;
+        if let Some(Some(n)) = self.map.get(i) {
+            *v = *n;
+            return;
+        }
+        let n = VarId(self.new.len() as u32);
+        let info = self.old.get(i).cloned().unwrap_or(VarInfo {
+            name: "%?".to_string(),
+            span: Span::default(),
+        });
+        self.new.push(info);
+        if let Some(slot) = self.map.get_mut(i) {
+            *slot = Some(n);
+        }
+        *v = n;
+    }
+
+    fn atom(&mut self, a: &mut Atom) {
+        if let Atom::Var(v) = a {
+            self.var(v);
+        }
+    }
+
+    fn lambda(&mut self, l: &mut Lambda) {
+        for p in l.params.iter_mut().chain(l.rest.iter_mut()) {
+            self.var(p);
+        }
+        for f in l.free.iter_mut() {
+            self.var(f);
+        }
+        l.free.sort_unstable();
+        self.expr(&mut l.body);
+    }
+
+    fn expr(&mut self, e: &mut Expr) {
+        let mut cur = e;
+        loop {
+            match &mut cur.kind {
+                ExprKind::Let { var, value, body } => {
+                    self.var(var);
+                    self.expr(value);
+                    cur = body;
+                    continue;
+                }
+                ExprKind::Letrec { bindings, body } => {
+                    for (v, _) in bindings.iter_mut() {
+                        self.var(v);
+                    }
+                    for (_, l) in bindings.iter_mut() {
+                        self.lambda(l);
+                    }
+                    cur = body;
+                    continue;
+                }
+                ExprKind::Atom(a) => self.atom(a),
+                ExprKind::Lambda(l) => self.lambda(l),
+                ExprKind::If {
+                    cond,
+                    then_branch,
+                    else_branch,
+                } => {
+                    self.atom(cond);
+                    self.expr(then_branch);
+                    self.expr(else_branch);
+                }
+                ExprKind::Call { func, args } => {
+                    self.atom(func);
+                    args.iter_mut().for_each(|a| self.atom(a));
+                }
+                ExprKind::Apply { func, list } => {
+                    self.atom(func);
+                    self.atom(list);
+                }
+                ExprKind::Prim { args, .. } | ExprKind::MakeStruct { args, .. } => {
+                    args.iter_mut().for_each(|a| self.atom(a))
+                }
+                ExprKind::Raise(RaiseKind::Error(a)) | ExprKind::Raise(RaiseKind::NoMatch(a)) => {
+                    self.atom(a)
+                }
+                ExprKind::Raise(RaiseKind::Unbound(_)) => {}
+            }
+            return;
+        }
+    }
 }
 
 fn wrap(binds: Vec<Bind>, mut body: Expr) -> Expr {

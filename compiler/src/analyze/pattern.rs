@@ -255,9 +255,16 @@ impl Analyzer {
                 }
             }
             Pat::Pred(pred, _, sp) => {
-                let call = CKind::Call {
-                    func: Box::new(pred.clone()),
-                    args: vec![CExpr::var(v, *sp)],
+                let arg = vec![CExpr::var(v, *sp)];
+                let call = match pred.kind {
+                    // A native builtin predicate is called directly.
+                    CKind::Builtin(b) if b.info().accepts(1) => {
+                        CKind::BuiltinCall { op: b, args: arg }
+                    }
+                    _ => CKind::Call {
+                        func: Box::new(pred.clone()),
+                        args: arg,
+                    },
                 };
                 out.push(Step::Check(CExpr::new(call, *sp)));
             }
