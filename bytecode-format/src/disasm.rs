@@ -419,3 +419,41 @@ fn atom_text(m: &Module, c: &Constant) -> String {
         Constant::List(_) => String::new(), // handled by the walk
     }
 }
+
+/// The listing of the function a validation error is about, with the error
+/// printed under the offending instruction (or under the header when it has
+/// no pc); for a module-level error, just the error.
+pub fn disassemble_with_error(m: &Module, err: &crate::validate::ValidationError) -> String {
+    let Some(text) = err
+        .function
+        .and_then(|f| disassemble_function(m, f as usize))
+    else {
+        return format!("error: {err}\n");
+    };
+    let marker = format!("  ^^^ error: {}", err.reason);
+    let mut out = String::with_capacity(text.len() + marker.len() + 1);
+    let mut placed = false;
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        let here = match err.pc {
+            None => i == 0,
+            Some(pc) => {
+                line.strip_prefix("    ")
+                    .and_then(|rest| rest.split(' ').next())
+                    == Some(&pc.to_string())
+                    && line.contains(" [")
+            }
+        };
+        if here && !placed {
+            out.push_str(&marker);
+            out.push('\n');
+            placed = true;
+        }
+    }
+    if !placed {
+        out.push_str(&marker);
+        out.push('\n');
+    }
+    out
+}

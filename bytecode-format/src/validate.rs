@@ -32,7 +32,8 @@
 //!   `callb A B C` reads `R[C .. C+prim_arity(B)]`; `makelist`/`makedict`/
 //!   `makeset A B C` read `R[B .. B+C]`; `makestruct A B C` reads
 //!   `R[C .. C+fields(B)]`; `closure A Bx` reads the `Reg` captures of site Bx.
-//! - I3. `Const` < `constants.len()`; `raiseunbound`'s constant is a `Str`.
+//! - I3. `Const` < `constants.len()`; `raiseunbound`'s constant is a `Str`
+//!   or a `Symbol` (the unbound name).
 //! - I4. `Jump` targets (Bx) are `< code.len()`.
 //! - I5. `Builtin` fields are known builtin codes of `Native` builtins
 //!   (`Prelude` builtins are Menai code and never reach the VM); `callb`'s
@@ -325,7 +326,9 @@ impl fmt::Display for Reason {
             Reason::Constant { index, count } => {
                 write!(f, "constant {index} out of range (function has {count} constants)")
             }
-            Reason::NotAString { index } => write!(f, "constant {index} is not a string"),
+            Reason::NotAString { index } => {
+                write!(f, "constant {index} is not a string or symbol")
+            }
             Reason::Jump { target, len } => {
                 write!(f, "jump target {target} out of range (function has {len} instructions)")
             }
@@ -967,7 +970,12 @@ fn check_instr(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
                 });
             }
         }
-        Op::RaiseUnbound if !matches!(f.constants.get(ins.b as usize), Some(Constant::Str(_))) => {
+        Op::RaiseUnbound
+            if !matches!(
+                f.constants.get(ins.b as usize),
+                Some(Constant::Str(_) | Constant::Symbol(_))
+            ) =>
+        {
             return Err(Reason::NotAString {
                 index: ins.b as u32,
             });

@@ -329,3 +329,27 @@ fn json_is_well_formed_and_escaped() {
     assert!(!well_formed("{\"a\":\"\u{1}\"}"));
     assert!(!well_formed("[1,]"));
 }
+
+#[test]
+fn errors_are_shown_inline_in_the_listing() {
+    let mut m = common::sample();
+    m.functions[1].code[9] = Instr::abc(Op::SubInt, 3, 3, 4);
+    let err = match menai_bytecode::validate::validate(&m) {
+        Err(e) => e,
+        Ok(()) => panic!("accepted"),
+    };
+    let text = menai_bytecode::disasm::disassemble_with_error(&m, &err);
+    assert!(
+        text.contains(
+            "    9     [19]  subi         R3 R3 R4\n  ^^^ error: register 3 may be read before it is written\n    10    [20]"
+        ),
+        "{text}"
+    );
+    m.entry = 5;
+    let err = menai_bytecode::validate::validate(&m).err();
+    let text = err.map(|e| menai_bytecode::disasm::disassemble_with_error(&m, &e));
+    assert_eq!(
+        text.as_deref(),
+        Some("error: module: entry function 5 out of range (module has 2 functions)\n")
+    );
+}

@@ -398,7 +398,12 @@ fn raiseunbound_names_a_string() {
     assert_eq!(r, Reason::NotAString { index: 0 });
     let mut m = sample();
     m.functions[1].constants.push(Constant::Str("foo".into()));
+    m.functions[1]
+        .constants
+        .push(Constant::Symbol("bar".into()));
     m.functions[1].code[12] = Instr::abc(Op::RaiseUnbound, 0, 1, 0);
+    assert_eq!(validate(&m), Ok(()));
+    m.functions[1].code[12] = Instr::abc(Op::RaiseUnbound, 0, 2, 0);
     assert_eq!(validate(&m), Ok(()));
 }
 
