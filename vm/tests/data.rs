@@ -327,7 +327,15 @@ fn equality_is_structural_and_type_sensitive() {
     assert_eq!(rest, "(1 2)");
     assert!(equal(&point(v("1"), v("2")), &point(v("1"), v("2"))));
     assert!(!equal(&point(v("1"), v("2")), &point(v("1"), v("2.0"))));
-    assert!(equal(&closure(1), &closure(1)) == false || true);
+    // Functions compare by identity: same index and the same environment.
+    let f = closure(1);
+    assert!(equal(&f, &f.clone()));
+    assert!(!equal(&closure(1), &closure(1)));
+    assert!(equal(
+        &Value::Builtin(Builtin::List),
+        &Value::Builtin(Builtin::List)
+    ));
+    assert!(!equal(&Value::StructType(0), &Value::StructType(1)));
 }
 
 #[test]
