@@ -135,7 +135,8 @@ pub fn liveness(f: &Function, rpo: &[Block]) -> Liveness {
 struct Kills {
     insts: HashMap<Inst, Vec<Value>>,
     terms: HashMap<Block, Vec<Value>>,
-    across: HashMap<Inst, usize>,
+    /// Values live across each `call` (live after it, result excluded).
+    across: HashMap<Inst, Vec<Value>>,
 }
 
 fn dedup(mut v: Vec<Value>) -> Vec<Value> {
@@ -154,9 +155,10 @@ fn kills(f: &Function, rpo: &[Block], lv: &Liveness) -> Kills {
         live.extend(tu);
         for &i in data.insts.iter().rev() {
             let inst = f.inst(i);
-            let result_live = live.remove(&inst.result);
-            let _ = result_live;
-            k.across.insert(i, live.len());
+            live.remove(&inst.result);
+            if matches!(inst.kind, InstKind::Call { .. }) {
+                k.across.insert(i, live.iter().copied().collect());
+            }
             let uses = dedup(inst.kind.uses());
             k.insts.insert(i, uses.iter().copied().filter(|v| !live.contains(v)).collect());
             live.extend(uses);
@@ -235,31 +237,31 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
             }
         }
     };
-    // Hints: dying window operands to their slots.
+    // Window operands whose last use is the window: computed in place when possible.
+    let mut windows: HashMap<WinRef, Window> = HashMap::new();
+    let mut window_use: HashMap<Value, (WinRef, usize)> = HashMap::new();
     for &b in &rpo {
         let data = f.block(b);
-        for &i in &data.insts {
-            let inst = f.inst(i);
-            let Some((ops, is_call)) = window_operands(&inst.kind) else { continue };
-            let dying: HashSet<Value> = kl.insts.get(&i).into_iter().flatten().copied().collect();
-            let base = kl.across.get(&i).copied().unwrap_or(0);
+        let mut add = |w: WinRef, ops: Vec<Value>, dying: &[Value], across: Vec<Value>, is_call: bool| {
             for (k, &v) in ops.iter().enumerate() {
-                if dying.contains(&v) && ops.iter().filter(|&&w| w == v).count() == 1 {
-                    set_hint(&mut hint, v, base + k);
+                if dying.contains(&v) && ops.iter().filter(|&&x| x == v).count() == 1 {
+                    window_use.insert(v, (w, k));
                 }
             }
-            let _ = is_call;
+            windows.insert(w, Window { ops, across, is_call });
+        };
+        for &i in &data.insts {
+            let Some((ops, is_call)) = window_operands(&f.inst(i).kind) else { continue };
+            let dying = kl.insts.get(&i).cloned().unwrap_or_default();
+            add(WinRef::Inst(i), ops, &dying, kl.across.get(&i).cloned().unwrap_or_default(), is_call);
         }
         match &data.term {
             Terminator::TailCall { func, args } => {
                 let ops: Vec<Value> = std::iter::once(*func).chain(args.iter().copied()).collect();
-                for (k, &v) in ops.iter().enumerate() {
-                    if ops.iter().filter(|&&w| w == v).count() == 1 {
-                        set_hint(&mut hint, v, k);
-                    }
-                }
+                add(WinRef::Term(b), ops.clone(), &ops, vec![], false);
             }
             Terminator::Jump { dest, args } if *dest == f.entry => {
+                // Self tail call: arguments straight into the parameter registers.
                 let dying: HashSet<Value> = kl.terms.get(&b).into_iter().flatten().copied().collect();
                 for (k, &v) in args.iter().enumerate() {
                     if dying.contains(&v) && args.iter().filter(|&&w| w == v).count() == 1 {
@@ -386,7 +388,8 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
             // The result.
             let preferred = match &inst.kind {
                 InstKind::Copy(v) if kl.insts.get(&i).is_some_and(|k| k.contains(v)) => Some(get(&regs, *v)?),
-                _ => hint.get(inst.result.0 as usize).copied().flatten(),
+                _ => window_hint(inst.result, &window_use, &windows, &regs, &occ)
+                    .or_else(|| hint.get(inst.result.0 as usize).copied().flatten()),
             };
             let r = match preferred {
                 Some(h) if occ.is_free(h) => h,
@@ -474,6 +477,57 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
     alloc.regs = regs;
     alloc.num_registers = checked_reg(max_reg.max(1))?;
     Ok(alloc)
+}
+
+/// An instruction or terminator with an operand window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum WinRef {
+    Inst(Inst),
+    Term(Block),
+}
+
+/// A window's operands; for `call`, the values live across it.
+struct Window {
+    ops: Vec<Value>,
+    across: Vec<Value>,
+    is_call: bool,
+}
+
+/// Where `v` should go so that it is already in its window slot when its
+/// last use (a window operand) comes: for `call`, just above the values
+/// live across it that already have registers; otherwise next to an
+/// operand of the same window that already has one, or at the lowest
+/// place where the whole window is free now.
+fn window_hint(
+    v: Value,
+    window_use: &HashMap<Value, (WinRef, usize)>,
+    windows: &HashMap<WinRef, Window>,
+    regs: &[u16],
+    occ: &Occ,
+) -> Option<u16> {
+    let (w, k) = window_use.get(&v)?;
+    let win = windows.get(w)?;
+    let reg = |x: &Value| regs.get(x.0 as usize).copied().filter(|&r| r != u16::MAX);
+    let slot = if win.is_call {
+        win.across.iter().filter_map(reg).map(|r| r as usize + 1).max().unwrap_or(0) + k
+    } else {
+        let placed = win.ops.iter().enumerate().find_map(|(j, op)| {
+            let r = reg(op)?;
+            (j != *k && window_use.get(op) == Some(&(*w, j)) && r as usize >= j).then(|| r as usize - j + k)
+        });
+        match placed {
+            Some(s) => s,
+            None => {
+                let n = win.ops.len();
+                let mut c = 0usize;
+                while (c..c + n).any(|r| !occ.is_free(r as u16)) {
+                    c += 1;
+                }
+                c + k
+            }
+        }
+    };
+    u16::try_from(slot).ok()
 }
 
 /// Registers read by an instruction without a window.
