@@ -378,11 +378,15 @@ impl Eval<'_> {
 
 /// Compiles and runs a program; `Ok(printed result)` or `Err(error message)`.
 fn run(src: &str) -> Result<String, String> {
+    run_with(src, Options::default())
+}
+
+fn run_with(src: &str, opts: Options) -> Result<String, String> {
     let src = src.to_string();
     let worker = std::thread::Builder::new()
         .stack_size(256 << 20)
         .spawn(move || {
-            let c = compile_str("t", &src, &Options::default())
+            let c = compile_str("t", &src, &opts)
                 .unwrap_or_else(|f| panic!("compile error in {src}: {:?}", f.diagnostics));
             let ev = Eval { p: &c.program };
             ev.eval(&Rc::new(HashMap::new()), &c.program.body)
@@ -597,4 +601,116 @@ fn prelude_runs_in_constant_stack_on_long_lists() {
     // The evaluator itself recurses on calls; this only checks linear work
     // on a moderately long list.
     check("(fold-list (lambda (a x) (integer+ a x)) 0 (map-list (lambda (x) 1) (sort-list integer>? (list 5 3 8 1 9 2 7 4 6 0))))", "10");
+}
+
+/// A fresh directory of modules for one test.
+fn module_dir(test: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("menai-analyze-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (name, text) in files {
+        let path = dir.join(format!("{name}.menai"));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create module dir");
+        }
+        std::fs::write(&path, text).expect("write module");
+    }
+    dir
+}
+
+fn opts(dir: &std::path::Path) -> Options {
+    Options {
+        module_path: Some(vec![dir.to_path_buf()]),
+    }
+}
+
+#[test]
+fn modules_are_values_compiled_once_in_their_own_scope() {
+    let dir = module_dir(
+        "scope",
+        &[
+            ("math", "(dict \"sq\" (lambda (x) (integer* x x)))"),
+            (
+                "lib/uses",
+                "(let ((m (import \"math\"))) ((dict-get m \"sq\") 5))",
+            ),
+            ("free", "(lambda () secret)"),
+            (
+                "shapes",
+                "(let ((Point (struct (x y)))) (dict \"Point\" Point \"origin\" (Point 0 0)))",
+            ),
+        ],
+    );
+    assert_eq!(
+        run_with(
+            "(list (import \"lib/uses\") ((dict-get (import \"math\") \"sq\") 3))",
+            opts(&dir)
+        ),
+        Ok("(25 9)".into())
+    );
+    // One binding per module however often imported.
+    let c = compile_str(
+        "t",
+        "(list (import \"math\") (import \"math\") (import \"lib/uses\"))",
+        &opts(&dir),
+    )
+    .expect("compiles");
+    let text = menai_compiler::ir_print::print_ir(&c.program);
+    assert_eq!(text.matches("let %module:math").count(), 1, "{text}");
+    assert!(c
+        .program
+        .files
+        .iter()
+        .any(|f| f.path.ends_with("math.menai")));
+    // A module's free name does not see the importer's bindings.
+    let r = run_with("(let ((secret 1)) ((import \"free\")))", opts(&dir));
+    assert!(
+        matches!(&r, Err(e) if e.contains("unbound name 'secret'")),
+        "{r:?}"
+    );
+    // Struct names declared in a module serve the importer.
+    assert_eq!(
+        run_with("(let ((s (import \"shapes\"))) (match (dict-get s \"origin\") ((Point a b) (list a b))))", opts(&dir)),
+        Ok("(0 0)".into())
+    );
+}
+
+#[test]
+fn import_errors() {
+    let dir = module_dir(
+        "errors",
+        &[
+            ("a", "(import \"b\")"),
+            ("b", "(list (import \"a\"))"),
+            ("bad", "(if 1)"),
+            ("empty", "; nothing\n"),
+            ("two", "1 2"),
+        ],
+    );
+    let err = |src: &str| -> String {
+        match compile_str("t", src, &opts(&dir)) {
+            Ok(_) => panic!("{src} compiled"),
+            Err(f) => f
+                .diagnostics
+                .iter()
+                .map(|d| format!("{} {}", d.message, d.notes.join(" ")))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    };
+    let e = err("(import \"a\")");
+    assert!(
+        e.contains("import cycle: \"a\" imports \"b\" imports \"a\""),
+        "{e}"
+    );
+    let e = err("(import \"missing\")");
+    assert!(
+        e.contains("not found") && e.contains("missing.menai"),
+        "{e}"
+    );
+    let e = err("(import \"bad\")");
+    assert!(e.contains("if: expected exactly 3 operands"), "{e}");
+    let e = err("(import \"empty\")");
+    assert!(e.contains("empty"), "{e}");
+    let e = err("(import \"two\")");
+    assert!(e.contains("exactly one expression"), "{e}");
 }

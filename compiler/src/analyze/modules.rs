@@ -179,8 +179,13 @@ impl Analyzer {
             }
         };
         self.modules.active.push((name.clone(), key.clone()));
+        // The module sees only its own bindings and struct names; the
+        // struct names it declares are registered for the importer too.
         let saved = self.take_scope();
+        let saved_structs = std::mem::take(&mut self.struct_names);
         let value = self.expr(body);
+        let declared = std::mem::replace(&mut self.struct_names, saved_structs);
+        self.struct_names.extend(declared);
         self.put_scope(saved);
         self.modules.active.pop();
         let v = self.fresh(format!("%module:{name}"), body.span);

@@ -81,7 +81,10 @@ impl Analyzer {
             return self.fail(span, "match: expected (match expr (pattern result) ...)");
         }
         let scrutinee = self.expr(&items[1]);
-        let sv = self.fresh("%match", items[1].span);
+        let (sv, bind_scrutinee) = match scrutinee.kind {
+            CKind::Var(v) => (v, false),
+            _ => (self.fresh("%match", items[1].span), true),
+        };
         let mut clauses = Vec::new();
         for c in &items[2..] {
             let pair = match &c.kind {
@@ -118,7 +121,11 @@ impl Analyzer {
                 Some(t) => CExpr::iff(t, body, chain, cspan),
             };
         }
-        CExpr::let_(sv, scrutinee, chain, false, span)
+        if bind_scrutinee {
+            CExpr::let_(sv, scrutinee, chain, false, span)
+        } else {
+            chain
+        }
     }
 
     /// Checks a pattern's shape.
