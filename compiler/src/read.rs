@@ -16,7 +16,8 @@
 //! Invariants: every node carries a byte-offset [`Span`] into `text` for the
 //! given file; every error is reported (the reader never stops at the first
 //! one) with the span of the offending characters, and diagnostics come out
-//! sorted by position. When any diagnostic is returned, the datums are a
+//! sorted by position (at most [`MAX_ERRORS`] of them, then a count of the
+//! rest). When any diagnostic is returned, the datums are a
 //! best-effort recovery (invalid atoms are kept as symbols with their raw
 //! text) and must not be compiled. Nesting deeper than [`MAX_DEPTH`] is an
 //! error; the too-deep datum is skipped.
@@ -34,6 +35,10 @@ pub const MAX_DEPTH: usize = 100_000;
 /// How many unclosed `(` get their own diagnostic (the outermost one always
 /// does).
 const MAX_UNCLOSED_REPORTED: usize = 20;
+
+/// The reader reports at most this many errors (in source order), then
+/// one saying how many more there are.
+pub const MAX_ERRORS: usize = 100;
 
 /// How many characters of source text a message quotes.
 const EXCERPT_CHARS: usize = 32;
@@ -55,11 +60,10 @@ pub fn read(file: u32, text: &str) -> (Vec<Sexp>, Vec<Diagnostic>) {
     }
     let (tokens, errs) = lexer().parse(text).into_output_errors();
     // The lexer accepts every input; report anything unexpected rather than panic.
-    for e in errs {
-        let sp = e.span();
+    if !errs.is_empty() {
         diags.push(Diagnostic::error(
-            mk_span(file, sp.start, sp.end),
-            format!("internal lexer error: {e}"),
+            mk_span(file, 0, text.len()),
+            "internal error: the lexer rejected this input",
         ));
     }
     let tokens = tokens.unwrap_or_default();
@@ -128,9 +132,11 @@ fn is_atom_char(c: char) -> bool {
     !(is_whitespace(c) || matches!(c, '(' | ')' | '\'' | '"' | ';' | ',') || c.is_control())
 }
 
-type Extra<'a> = extra::Err<Rich<'a, char>>;
+/// The lexer never fails, so it needs no error details (which would cost
+/// time at every failed alternative).
+type Extra = extra::Default;
 
-fn lexer<'a>() -> impl Parser<'a, &'a str, Vec<(Tok<'a>, SimpleSpan)>, Extra<'a>> {
+fn lexer<'a>() -> impl Parser<'a, &'a str, Vec<(Tok<'a>, SimpleSpan)>, Extra> {
     let whitespace = any().filter(|c: &char| is_whitespace(*c)).ignored();
     let comment = just(';')
         .then(any().filter(|c: &char| *c != '\n').repeated())
@@ -240,24 +246,26 @@ fn classify_atom(tok: &str) -> (SexpKind, Vec<(usize, usize, String)>) {
                 "#t" => (SexpKind::Bool(true), Vec::new()),
                 "#f" => (SexpKind::Bool(false), Vec::new()),
                 "#none" => (SexpKind::None, Vec::new()),
-                _ if bytes.len() >= 2 && is_base(bytes[1]) => match read_based(&tok[1..]) {
+                _ if bytes.len() >= 2 && is_base(bytes[1]) => match read_based(tok, &tok[1..]) {
                     Ok(n) => (SexpKind::Int(n), Vec::new()),
                     Err(m) => bad(m),
                 },
                 _ => bad(format!(
-                    "invalid '#' form '{tok}' (expected #t, #f, #none or a based number)"
+                    "invalid '#' form '{}' (expected #t, #f, #none or a based number)",
+                    shown(tok)
                 )),
             };
         }
         [b'-', b'#', c, ..] if is_base(*c) => {
-            return match read_based(&tok[2..]) {
+            return match read_based(tok, &tok[2..]) {
                 Ok(n) => (SexpKind::Int(-n), Vec::new()),
                 Err(m) => bad(m),
             };
         }
         [b'+', b'#', c, ..] if is_base(*c) => {
             return bad(format!(
-                "malformed number '{tok}': a based number cannot start with '+'"
+                "malformed number '{}': a based number cannot start with '+'",
+                shown(tok)
             ));
         }
         _ => {}
@@ -283,35 +291,32 @@ fn starts_numeric(b: &[u8]) -> bool {
     }
 }
 
-/// Reads the part of a based integer after `#`: a base letter then at
-/// least one digit of that base (and nothing else).
-fn read_based(s: &str) -> Result<BigInt, String> {
+/// Reads the part `s` of a based integer token `tok` after its `#`: a
+/// base letter then at least one digit of that base (and nothing else).
+fn read_based(tok: &str, s: &str) -> Result<BigInt, String> {
+    let malformed = |why: String| format!("malformed number '{}': {why}", shown(tok));
     let mut chars = s.chars();
     let (radix, name) = match chars.next() {
         Some('x' | 'X') => (16, "hexadecimal"),
         Some('o' | 'O') => (8, "octal"),
         Some('b' | 'B') => (2, "binary"),
         Some('d' | 'D') => (10, "decimal"),
-        _ => return Err(format!("malformed number '#{s}'")),
+        _ => return Err(malformed("unknown base".to_string())),
     };
     let digits = chars.as_str();
     if digits.is_empty() {
-        return Err(format!(
-            "malformed number '#{s}': no digits after the base prefix"
-        ));
+        return Err(malformed("no digits after the base prefix".to_string()));
     }
     if let Some(c) = digits.chars().find(|c| !c.is_digit(radix)) {
-        return Err(format!(
-            "malformed number '#{s}': '{c}' is not a {name} digit"
-        ));
+        return Err(malformed(format!("'{c}' is not a {name} digit")));
     }
-    BigInt::from_str_radix(digits, radix).map_err(|e| format!("malformed number '#{s}': {e}"))
+    BigInt::from_str_radix(digits, radix).map_err(|e| malformed(e.to_string()))
 }
 
 /// Reads a numeric token (not a based one): complex if it ends in `j`/`J`,
 /// else a float if it contains `.`, `e` or `E`, else an integer.
 fn read_number(tok: &str) -> Result<SexpKind, String> {
-    let malformed = || format!("malformed number '{tok}'");
+    let malformed = || format!("malformed number '{}'", shown(tok));
     if let Some(body) = tok.strip_suffix(['j', 'J']) {
         let b = body.as_bytes();
         let split =
@@ -476,7 +481,11 @@ fn check_symbol(tok: &str) -> (SexpKind, Vec<(usize, usize, String)>) {
             } else {
                 format!("invalid characters {}", describe_char(bad))
             };
-            errors.push((s, e, format!("{what} in symbol '{tok}'")));
+            if e - s == tok.len() {
+                errors.push((s, e, what));
+            } else {
+                errors.push((s, e, format!("{what} in symbol '{}'", shown(tok))));
+            }
         }
     };
     for (i, c) in tok.char_indices() {
@@ -499,8 +508,19 @@ fn check_symbol(tok: &str) -> (SexpKind, Vec<(usize, usize, String)>) {
     (SexpKind::Symbol(tok.to_string()), errors)
 }
 
+/// At most [`EXCERPT_CHARS`] characters of `s` (then `…`), for messages.
+fn shown(s: &str) -> String {
+    let mut chars = s.chars();
+    let mut out: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Quotes text for a message, naming invisible characters by code point.
 fn describe_char(s: &str) -> String {
+    let s = &shown(s);
     if s.chars()
         .all(|c| !c.is_control() && !c.is_whitespace() && c != '\u{feff}')
     {
@@ -543,34 +563,47 @@ impl Builder<'_> {
         mk_span(self.file, start, end)
     }
 
-    /// The source text of `start..end` for a message: its first line, at
-    /// most [`EXCERPT_CHARS`] characters (then `…`), trimmed.
+    /// The source text of `start..end` for a message: up to its first
+    /// line break, at most [`EXCERPT_CHARS`] characters, with `…` when cut.
     fn excerpt(&self, start: usize, end: usize) -> String {
         let text = self.text.get(start..end).unwrap_or("");
-        let line = text.lines().next().unwrap_or("").trim_end();
-        let mut out: String = line.chars().take(EXCERPT_CHARS).collect();
-        if out.len() < line.len() || line.len() < text.trim_end().len() {
-            out.push('…');
+        let mut out = String::new();
+        let mut chars = text.chars();
+        for c in chars.by_ref().take(EXCERPT_CHARS) {
+            if c == '\n' || c == '\r' {
+                break;
+            }
+            out.push(c);
         }
-        out
+        let full = out.len();
+        let out_trimmed = out.trim_end().to_string();
+        if full < text.trim_end().len() {
+            return out_trimmed + "…";
+        }
+        out_trimmed
     }
 
     /// The run of non-delimiter characters and commas around `start..end`
-    /// (how a comma looks to the person who wrote it: `1,2`).
+    /// (how a comma looks to the person who wrote it: `1,2`), at most
+    /// [`EXCERPT_CHARS`] characters on each side.
     fn around(&self, start: usize, end: usize) -> &str {
         let part = |c: char| is_atom_char(c) || c == ',';
         let before = self.text.get(..start).unwrap_or("");
         let after = self.text.get(end..).unwrap_or("");
-        let s = before
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| part(*c))
-            .last()
-            .map_or(start, |(i, _)| i);
-        let e = after
-            .char_indices()
-            .find(|(_, c)| !part(*c))
-            .map_or(self.text.len(), |(i, _)| end + i);
+        let mut s = start;
+        for (i, c) in before.char_indices().rev().take(EXCERPT_CHARS) {
+            if !part(c) {
+                break;
+            }
+            s = i;
+        }
+        let mut e = end;
+        for (i, c) in after.char_indices().take(EXCERPT_CHARS) {
+            if !part(c) {
+                break;
+            }
+            e = end + i + c.len_utf8();
+        }
         self.text.get(s..e).unwrap_or(",")
     }
 
@@ -793,6 +826,15 @@ impl Builder<'_> {
             }
         }
         self.diags.sort_by_key(|d| (d.span.start, d.span.end));
+        if self.diags.len() > MAX_ERRORS {
+            let more = self.diags.len() - MAX_ERRORS;
+            let at = self.diags[MAX_ERRORS].span;
+            self.diags.truncate(MAX_ERRORS);
+            self.diags.push(Diagnostic::error(
+                at,
+                format!("too many errors: {more} more not shown"),
+            ));
+        }
         (self.top, self.diags)
     }
 }

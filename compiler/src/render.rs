@@ -38,8 +38,26 @@ pub fn render(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String
     let text_of = |file: u32| -> &str { files.get(file as usize).map_or("", |f| f.text.as_str()) };
     let range_of = |span: Span| -> Range<usize> { clamp(text_of(span.file), span) };
 
+    // One cache for all reports: each source's line index is built once.
+    let mut sources: Vec<(FileId, &str)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            (
+                FileId(u32::try_from(i).ok(), f.path.clone()),
+                f.text.as_str(),
+            )
+        })
+        .collect();
+    sources.push((unknown.clone(), ""));
+    let mut cache = ariadne::sources(sources);
+
     let mut out = String::new();
     for d in diags {
+        if touches_long_line(d, files) {
+            out.push_str(&render_plain(d, files));
+            continue;
+        }
         let (kind, label_color) = match d.severity {
             Severity::Error => (ReportKind::Error, Color::Red),
             Severity::Warning => (ReportKind::Warning, Color::Yellow),
@@ -66,19 +84,8 @@ pub fn render(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String
         for note in &d.notes {
             report = report.with_note(note);
         }
-        let mut sources: Vec<(FileId, String)> = files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                (
-                    FileId(u32::try_from(i).ok(), f.path.clone()),
-                    f.text.clone(),
-                )
-            })
-            .collect();
-        sources.push((unknown.clone(), String::new()));
         let mut buf: Vec<u8> = Vec::new();
-        match report.finish().write(ariadne::sources(sources), &mut buf) {
+        match report.finish().write(&mut cache, &mut buf) {
             Ok(()) => out.push_str(&String::from_utf8_lossy(&buf)),
             Err(_) => {
                 let word = match d.severity {
@@ -88,6 +95,98 @@ pub fn render(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String
                 out.push_str(&format!("{word}: {}\n", d.message));
             }
         }
+    }
+    out
+}
+
+/// Lines longer than this (in bytes) are not given to ariadne, which
+/// prints whole lines: a diagnostic on a megabyte-long line would print a
+/// megabyte. Such diagnostics get a compact rendering with an excerpt.
+const MAX_LINE: usize = 400;
+
+/// How many characters of a long line the compact rendering shows on each
+/// side of the span (and of the span itself).
+const WINDOW: usize = 40;
+
+/// The byte range of the line containing byte `at` (without its newline).
+fn line_range(text: &str, at: usize) -> Range<usize> {
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    start..end
+}
+
+/// Whether any span of `d` starts or ends on a line longer than [`MAX_LINE`].
+fn touches_long_line(d: &Diagnostic, files: &[SourceFile]) -> bool {
+    std::iter::once(d.span)
+        .chain(d.labels.iter().map(|(s, _)| *s))
+        .any(|span| {
+            let text = files
+                .get(span.file as usize)
+                .map_or("", |f| f.text.as_str());
+            let r = clamp(text, span);
+            [r.start, r.end]
+                .into_iter()
+                .any(|at| line_range(text, at).len() > MAX_LINE)
+        })
+}
+
+/// A compact rendering (no ariadne) for diagnostics on very long lines:
+/// the location, an excerpt of the line around the primary span with
+/// carets under it, then the other labels' locations and the notes.
+fn render_plain(d: &Diagnostic, files: &[SourceFile]) -> String {
+    let word = match d.severity {
+        Severity::Error => "Error",
+        Severity::Warning => "Warning",
+    };
+    let location = |span: Span| -> String {
+        match files.get(span.file as usize) {
+            Some(f) => {
+                let r = clamp(&f.text, span);
+                let (line, col) = line_col(&f.text, r.start as u32);
+                format!("{}:{line}:{col}", f.path)
+            }
+            None => "<unknown>".to_string(),
+        }
+    };
+    let mut out = format!("{word}: {}\n   --> {}\n", d.message, location(d.span));
+    if let Some(f) = files.get(d.span.file as usize) {
+        let text = f.text.as_str();
+        let r = clamp(text, d.span);
+        let line = line_range(text, r.start);
+        let span_end = r.end.min(line.end);
+        let before: Vec<char> = text[line.start..r.start].chars().collect();
+        let shown_before = &before[before.len().saturating_sub(WINDOW)..];
+        let inside: Vec<char> = text[r.start..span_end].chars().collect();
+        let shown_inside = &inside[..inside.len().min(WINDOW)];
+        let after: String = text[span_end..line.end].chars().take(WINDOW).collect();
+        let mut excerpt = String::new();
+        if shown_before.len() < before.len() {
+            excerpt.push('…');
+        }
+        let pad = excerpt.chars().count() + shown_before.len();
+        excerpt.extend(shown_before);
+        excerpt.extend(shown_inside);
+        excerpt.push_str(&after);
+        if span_end + after.len() < line.end {
+            excerpt.push('…');
+        }
+        let carets = "^".repeat(shown_inside.len().max(1));
+        let (ln, _) = line_col(text, r.start as u32);
+        let width = ln.to_string().len();
+        out.push_str(&format!("{:width$} |\n", ""));
+        out.push_str(&format!("{ln} | {excerpt}\n"));
+        out.push_str(&format!(
+            "{:width$} | {}{carets} {}\n",
+            "",
+            " ".repeat(pad),
+            d.message
+        ));
+    }
+    for (span, msg) in &d.labels {
+        out.push_str(&format!("   = {}: {msg}\n", location(*span)));
+    }
+    for note in &d.notes {
+        out.push_str(&format!("   = note: {note}\n"));
     }
     out
 }

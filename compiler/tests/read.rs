@@ -859,6 +859,24 @@ fn render_never_panics_on_bad_spans() {
 }
 
 #[test]
+fn render_long_lines_compactly() {
+    let src = format!("(list {} @ {} λ,λ)\n(b", "x ".repeat(300), "y ".repeat(300));
+    let (_, e) = read(0, &src);
+    assert_eq!(e.len(), 3);
+    let out = render(&e, &[file("p", &src)], false);
+    // The long line is not printed whole.
+    assert!(out.len() < 2000, "{}", out.len());
+    insta::assert_snapshot!(out);
+    // A huge single-line input with many errors renders quickly and small.
+    let src = "a,".repeat(500_000);
+    let (_, e) = read(0, &src);
+    assert_eq!(e.len(), 101);
+    assert!(e[100].message.contains("too many errors: 499900 more"));
+    let out = render(&e, &[file("p", &src)], false);
+    assert!(out.len() < 100_000, "{}", out.len());
+}
+
+#[test]
 fn line_col_counts_characters() {
     let src = "ab\nλx\n\nstraße z";
     assert_eq!(line_col(src, 0), (1, 1));
@@ -872,4 +890,233 @@ fn line_col_counts_characters() {
     assert_eq!(line_col(src, z), (4, 8));
     assert_eq!(line_col(src, 10_000), (4, 9)); // past the end
     assert_eq!(line_col("", 0), (1, 1));
+}
+
+// ---------------------------------------------------------------------------
+// Randomized checks: invariants on arbitrary input, and print → read
+// round trips of random trees.
+
+/// A small deterministic PRNG (xorshift64*), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The structure of a datum without spans (recursive: for shallow trees).
+fn shape(s: &Sexp) -> String {
+    match &s.kind {
+        SexpKind::List(v) => {
+            let inner: Vec<String> = v.iter().map(shape).collect();
+            format!("({})", inner.join(" "))
+        }
+        SexpKind::Float(x) => format!("F{:?}", x.to_bits()),
+        SexpKind::Complex(a, b) => format!("C{:?}/{:?}", a.to_bits(), b.to_bits()),
+        k => format!("{k:?}"),
+    }
+}
+
+/// Checks that every span is inside `text`, on character boundaries, and
+/// that children lie within their parents.
+fn check_spans(text: &str, datums: &[Sexp]) {
+    let ok_span = |sp: Span| {
+        let (s, e) = (sp.start as usize, sp.end as usize);
+        s <= e && e <= text.len() && text.is_char_boundary(s) && text.is_char_boundary(e)
+    };
+    let mut todo: Vec<&Sexp> = datums.iter().collect();
+    while let Some(d) = todo.pop() {
+        assert!(ok_span(d.span), "bad span {:?} in {text:?}", d.span);
+        if let SexpKind::List(v) = &d.kind {
+            for c in v {
+                assert!(
+                    c.span.start >= d.span.start && c.span.end <= d.span.end,
+                    "child {:?} outside parent {:?} in {text:?}",
+                    c.span,
+                    d.span
+                );
+                todo.push(c);
+            }
+        }
+    }
+}
+
+#[test]
+fn random_input_keeps_invariants() {
+    let pieces = [
+        "(", ")", "'", "\"", "\\", ";", "\n", " ", ",", "#", "x", "1", ".", "+", "-", "e", "j",
+        "λ", "ß", "\0", "\x01", "@", "u", "0", "f", "t", "none", "\t", "_", "😀", "\u{a0}", "#x",
+        "ff", "\\u00e9", "\\n", "\r", "\x0b", "→", "5", "E", "inf", "#b", "1_0",
+    ];
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let files_for = |t: &str| vec![file("f.menai", t)];
+    for _ in 0..20_000 {
+        let n = rng.below(40);
+        let text: String = (0..n).map(|_| pieces[rng.below(pieces.len())]).collect();
+        let (d, e) = read(0, &text);
+        check_spans(&text, &d);
+        for w in e.windows(2) {
+            assert!(w[0].span.start <= w[1].span.start, "unsorted in {text:?}");
+        }
+        for x in &e {
+            let (s, en) = (x.span.start as usize, x.span.end as usize);
+            assert!(s <= en && en <= text.len(), "{x:?} in {text:?}");
+            assert!(text.is_char_boundary(s) && text.is_char_boundary(en));
+            assert!(!x.message.is_empty());
+        }
+        if e.is_empty() {
+            // Each datum's own text reads back as the same datum.
+            for datum in &d {
+                let sub = &text[datum.span.start as usize..datum.span.end as usize];
+                let again = one(sub);
+                assert_eq!(shape(&again), shape(datum), "{text:?}");
+            }
+        } else {
+            let out = render(&e, &files_for(&text), false);
+            assert!(out.contains("Error"), "{out}");
+        }
+        let _ = print_ast(&d);
+    }
+}
+
+/// Prints a float so that Menai reads it back exactly (finite or infinite).
+fn float_src(x: f64) -> String {
+    if x == f64::INFINITY {
+        "1e400".to_string()
+    } else if x == f64::NEG_INFINITY {
+        "-1e400".to_string()
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// Prints a datum as Menai source (test-only, recursive).
+fn to_src(k: &SexpKind, rng: &mut Rng) -> String {
+    match k {
+        SexpKind::Int(n) => match rng.below(3) {
+            0 if *n >= BigInt::from(0) => format!("#x{}", n.to_str_radix(16)),
+            1 if *n < BigInt::from(0) => format!("-#b{}", (-n).to_str_radix(2)),
+            _ => n.to_string(),
+        },
+        SexpKind::Float(x) => float_src(*x),
+        SexpKind::Complex(re, im) => {
+            let im_s = float_src(*im);
+            let sign = if im_s.starts_with('-') { "" } else { "+" };
+            format!("{}{sign}{im_s}j", float_src(*re))
+        }
+        SexpKind::Str(s) => {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' if rng.below(2) == 0 => out.push_str("\\n"),
+                    c if (c as u32) < 32 && rng.below(2) == 0 => {
+                        out.push_str(&format!("\\u{:04X}", c as u32))
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        }
+        SexpKind::Bool(b) => (if *b { "#t" } else { "#f" }).to_string(),
+        SexpKind::None => "#none".to_string(),
+        SexpKind::Symbol(s) => s.clone(),
+        SexpKind::List(v) => {
+            let seps = [" ", "\n", " ;c\n", "\t "];
+            let inner: Vec<String> = v.iter().map(|c| to_src(&c.kind, rng)).collect();
+            format!("({})", inner.join(seps[rng.below(seps.len())]))
+        }
+    }
+}
+
+fn random_kind(rng: &mut Rng, depth: usize) -> SexpKind {
+    let floats = [
+        0.0,
+        -0.0,
+        1.5,
+        -2.25,
+        0.1,
+        1e16,
+        1.2345678912345678e-300,
+        5e-324,
+        f64::MAX,
+        f64::INFINITY,
+        -1e-7,
+    ];
+    let syms = [
+        "a",
+        "λ",
+        "+",
+        "-",
+        "...",
+        ".",
+        "x->y",
+        "$integer+",
+        "straße",
+        "null?",
+        "a.b",
+    ];
+    let chars = [
+        'a', 'λ', '"', '\\', '\n', '\0', '\x1f', ' ', ';', '(', ')', '\'', 'ß', '😀',
+    ];
+    match rng.below(if depth == 0 { 7 } else { 9 }) {
+        0 => {
+            let digits = rng.below(40) + 1;
+            let s: String = (0..digits)
+                .map(|_| char::from(b'0' + rng.below(10) as u8))
+                .collect();
+            let n: BigInt = s.parse().unwrap_or_default();
+            SexpKind::Int(if rng.below(2) == 0 { -n } else { n })
+        }
+        1 => {
+            // Any bit pattern but NaN (which has no literal of its own).
+            let x = f64::from_bits(rng.next());
+            SexpKind::Float(if x.is_nan() { 1.0 } else { x })
+        }
+        2 => SexpKind::Float(floats[rng.below(floats.len())]),
+        3 => SexpKind::Complex(
+            floats[rng.below(floats.len())],
+            floats[rng.below(floats.len())],
+        ),
+        4 => SexpKind::Str(
+            (0..rng.below(8))
+                .map(|_| chars[rng.below(chars.len())])
+                .collect(),
+        ),
+        5 => SexpKind::Symbol(syms[rng.below(syms.len())].to_string()),
+        6 => [SexpKind::Bool(true), SexpKind::Bool(false), SexpKind::None][rng.below(3)].clone(),
+        _ => SexpKind::List(
+            (0..rng.below(5))
+                .map(|_| Sexp {
+                    kind: random_kind(rng, depth - 1),
+                    span: Span::default(),
+                })
+                .collect(),
+        ),
+    }
+}
+
+#[test]
+fn random_trees_round_trip() {
+    let mut rng = Rng(0xdead_beef_cafe_f00d);
+    for _ in 0..5_000 {
+        let expected = Sexp {
+            kind: random_kind(&mut rng, 4),
+            span: Span::default(),
+        };
+        let src = to_src(&expected.kind, &mut rng);
+        let got = one(&src);
+        check_spans(&src, std::slice::from_ref(&got));
+        assert_eq!(shape(&got), shape(&expected), "source: {src:?}");
+    }
 }
