@@ -73,6 +73,14 @@ fn use_color(c: Color) -> bool {
 }
 
 fn report(f: &Failed, color: bool) -> ExitCode {
+    // A file that could not be read has no source to show.
+    let no_source = f.files.iter().all(|s| s.text.is_empty());
+    if no_source {
+        for d in &f.diagnostics {
+            eprintln!("error: {}", d.message);
+        }
+        return ExitCode::from(2);
+    }
     eprint!("{}", render::render(&f.diagnostics, &f.files, color));
     ExitCode::from(2)
 }
