@@ -110,8 +110,14 @@ const WINDOW: usize = 40;
 
 /// The byte range of the line containing byte `at` (without its newline).
 fn line_range(text: &str, at: usize) -> Range<usize> {
-    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    let start = text[..at]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| is_line_break(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let end = text[at..]
+        .find(is_line_break)
+        .map_or(text.len(), |i| at + i);
     start..end
 }
 
@@ -206,19 +212,48 @@ fn clamp(text: &str, span: Span) -> Range<usize> {
     start..end
 }
 
+/// Line breaks, as ariadne counts them (CRLF counts once), so that
+/// [`line_col`] agrees with the locations in rendered reports.
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\x0b' | '\x0c' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// The byte offsets at which lines start (the first is 0), with the line
+/// breaks of [`line_col`]. With it, many lookups cost a binary search each
+/// ([`line_col_with`]): use it to build line tables.
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    for (i, c) in text.char_indices() {
+        if is_line_break(c) && !(c == '\r' && text[i + 1..].starts_with('\n')) {
+            starts.push(i + c.len_utf8());
+        }
+    }
+    starts
+}
+
 /// The 1-based line and 1-based column (counted in characters) of byte
-/// offset `byte` in `text`. Offsets past the end give the position just
-/// after the last character; an offset inside a UTF-8 sequence gives the
-/// column of that character.
+/// offset `byte` in `text`. Lines end at `\n`, `\r\n`, `\r`, and the
+/// other breaks ariadne knows (`\v`, `\f`, U+0085, U+2028, U+2029), so the
+/// result matches ariadne's report headers. Offsets past the end give the
+/// position just after the last character; an offset inside a UTF-8
+/// sequence gives the column of that character.
 pub fn line_col(text: &str, byte: u32) -> (u32, u32) {
+    line_col_with(text, &line_starts(text), byte)
+}
+
+/// [`line_col`] with the line starts of `text` precomputed by
+/// [`line_starts`].
+pub fn line_col_with(text: &str, starts: &[usize], byte: u32) -> (u32, u32) {
     let mut b = (byte as usize).min(text.len());
     while !text.is_char_boundary(b) {
         b -= 1;
     }
-    let before = &text[..b];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.bytes().filter(|c| *c == b'\n').count() + 1;
-    let col = before[line_start..].chars().count() + 1;
+    let line = starts.partition_point(|&s| s <= b).max(1);
+    let line_start = starts.get(line - 1).copied().unwrap_or(0).min(b);
+    let col = text.get(line_start..b).map_or(0, |s| s.chars().count()) + 1;
     (
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(col).unwrap_or(u32::MAX),

@@ -7,7 +7,7 @@ use menai_compiler::ast_print::print_ast;
 use menai_compiler::diagnostic::{Diagnostic, Severity};
 use menai_compiler::ir::{SourceFile, Span};
 use menai_compiler::read::{read, MAX_DEPTH};
-use menai_compiler::render::{line_col, render};
+use menai_compiler::render::{line_col, line_col_with, line_starts, render};
 use menai_compiler::sexp::{Sexp, SexpKind};
 use num_bigint::BigInt;
 
@@ -876,6 +876,25 @@ fn render_long_lines_compactly() {
     assert!(out.len() < 100_000, "{}", out.len());
 }
 
+/// A direct implementation of the line/column rule, to check the real one.
+fn naive_line_col(text: &str, byte: u32) -> (u32, u32) {
+    let (mut line, mut col) = (1, 1);
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if i + c.len_utf8() > byte as usize {
+            break;
+        }
+        let crlf = c == '\r' && chars.peek().is_some_and(|(_, n)| *n == '\n');
+        if "\n\r\x0b\x0c\u{85}\u{2028}\u{2029}".contains(c) && !crlf {
+            line += 1;
+            col = 1;
+        } else {
+            col += 1;
+        }
+    }
+    (line, col)
+}
+
 #[test]
 fn line_col_counts_characters() {
     let src = "ab\nλx\n\nstraße z";
@@ -890,6 +909,32 @@ fn line_col_counts_characters() {
     assert_eq!(line_col(src, z), (4, 8));
     assert_eq!(line_col(src, 10_000), (4, 9)); // past the end
     assert_eq!(line_col("", 0), (1, 1));
+    // CRLF is one break; a lone CR, \v and \f break lines as in ariadne.
+    assert_eq!(line_col("a\r\nb", 3), (2, 1));
+    assert_eq!(line_col("a\r\nb", 2), (1, 3));
+    assert_eq!(line_col("a\rb\x0cc", 2), (2, 1));
+    assert_eq!(line_col("a\rb\x0cc", 4), (3, 1));
+    let src = "x\r\n\r\n  λ@";
+    let (_, e) = read(0, src);
+    let at = line_col(src, e[0].span.start);
+    assert_eq!(at, (3, 4));
+    let out = render(&e, &[file("crlf.menai", src)], false);
+    assert!(out.contains("crlf.menai:3:4"), "{out}");
+    // The precomputed form agrees at every offset.
+    for text in [
+        "ab\nλx\n\nstraße z",
+        "a\r\nb\rc\x0bd\u{2028}e\u{85}",
+        "",
+        "\n\n",
+    ] {
+        let starts = line_starts(text);
+        for b in 0..=text.len() as u32 + 2 {
+            let want = naive_line_col(text, b);
+            assert_eq!(line_col_with(text, &starts, b), want, "{text:?} {b}");
+            assert_eq!(line_col(text, b), want, "{text:?} {b}");
+        }
+    }
+    assert_eq!(line_starts("a\r\nb\rc"), vec![0, 3, 5]);
 }
 
 // ---------------------------------------------------------------------------
