@@ -68,8 +68,12 @@ pub fn constant(c: &Const) -> Constant {
     }
 }
 
-/// Allocates registers for every function and emits the module.
+/// Legalizes (see `legalize`), allocates registers for every function and
+/// emits the module.
 pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
+    let mut legal = p.clone();
+    crate::legalize::legalize_program(&mut legal);
+    let p = &legal;
     let lines = LineIndex::new(&p.files);
     let mut functions = Vec::with_capacity(p.functions.len());
     for f in &p.functions {

@@ -4,6 +4,7 @@
 //! - [`build`]: IR → [`cfg::CfgProgram`] (closure conversion, tail calls, loops)
 //! - [`verify`]: the CFG verifier
 //! - [`passes`] and [`pass_manager`]: optimizations run to a fixed point
+//! - [`legalize`]: rewrites the bytecode validator would reject
 //! - [`regalloc`]: liveness, register allocation, parallel moves
 //! - [`emit`]: bytecode emission with a line table
 //! - [`dump`]: CFG text and Graphviz
@@ -15,6 +16,7 @@ pub mod build;
 pub mod cfg;
 pub mod dump;
 pub mod emit;
+pub mod legalize;
 pub mod lines;
 pub mod pass_manager;
 pub mod passes;
