@@ -57,18 +57,26 @@
 //!   `call A B C` leaves every register `>= A+1` unwritten except `C`
 //!   (the callee's window started at `R[A+1]`). `apply`/`tailapply` clobber
 //!   nothing in the caller's window (the VM places their arguments above it).
-//! - C3. Where the callee of `call`/`tailcall` is known on every path (a
-//!   `closure`, `sibling`, `closureref`, `loadbuiltin`, or `loadk` of a struct
-//!   type put it in the register, possibly through `move`s), the argument
-//!   count is one the callee accepts. Where the closure read by
-//!   `closureref A B C` is known, its function has the same `num_captures`
-//!   as function B, and it is a closure. (When it is not known the VM must
-//!   check at run time that `R[C]` is a closure whose environment length is
-//!   function B's `num_captures`.)
+//! - C3. Where the closure read by `closureref A B C` is known on every path
+//!   (a `closure`, `sibling` or `closureref` put it in `R[C]`, possibly
+//!   through `move`s), it is a closure and its function has the same
+//!   `num_captures` as function B. (When it is not known the VM checks at
+//!   run time that `R[C]` is a closure whose environment length is function
+//!   B's `num_captures`.)
 //!
 //! What is *not* established (the VM checks at run time): value types,
-//! argument counts of unknown callees, and the environment size for
-//! `closureref` on an unknown closure.
+//! argument counts of calls, and the environment size for `closureref` on
+//! an unknown closure.
+//!
+//! # Lints
+//!
+//! A call whose callee is known on every path (a `closure`, `sibling`,
+//! `closureref`, `loadbuiltin`, or `loadk` of a struct type put it in the
+//! register, possibly through `move`s) with an argument count the callee
+//! cannot accept is *not* invalid: the language makes it a runtime error
+//! (`(let ((f (lambda (a b) a))) (f 1))` must fail with `call: expected 2
+//! arguments, got 1` when, and only if, it runs). [`lint`] reports such
+//! calls without rejecting the module.
 
 use crate::builtins::{Builtin, Impl};
 use crate::module::{CaptureFrom, Constant, Function, Module, NO_FILE};
@@ -416,6 +424,21 @@ fn at(pc: usize, reason: Reason) -> Fail {
 
 /// Checks every invariant listed in the module documentation.
 pub fn validate(m: &Module) -> Result<(), ValidationError> {
+    check_module(m, None)
+}
+
+/// Validates `m`, then returns its lints (see the module documentation):
+/// calls of a known callee with an argument count it cannot accept.
+pub fn lint(m: &Module) -> Result<Vec<ValidationError>, ValidationError> {
+    let mut lints = Vec::new();
+    check_module(m, Some(&mut lints))?;
+    Ok(lints)
+}
+
+fn check_module(
+    m: &Module,
+    mut lints: Option<&mut Vec<ValidationError>>,
+) -> Result<(), ValidationError> {
     let module_err = |reason| ValidationError {
         function: None,
         name: String::new(),
@@ -446,17 +469,32 @@ pub fn validate(m: &Module) -> Result<(), ValidationError> {
         }));
     }
     for (index, f) in m.functions.iter().enumerate() {
-        validate_function(m, f).map_err(|(pc, reason)| ValidationError {
+        let mut found = Vec::new();
+        let sink = if lints.is_some() {
+            Some(&mut found)
+        } else {
+            None
+        };
+        validate_function(m, f, sink).map_err(|(pc, reason)| ValidationError {
             function: Some(index as u32),
             name: f.name.clone(),
             pc,
             reason,
         })?;
+        if let Some(out) = lints.as_deref_mut() {
+            out.extend(found.into_iter().map(|(pc, reason)| ValidationError {
+                function: Some(index as u32),
+                name: f.name.clone(),
+                pc,
+                reason,
+            }));
+        }
     }
     Ok(())
 }
 
-fn validate_function(m: &Module, f: &Function) -> Result<(), Fail> {
+/// Checks one function; lints go to `lints` when it is given.
+fn validate_function(m: &Module, f: &Function, lints: Option<&mut Vec<Fail>>) -> Result<(), Fail> {
     let args = f.num_arg_registers();
     if args > f.num_registers as usize {
         return Err((
@@ -506,7 +544,7 @@ fn validate_function(m: &Module, f: &Function) -> Result<(), Fail> {
     for (pc, &ins) in f.code.iter().enumerate() {
         check_instr(m, f, ins).map_err(|r| at(pc, r))?;
     }
-    dataflow(m, f)
+    dataflow(m, f, lints)
 }
 
 fn valid_bigint(s: &str) -> bool {
@@ -1134,8 +1172,8 @@ fn build_cfg(f: &Function) -> Result<Cfg, Fail> {
     })
 }
 
-/// C1–C3 and the liveness part of I9.
-fn dataflow(m: &Module, f: &Function) -> Result<(), Fail> {
+/// C1–C3 and the liveness part of I9 (and the arity lints).
+fn dataflow(m: &Module, f: &Function, lints: Option<&mut Vec<Fail>>) -> Result<(), Fail> {
     let cfg = build_cfg(f)?;
     let nb = cfg.blocks.len();
     let words = (f.num_registers as usize).div_ceil(64);
@@ -1152,7 +1190,7 @@ fn dataflow(m: &Module, f: &Function) -> Result<(), Fail> {
     if f.code.iter().any(|i| i.flags != 0) {
         check_last_uses(m, f, &cfg, words)?;
     }
-    check_callees(m, f, &cfg)
+    check_callees(m, f, &cfg, lints)
 }
 
 /// C2: forward "must be written" analysis; meet is intersection.
@@ -1308,10 +1346,16 @@ impl Known {
     }
 }
 
-/// C3: forward "known callee" analysis over the registers that matter
-/// (callees of `call`/`tailcall`, sources of `closureref`, and the sources
-/// of `move`s into them). Skipped if it would exceed the memory budget.
-fn check_callees(m: &Module, f: &Function, cfg: &Cfg) -> Result<(), Fail> {
+/// C3 and the arity lints: forward "known callee" analysis over the
+/// registers that matter (sources of `closureref`, callees of `call`/
+/// `tailcall` when linting, and the sources of `move`s into them). Skipped
+/// if it would exceed the memory budget.
+fn check_callees(
+    m: &Module,
+    f: &Function,
+    cfg: &Cfg,
+    mut lints: Option<&mut Vec<Fail>>,
+) -> Result<(), Fail> {
     const NONE: u32 = u32::MAX;
     let mut slot = vec![NONE; f.num_registers as usize];
     let mut tracked = 0u32;
@@ -1327,7 +1371,7 @@ fn check_callees(m: &Module, f: &Function, cfg: &Cfg) -> Result<(), Fail> {
     };
     for ins in &f.code {
         match ins.op {
-            Op::Call | Op::TailCall => {
+            Op::Call | Op::TailCall if lints.is_some() => {
                 track(&mut slot, &mut tracked, ins.a);
             }
             Op::ClosureRef => {
@@ -1425,8 +1469,11 @@ fn check_callees(m: &Module, f: &Function, cfg: &Cfg) -> Result<(), Fail> {
             let ins = f.code[pc];
             match ins.op {
                 Op::Call | Op::TailCall => {
-                    check_arity(m, get(&state, ins.a as u32), ins.b as u32)
-                        .map_err(|r| at(pc, r))?;
+                    if let Some(out) = lints.as_deref_mut() {
+                        if let Err(r) = check_arity(m, get(&state, ins.a as u32), ins.b as u32) {
+                            out.push(at(pc, r));
+                        }
+                    }
                 }
                 Op::ClosureRef => {
                     check_closureref(m, get(&state, ins.c as u32), ins.b as u32)

@@ -59,6 +59,7 @@ fn repair(bytes: &mut [u8], start: usize) {
 
 fn exercise(m: &Module) -> bool {
     let ok = validate(m).is_ok();
+    assert_eq!(menai_bytecode::validate::lint(m).is_ok(), ok);
     let listing = disasm::disassemble(m);
     let j = json::to_json(m);
     assert!(!listing.is_empty() && j.starts_with('{') && j.ends_with('}'));
