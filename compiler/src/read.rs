@@ -1,17 +1,20 @@
 //! The reader: Menai source text to S-expressions (`sexp`), implementing
 //! the lexical rules of LANGUAGE.md §2.
 //!
-//! Two stages:
+//! Three steps:
 //! 1. A chumsky lexer splits the text into raw tokens: `(`, `)`, `'`,
 //!    string literals (escapes decoded, bad escapes collected), commas,
 //!    invalid control characters, and *atoms* (maximal runs of
 //!    non-delimiter characters). Whitespace and `;` comments are skipped.
 //!    The lexer is total: every character belongs to some token, so it
 //!    never fails; errors travel inside the tokens.
-//! 2. Atoms are classified by hand-written functions (numbers with Python's
-//!    `int()`/`float()` grammar, `#` forms, symbols), and an *iterative*
-//!    stack-based builder assembles lists and `'x` → `(quote x)`, so deep
-//!    nesting never recurses on the Rust stack.
+//! 2. Atoms are classified by hand-written functions: numbers with Python's
+//!    `int()`/`float()` grammar, complex numbers, based integers, `#` forms,
+//!    symbols.
+//! 3. An *iterative* stack-based builder assembles lists and `'x` →
+//!    `(quote x)`. It is not a chumsky parser on purpose: chumsky recurses
+//!    once per nesting level, and the reader must handle 100,000 levels
+//!    without depending on the stack size.
 //!
 //! Invariants: every node carries a byte-offset [`Span`] into `text` for the
 //! given file; every error is reported (the reader never stops at the first
@@ -166,7 +169,7 @@ fn lexer<'a>() -> impl Parser<'a, &'a str, Vec<(Tok<'a>, SimpleSpan)>, Extra> {
             {
                 Some(c) => Ok(c),
                 None => Err(format!(
-                    "invalid \\u escape: U+{} is a surrogate, not a character",
+                    "invalid escape '\\u{digits}': U+{} is a surrogate, not a character",
                     digits.to_ascii_uppercase()
                 )),
             }
@@ -720,7 +723,11 @@ impl Builder<'_> {
         while let Some(Frame::Quote { start, end }) = self.stack.last() {
             let (s, e) = (*start, *end);
             self.stack.pop();
-            self.error(s, e, "nothing to quote after '\\''");
+            self.error(
+                s,
+                e,
+                "nothing to quote: a quote (') must be followed by a datum",
+            );
         }
     }
 

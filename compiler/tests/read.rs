@@ -646,6 +646,44 @@ fn spec_error_messages() {
     }
 }
 
+/// Every error message of the reader, for review: input, span, message.
+#[test]
+fn error_catalog() {
+    let cases = [
+        ")",
+        "(integer+ 1 2))",
+        "(a (b",
+        "'",
+        "(a ')",
+        "\"abc",
+        "\"a\\qb\"",
+        "\"\\u12\"",
+        "\"\\ud800\"",
+        "(list 1,2)",
+        ",",
+        "a\x01b",
+        "foo@bar",
+        "@",
+        "a\u{a0}b",
+        "#true",
+        "#",
+        "#x",
+        "#b102",
+        "+#x10",
+        "1x",
+        "1+j",
+        "1__0",
+    ];
+    let mut out = String::new();
+    for src in cases {
+        out.push_str(&format!("{src:?}\n"));
+        for (s, e, m) in errs(src) {
+            out.push_str(&format!("  {s}..{e} {m}\n"));
+        }
+    }
+    insta::assert_snapshot!(out);
+}
+
 #[test]
 fn quote_without_datum() {
     one_err("'", 0, 1, "nothing to quote");
