@@ -139,7 +139,7 @@ fn optimization_levels_are_accepted() {
 fn dump_every_stage() {
     let d = tmp();
     let src = write(d.path(), "good.menai", GOOD);
-    for stage in ["ast", "ir", "cfg", "cfg-dot", "bytecode"] {
+    for stage in ["ast", "ir", "cfg", "bytecode"] {
         let o = exec(
             "menai",
             &["dump", "--stage", stage, s(&src)],
@@ -152,17 +152,37 @@ fn dump_every_stage() {
             "menai dump --stage {stage} printed nothing"
         );
     }
+    // cfg-dot writes one Graphviz file per function, cfg.NAME.dot, into -o DIR.
+    let dots = d.path().join("dots");
+    std::fs::create_dir_all(&dots)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dots.display()));
     let o = exec(
         "menai",
-        &["dump", "--stage", "cfg-dot", s(&src)],
+        &["dump", "--stage", "cfg-dot", s(&src), "-o", s(&dots)],
         None,
         d.path(),
     );
+    expect(&o, 0, &[], "menai dump --stage cfg-dot");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dots)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
     assert!(
-        o.stdout.contains("digraph"),
-        "cfg-dot is not Graphviz:\n{}",
-        o.stdout
+        !files.is_empty(),
+        "cfg-dot wrote no files into {}",
+        dots.display()
     );
+    for f in &files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(
+            name.starts_with("cfg.") && name.ends_with(".dot"),
+            "unexpected cfg-dot file {name}"
+        );
+        let text = String::from_utf8_lossy(&read(f)).into_owned();
+        assert!(text.contains("digraph"), "{name} is not Graphviz:\n{text}");
+    }
     let o = exec(
         "menai",
         &["dump", "--stage", "no-such-stage", s(&src)],
