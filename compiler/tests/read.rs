@@ -1203,3 +1203,52 @@ fn random_trees_round_trip() {
         assert_eq!(shape(&got), shape(&expected), "source: {src:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// The shared spec cases
+
+/// Every case of `testsuite/spec/*.cases` reads without reader errors,
+/// unless it expects a compile error (`=?`); when the reader does reject a
+/// case, one of its messages contains the expected text by itself.
+#[test]
+fn spec_cases_read() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testsuite/spec");
+    let entries = std::fs::read_dir(&dir).expect("testsuite/spec exists");
+    let mut total = 0;
+    let mut problems = Vec::new();
+    for entry in entries {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_none_or(|e| e != "cases") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a readable .cases file");
+        for block in text.split("\n\n") {
+            let lines: Vec<&str> = block
+                .lines()
+                .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+                .collect();
+            let Some((expect, src_lines)) = lines.split_last() else {
+                continue;
+            };
+            if src_lines.is_empty() {
+                continue;
+            }
+            total += 1;
+            let src = src_lines.join("\n");
+            let (_, e) = read(0, &src);
+            if e.is_empty() {
+                continue;
+            }
+            let messages: Vec<&str> = e.iter().map(|d| d.message.as_str()).collect();
+            match expect.strip_prefix("=?") {
+                Some(needle) if messages.iter().any(|m| m.contains(needle.trim())) => {}
+                _ => problems.push(format!(
+                    "{}: {src:?} {expect}: {messages:?}",
+                    path.display()
+                )),
+            }
+        }
+    }
+    assert!(total > 100, "only {total} cases found in {}", dir.display());
+    assert!(problems.is_empty(), "{problems:#?}");
+}
