@@ -70,14 +70,50 @@ pub struct Stats {
     pub max_depth: u64,
 }
 
-/// A suspended caller.
+/// Whether a value owns no heap object (dropping it is a no-op).
+#[inline(always)]
+fn is_immediate(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::None
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Builtin(_)
+            | Value::StructType(_)
+    )
+}
+
+/// Stores `v` into a register. Overwriting an immediate value skips the
+/// (out-of-line) drop glue, which is most of the cost of a register write.
+#[inline(always)]
+fn put(slot: &mut Value, v: Value) {
+    if !is_immediate(slot) {
+        release(slot);
+    }
+    // SAFETY: `slot` is a valid, aligned, exclusive reference, so writing
+    // through it is sound; the value overwritten is immediate (checked or
+    // just set to `#none` above), so skipping its destructor leaks nothing.
+    unsafe { std::ptr::write(slot, v) }
+}
+
+/// Sets a register holding a heap value to `#none`.
+#[inline(never)]
+fn release(v: &mut Value) {
+    *v = Value::None;
+}
+
+/// A suspended caller. Slots of `Vm::frames` are reused across calls and
+/// written field by field (no temporary struct is built per call).
+#[derive(Default)]
 struct Saved {
     func: u32,
     pc: u32,
     base: usize,
     /// Absolute stack index of the caller register that receives the result.
     ret: usize,
-    env: Rc<Env>,
+    /// The caller's environment; `None` while the slot is not in use.
+    env: Option<Rc<Env>>,
 }
 
 /// Registers added at a time when the stack grows.
@@ -172,13 +208,16 @@ impl<'m> Vm<'m> {
         self.stack.resize(len, Value::None);
     }
 
-    /// Sets `stack[from..to]` to `#none`, dropping what was there.
+    /// Releases the heap values in `stack[from..to]` (sets them to `#none`);
+    /// immediate values hold nothing and are left in place.
     #[inline(always)]
     fn clear(&mut self, from: usize, to: usize) {
         let to = to.min(self.stack.len());
         if from < to {
             for v in &mut self.stack[from..to] {
-                *v = Value::None;
+                if !is_immediate(v) {
+                    release(v);
+                }
             }
         }
     }
@@ -313,6 +352,8 @@ impl<'m> Vm<'m> {
         let mut base: usize = 0;
         let mut env: Rc<Env> = Rc::new(Env::default());
         let mut steps: u64 = 0;
+        // Number of suspended callers (in use slots of `self.frames`).
+        let mut depth: usize = 0;
         self.ensure(func.num_registers as usize);
 
         // Evaluates a fallible expression; on error, attaches the location
@@ -332,6 +373,28 @@ impl<'m> Vm<'m> {
             ($r:expr) => {
                 self.stack[base + $r as usize]
             };
+        }
+        // Writes register `$r`.
+        macro_rules! set {
+            ($r:expr, $v:expr) => {{
+                let v = $v;
+                put(&mut self.stack[base + $r as usize], v)
+            }};
+        }
+        // Writes an immediate value (a constructor expression of scalars)
+        // to register `$r`. The old value is released first, so the new
+        // one is stored straight into the register without a temporary.
+        macro_rules! set_imm {
+            ($r:expr, $v:expr) => {{
+                let slot = &mut self.stack[base + $r as usize];
+                if !is_immediate(slot) {
+                    release(slot);
+                }
+                // SAFETY: `slot` is a valid, exclusive reference; the value it
+                // holds is immediate (checked, or just set to `#none`), so
+                // overwriting it without running its destructor leaks nothing.
+                unsafe { std::ptr::write(slot, $v) }
+            }};
         }
         // Reads register `$r`, moving it out when flag bit `$bit` marks it dead.
         macro_rules! read {
@@ -355,55 +418,77 @@ impl<'m> Vm<'m> {
                 self.ensure(base + func.num_registers as usize);
             }};
         }
+        // Saves the running function as a caller whose result goes to
+        // absolute stack index `$ret`, and switches to environment `$cenv`.
+        macro_rules! push_frame {
+            ($ret:expr, $cenv:expr) => {{
+                if depth >= self.max_depth {
+                    tri!(Err(self.depth_error()));
+                }
+                if depth == self.frames.len() {
+                    self.frames.push(Saved::default());
+                }
+                let caller_env = std::mem::replace(&mut env, $cenv);
+                let s = &mut self.frames[depth];
+                s.func = fi;
+                s.pc = pc as u32;
+                s.base = base;
+                s.ret = $ret;
+                s.env = Some(caller_env);
+                depth += 1;
+                if depth as u64 > self.stats.max_depth {
+                    self.stats.max_depth = depth as u64;
+                }
+            }};
+        }
         // Returns `$v` from the running function.
         macro_rules! do_return {
             ($v:expr) => {{
                 let v = $v;
                 self.clear(base, base + func.num_registers as usize);
-                match self.frames.pop() {
-                    None => {
-                        self.stats.instructions = steps;
-                        return Ok(v);
-                    }
-                    Some(s) => {
-                        self.stack[s.ret] = v;
-                        fi = s.func;
-                        func = &module.functions[fi as usize];
-                        code = &func.code;
-                        pc = s.pc as usize;
-                        base = s.base;
-                        env = s.env;
-                    }
+                if depth == 0 {
+                    self.stats.instructions = steps;
+                    return Ok(v);
                 }
+                depth -= 1;
+                let s = &mut self.frames[depth];
+                fi = s.func;
+                pc = s.pc as usize;
+                base = s.base;
+                let ret = s.ret;
+                if let Some(e) = s.env.take() {
+                    env = e;
+                }
+                func = &module.functions[fi as usize];
+                code = &func.code;
+                put(&mut self.stack[ret], v);
             }};
         }
-
         // A typed integer comparison: inline on two small integers, else the builtin.
         macro_rules! int_cmp {
             ($ins:ident, $id:expr, $op:tt) => {{
-                let v = if let (Value::Int(x), Value::Int(y)) = (&reg!($ins.b), &reg!($ins.c)) {
-                    Value::Bool(x $op y)
+                if let (Value::Int(x), Value::Int(y)) = (&reg!($ins.b), &reg!($ins.c)) {
+                    let r = x $op y;
+                    set_imm!($ins.a, Value::Bool(r));
                 } else {
-                    tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &reg!($ins.c)))
-                };
-                reg!($ins.a) = v;
+                    let v = tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &reg!($ins.c)));
+                    set!($ins.a, v);
+                }
             }};
         }
         // A typed float operation: both operands must be floats.
         macro_rules! float_op {
             ($ins:ident, $name:literal, |$x:ident, $y:ident| $e:expr) => {{
-                let v = if let (Value::Float($x), Value::Float($y)) = (&reg!($ins.b), &reg!($ins.c))
-                {
+                if let (Value::Float($x), Value::Float($y)) = (&reg!($ins.b), &reg!($ins.c)) {
                     let ($x, $y) = (*$x, *$y);
-                    $e
+                    set_imm!($ins.a, $e);
                 } else {
                     tri!(Err(ops::float_type_error(
                         $name,
                         &reg!($ins.b),
                         &reg!($ins.c)
-                    )))
-                };
-                reg!($ins.a) = v;
+                    )));
+                }
             }};
         }
 
@@ -422,19 +507,23 @@ impl<'m> Vm<'m> {
             match ins.op {
                 Op::Nop => {}
                 Op::Move => {
-                    let v = read!(ins, 0, ins.b);
-                    reg!(ins.a) = v;
+                    if let Value::Int(i) = reg!(ins.b) {
+                        set_imm!(ins.a, Value::Int(i));
+                    } else {
+                        let v = read!(ins, 0, ins.b);
+                        set!(ins.a, v);
+                    }
                 }
                 Op::LoadK => {
-                    reg!(ins.a) = self.consts[fi as usize][ins.b as usize].clone();
+                    set!(ins.a, self.consts[fi as usize][ins.b as usize].clone());
                 }
-                Op::LoadInt => reg!(ins.a) = Value::Int(ins.sbx() as i64),
-                Op::LoadBool => reg!(ins.a) = Value::Bool(ins.b != 0),
-                Op::LoadNone => reg!(ins.a) = Value::None,
-                Op::LoadNil => reg!(ins.a) = Value::empty_list(),
+                Op::LoadInt => set_imm!(ins.a, Value::Int(ins.sbx() as i64)),
+                Op::LoadBool => set_imm!(ins.a, Value::Bool(ins.b != 0)),
+                Op::LoadNone => set_imm!(ins.a, Value::None),
+                Op::LoadNil => set!(ins.a, Value::empty_list()),
                 Op::LoadBuiltin => {
                     let v = tri!(ops::builtin_value(ins.b));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::GetCap => {
                     let v = tri!(env
@@ -442,24 +531,27 @@ impl<'m> Vm<'m> {
                         .get(ins.b as usize)
                         .cloned()
                         .ok_or_else(ops::bad_capture));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::Closure => {
                     let v = tri!(self.make_closure(func, ins.bx(), base, &env));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
-                Op::Sibling => reg!(ins.a) = Value::Closure(ins.b as u32, env.clone()),
+                Op::Sibling => set!(ins.a, Value::Closure(ins.b as u32, env.clone())),
                 Op::ClosureRef => {
                     let v = match &reg!(ins.c) {
                         Value::Closure(_, e)
-                            if module.functions.get(ins.b as usize).map(|f| f.num_captures as usize)
+                            if module
+                                .functions
+                                .get(ins.b as usize)
+                                .map(|f| f.num_captures as usize)
                                 == Some(e.values.len()) =>
                         {
                             Value::Closure(ins.b as u32, e.clone())
                         }
                         other => tri!(Err(ops::type_error("closureref", "function", other))),
                     };
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
 
                 // ---- control ----
@@ -478,34 +570,25 @@ impl<'m> Vm<'m> {
                     self.stats.calls += 1;
                     let at = base + ins.a as usize + 1;
                     let nargs = ins.b as usize;
-                    if let Value::Closure(callee, cenv) = &reg!(ins.a) {
-                        let callee = *callee;
-                        let cenv = cenv.clone();
-                        let f = &module.functions[callee as usize];
-                        tri!(self.bind_args(f, at, nargs));
-                        if self.frames.len() >= self.max_depth {
-                            tri!(Err(self.depth_error()));
-                        }
-                        if self.frames.len() as u64 >= self.stats.max_depth {
-                            self.stats.max_depth = self.frames.len() as u64 + 1;
-                        }
-                        let caller_env = std::mem::replace(&mut env, cenv);
-                        self.frames.push(Saved {
-                            func: fi,
-                            pc: pc as u32,
-                            base,
-                            ret: base + ins.c as usize,
-                            env: caller_env,
-                        });
-                        enter!(f, callee, at, env);
+                    // The callee register is overwritten by the result when
+                    // C == A, so the closure can be moved out of it.
+                    let taken = ins.c == ins.a || ins.is_last_use(0);
+                    let callee_val = if taken {
+                        std::mem::take(&mut reg!(ins.a))
                     } else {
-                        let callee = std::mem::take(&mut reg!(ins.a));
-                        let r = self.call_other(&callee, at, nargs);
-                        if !ins.is_last_use(0) {
-                            reg!(ins.a) = callee;
+                        reg!(ins.a).clone()
+                    };
+                    match callee_val.into_closure() {
+                        Ok((callee, cenv)) => {
+                            let f = &module.functions[callee as usize];
+                            tri!(self.bind_args(f, at, nargs));
+                            push_frame!(base + ins.c as usize, cenv);
+                            enter!(f, callee, at, env);
                         }
-                        let v = tri!(r);
-                        reg!(ins.c) = v;
+                        Err(other) => {
+                            let v = tri!(self.call_other(&other, at, nargs));
+                            set!(ins.c, v);
+                        }
                     }
                 }
                 Op::TailCall => {
@@ -515,7 +598,7 @@ impl<'m> Vm<'m> {
                     let from = base + ins.a as usize + 1;
                     for i in 0..nargs {
                         let v = std::mem::take(&mut self.stack[from + i]);
-                        self.stack[base + i] = v;
+                        put(&mut self.stack[base + i], v);
                     }
                     self.clear(base + nargs, base + func.num_registers as usize);
                     match callee.into_closure() {
@@ -532,10 +615,14 @@ impl<'m> Vm<'m> {
                 }
                 Op::CallBuiltin => {
                     let v = tri!(self.call_builtin_op(&ctx, ins, base));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::Return => {
-                    do_return!(std::mem::take(&mut reg!(ins.a)));
+                    if let Value::Int(i) = reg!(ins.a) {
+                        do_return!(Value::Int(i));
+                    } else {
+                        do_return!(std::mem::take(&mut reg!(ins.a)));
+                    }
                 }
                 Op::Apply => {
                     self.stats.calls += 1;
@@ -547,25 +634,12 @@ impl<'m> Vm<'m> {
                         Ok((cf, cenv)) => {
                             let f = &module.functions[cf as usize];
                             tri!(self.bind_args(f, at, nargs));
-                            if self.frames.len() >= self.max_depth {
-                                tri!(Err(self.depth_error()));
-                            }
-                            if self.frames.len() as u64 >= self.stats.max_depth {
-                                self.stats.max_depth = self.frames.len() as u64 + 1;
-                            }
-                            let caller_env = std::mem::replace(&mut env, cenv);
-                            self.frames.push(Saved {
-                                func: fi,
-                                pc: pc as u32,
-                                base,
-                                ret: base + ins.a as usize,
-                                env: caller_env,
-                            });
+                            push_frame!(base + ins.a as usize, cenv);
                             enter!(f, cf, at, env);
                         }
                         Err(other) => {
                             let v = tri!(self.call_other(&other, at, nargs));
-                            reg!(ins.a) = v;
+                            set!(ins.a, v);
                         }
                     }
                 }
@@ -598,7 +672,7 @@ impl<'m> Vm<'m> {
                 // ---- constructors ----
                 Op::MakeList => {
                     let v = self.make_list(ins, base);
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::MakeDict | Op::MakeSet => {
                     let id = if ins.op == Op::MakeDict {
@@ -613,18 +687,18 @@ impl<'m> Vm<'m> {
                         &mut Args::with_flags(&mut self.stack[at..at + ins.c as usize], ins.flags),
                     );
                     let v = tri!(r);
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::MakeStruct => {
                     let v = tri!(self.make_struct(ins, base));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
 
                 // ---- typed integer operations ----
                 Op::AddInt => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
                         if let Some(z) = x.checked_add(*y) {
-                            reg!(ins.a) = Value::Int(z);
+                            set_imm!(ins.a, Value::Int(z));
                             continue;
                         }
                     }
@@ -634,12 +708,12 @@ impl<'m> Vm<'m> {
                         &reg!(ins.b),
                         &reg!(ins.c)
                     ));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::SubInt => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
                         if let Some(z) = x.checked_sub(*y) {
-                            reg!(ins.a) = Value::Int(z);
+                            set_imm!(ins.a, Value::Int(z));
                             continue;
                         }
                     }
@@ -649,12 +723,12 @@ impl<'m> Vm<'m> {
                         &reg!(ins.b),
                         &reg!(ins.c)
                     ));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::MulInt => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
                         if let Some(z) = x.checked_mul(*y) {
-                            reg!(ins.a) = Value::Int(z);
+                            set_imm!(ins.a, Value::Int(z));
                             continue;
                         }
                     }
@@ -664,7 +738,7 @@ impl<'m> Vm<'m> {
                         &reg!(ins.b),
                         &reg!(ins.c)
                     ));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::LtInt => int_cmp!(ins, Builtin::IntegerLt, <),
                 Op::LeInt => int_cmp!(ins, Builtin::IntegerLe, <=),
@@ -680,7 +754,7 @@ impl<'m> Vm<'m> {
                 Op::DivFloat => {
                     if let (Value::Float(x), Value::Float(y)) = (&reg!(ins.b), &reg!(ins.c)) {
                         if *y != 0.0 {
-                            reg!(ins.a) = Value::Float(x / y);
+                            set!(ins.a, Value::Float(x / y));
                             continue;
                         }
                     }
@@ -701,7 +775,7 @@ impl<'m> Vm<'m> {
                         }
                         other => tri!(Err(ops::list_error("list-first", other))),
                     };
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::ListRest => {
                     let v = match read!(ins, 0, ins.b).into_list() {
@@ -713,14 +787,14 @@ impl<'m> Vm<'m> {
                         }
                         Err(other) => tri!(Err(ops::list_error("list-rest", &other))),
                     };
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::ListNull => {
-                    let v = match &reg!(ins.b) {
-                        Value::List(start, buf) => Value::Bool(*start as usize >= buf.len()),
+                    let r = match &reg!(ins.b) {
+                        Value::List(start, buf) => *start as usize >= buf.len(),
                         other => tri!(Err(ops::type_error("list-null?", "list", other))),
                     };
-                    reg!(ins.a) = v;
+                    set_imm!(ins.a, Value::Bool(r));
                 }
                 Op::ListPrepend => {
                     let mut pair = [read!(ins, 0, ins.b), read!(ins, 1, ins.c)];
@@ -729,14 +803,14 @@ impl<'m> Vm<'m> {
                         Builtin::ListPrepend,
                         &mut Args::owned(&mut pair)
                     ));
-                    reg!(ins.a) = v;
+                    set!(ins.a, v);
                 }
                 Op::Not => {
-                    let v = match &reg!(ins.b) {
-                        Value::Bool(b) => Value::Bool(!b),
+                    let r = match &reg!(ins.b) {
+                        Value::Bool(b) => !b,
                         other => tri!(Err(ops::type_error("boolean-not", "boolean", other))),
                     };
-                    reg!(ins.a) = v;
+                    set_imm!(ins.a, Value::Bool(r));
                 }
             }
         }
