@@ -406,6 +406,15 @@ impl Lowerer<'_> {
                     if droppable && !self.used(var) {
                         continue;
                     }
+                    let mut init = init;
+                    if let CKind::Lambda(l) = &mut init.kind {
+                        // A lambda takes the name of the binding it is bound to.
+                        let name = self.vars.get(var.0 as usize).map(|v| v.name.as_str());
+                        if let Some(n) = name.filter(|n| l.name == "lambda" && !n.starts_with('%'))
+                        {
+                            l.name = n.to_string();
+                        }
+                    }
                     let mut seg = Vec::new();
                     let value = self.lower(init, &mut seg);
                     seg.push(Bind::Let(var, value, span));

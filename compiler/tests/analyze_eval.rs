@@ -416,6 +416,11 @@ fn bindings_and_dropping() {
         "11",
     );
     check("(let ((x (error \"boom\"))) 1)", "1");
+    // Bindings wrapping a recursive lambda are evaluated before the group.
+    check(
+        "(letrec ((f (let ((k 10)) (lambda (n) (if (integer=? n 0) k (f (integer- n 1))))))) (f 3))",
+        "10",
+    );
     check("(let* ((a (error \"a\")) (b a)) 2)", "2");
     check("(let ((x 1)) (let ((x 2) (y x)) (list x y)))", "(2 1)");
     check("(let* ((x 1) (x (integer+ x 1))) x)", "2");

@@ -8,9 +8,10 @@
 use super::core::{CExpr, CKind, CLambda};
 use super::Analyzer;
 use crate::diagnostic::Diagnostic;
+use crate::ir::Const;
 use crate::ir::{Span, VarId};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 pub(crate) struct RecBinding {
     pub var: VarId,
@@ -153,6 +154,19 @@ impl Analyzer {
                 }
                 continue;
             }
+            // `(f (let ((k e)) (lambda ...)))`: bindings around a member's
+            // lambda that do not mention the group are evaluated before it.
+            let names: HashSet<VarId> = group.iter().map(|b| b.var).collect();
+            let mut hoisted: Vec<(VarId, CExpr, bool, Span)> = Vec::new();
+            for b in group.iter_mut() {
+                let init = std::mem::replace(&mut b.init, CExpr::konst(Const::None, b.span));
+                b.init = hoist_lets(init, &names, &mut hoisted);
+                if let CKind::Lambda(l) = &mut b.init.kind {
+                    if l.name == "lambda" {
+                        l.name = b.name.clone();
+                    }
+                }
+            }
             if let Some(bad) = group
                 .iter()
                 .find(|b| !matches!(b.init.kind, CKind::Lambda(_)))
@@ -195,7 +209,57 @@ impl Analyzer {
                 },
                 span,
             );
+            for (var, init, droppable, sp) in hoisted.into_iter().rev() {
+                result = CExpr::let_(var, init, result, droppable, sp);
+            }
         }
         result
     }
+}
+
+/// Whether `e` mentions any of `names`.
+fn mentions(e: &CExpr, names: &HashSet<VarId>) -> bool {
+    let mut found = false;
+    e.for_each_var(|v| found |= names.contains(&v));
+    found
+}
+
+/// Peels the `let`s wrapping a lambda whose inits do not mention `names`
+/// (appending them to `out`); leaves `init` unchanged unless a lambda is
+/// what remains.
+fn hoist_lets(
+    init: CExpr,
+    names: &HashSet<VarId>,
+    out: &mut Vec<(VarId, CExpr, bool, Span)>,
+) -> CExpr {
+    let mut peeled: Vec<(VarId, CExpr, bool, Span)> = Vec::new();
+    let mut cur = init;
+    loop {
+        match cur.kind {
+            CKind::Let {
+                var,
+                init,
+                body,
+                droppable,
+            } if !mentions(&init, names) => {
+                peeled.push((var, *init, droppable, cur.span));
+                cur = *body;
+            }
+            kind => {
+                cur = CExpr {
+                    kind,
+                    span: cur.span,
+                };
+                break;
+            }
+        }
+    }
+    if matches!(cur.kind, CKind::Lambda(_)) {
+        out.extend(peeled);
+        return cur;
+    }
+    for (var, e, droppable, sp) in peeled.into_iter().rev() {
+        cur = CExpr::let_(var, e, cur, droppable, sp);
+    }
+    cur
 }
