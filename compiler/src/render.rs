@@ -1,7 +1,8 @@
 //! Rendering diagnostics for people, with ariadne: one report per
 //! diagnostic (severity, message, the primary label at its span, secondary
-//! labels, notes), plus [`line_col`], the byte offset → line/column
-//! conversion shared by line tables and runtime error locations.
+//! labels, notes), a JSON Lines form for tools ([`render_json`]), and
+//! [`line_col`], the byte offset → line/column conversion shared by line
+//! tables and runtime error locations.
 //!
 //! Spans are byte offsets (ariadne is configured with `IndexType::Byte`).
 //! Rendering never panics: spans past the end of a file or inside a UTF-8
@@ -96,6 +97,71 @@ pub fn render(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String
             }
         }
     }
+    out
+}
+
+/// Renders the diagnostics for tools (`--error-format=json`): one JSON
+/// object per line, with `severity` (`"error"`/`"warning"`), `message`,
+/// the location of the primary span (`file` path or `null`, 1-based `line`
+/// and `col` as in [`line_col`], byte `start`/`end`), `labels` (each with
+/// the same location fields and its `message`) and `notes`.
+pub fn render_json(diags: &[Diagnostic], files: &[SourceFile]) -> String {
+    let location = |span: Span| -> String {
+        match files.get(span.file as usize) {
+            Some(f) => {
+                let (line, col) = line_col(&f.text, span.start);
+                format!(
+                    "\"file\":{},\"line\":{line},\"col\":{col},\"start\":{},\"end\":{}",
+                    json_str(&f.path),
+                    span.start,
+                    span.end
+                )
+            }
+            None => format!(
+                "\"file\":null,\"line\":0,\"col\":0,\"start\":{},\"end\":{}",
+                span.start, span.end
+            ),
+        }
+    };
+    let mut out = String::new();
+    for d in diags {
+        let severity = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let labels: Vec<String> = d
+            .labels
+            .iter()
+            .map(|(span, msg)| format!("{{{},\"message\":{}}}", location(*span), json_str(msg)))
+            .collect();
+        let notes: Vec<String> = d.notes.iter().map(|n| json_str(n)).collect();
+        out.push_str(&format!(
+            "{{\"severity\":\"{severity}\",\"message\":{},{},\"labels\":[{}],\"notes\":[{}]}}\n",
+            json_str(&d.message),
+            location(d.span),
+            labels.join(","),
+            notes.join(",")
+        ));
+    }
+    out
+}
+
+/// A JSON string literal.
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
     out
 }
 

@@ -7,7 +7,7 @@ use menai_compiler::ast_print::print_ast;
 use menai_compiler::diagnostic::{Diagnostic, Severity};
 use menai_compiler::ir::{SourceFile, Span};
 use menai_compiler::read::{read, MAX_DEPTH};
-use menai_compiler::render::{line_col, line_col_with, line_starts, render};
+use menai_compiler::render::{line_col, line_col_with, line_starts, render, render_json};
 use menai_compiler::sexp::{Sexp, SexpKind};
 use num_bigint::BigInt;
 
@@ -862,6 +862,32 @@ fn render_labels_notes_warnings_and_non_ascii_columns() {
     // Colour adds ANSI escapes.
     let d = Diagnostic::error(s(1, 3), "boom");
     assert!(render(&[d], &[file("w.menai", src)], true).contains('\x1b'));
+}
+
+#[test]
+fn render_as_json_lines() {
+    let src = "(a\n \"λ\\q\" ,)";
+    let (_, mut e) = read(0, src);
+    e.push(
+        Diagnostic::warning(
+            Span {
+                file: 5,
+                start: 1,
+                end: 2,
+            },
+            "w \"q\"\n",
+        )
+        .with_label(
+            Span {
+                file: 0,
+                start: 0,
+                end: 1,
+            },
+            "here",
+        )
+        .with_note("n\t1"),
+    );
+    insta::assert_snapshot!(render_json(&e, &[file("dir/a.menai", src)]));
 }
 
 #[test]
