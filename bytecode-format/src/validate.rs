@@ -13,7 +13,10 @@
 //!
 //! Every function `f` (`n = f.num_registers`, which is ≤ 65535 by type):
 //! - F1. `f.num_arg_registers() <= n` (parameters, then the rest list).
-//! - F2. `code` is non-empty and at most [`MAX_CODE_LEN`] instructions.
+//! - F2. `code` is non-empty and at most [`MAX_CODE_LEN`] instructions; the
+//!   analyses' work (register reads plus closure captures over all
+//!   instructions, at most [`MAX_READS`]) and memory (basic blocks × register
+//!   words) are bounded, and a larger function is refused as too large.
 //! - F3. `locs.len() == code.len()`; every `SrcLoc::file` (of `f.loc` and of
 //!   every entry of `locs`) is `< files.len()` or `NO_FILE`.
 //! - F4. Constants: a `BigInt` is a canonical decimal string (optional `-`,
@@ -88,6 +91,11 @@ pub const MAX_CODE_LEN: usize = 1 << 24;
 
 /// The largest register window (the `u16` field already bounds it).
 pub const MAX_REGISTERS: usize = u16::MAX as usize;
+
+/// Most register reads and closure captures (summed over a function's
+/// instructions) the analyses visit; a function with more is refused as too
+/// large to validate.
+pub const MAX_READS: u64 = 1 << 26;
 
 /// Memory budget of one dataflow analysis, in 64-bit words (32 MiB).
 const ANALYSIS_BUDGET: usize = 1 << 22;
@@ -258,6 +266,9 @@ pub enum Reason {
     ClosureRefNotClosure {
         what: String,
     },
+    TooManyReads {
+        reads: u64,
+    },
     TooLargeToValidate {
         blocks: usize,
         registers: u16,
@@ -385,6 +396,10 @@ impl fmt::Display for Reason {
                 "closureref of function {function} ({theirs} captures) sharing the environment of function {source} ({source_captures} captures)"
             ),
             Reason::ClosureRefNotClosure { what } => write!(f, "closureref source is {what}, not a closure"),
+            Reason::TooManyReads { reads } => write!(
+                f,
+                "function too large to validate ({reads} register reads; the limit is {MAX_READS})"
+            ),
             Reason::TooLargeToValidate { blocks, registers } => write!(
                 f,
                 "function too large to validate ({blocks} basic blocks x {registers} registers)"
@@ -543,6 +558,26 @@ fn validate_function(m: &Module, f: &Function, lints: Option<&mut Vec<Fail>>) ->
     check_sites(m, f)?;
     for (pc, &ins) in f.code.iter().enumerate() {
         check_instr(m, f, ins).map_err(|r| at(pc, r))?;
+    }
+    // Bound the work of the analyses, which visit every register read and
+    // every capture of a `closure`'s site (counted per instruction: many
+    // closures may share a site).
+    let reads: u64 = f
+        .code
+        .iter()
+        .map(|&ins| match ins.op {
+            Op::Closure => f
+                .closure_sites
+                .get(ins.bx() as usize)
+                .map_or(0, |s| s.captures.len() as u64),
+            _ => register_effects(m, f, ins).reads.count() as u64,
+        })
+        .sum();
+    if reads > MAX_READS {
+        return Err((None, Reason::TooManyReads { reads }));
+    }
+    for (pc, &ins) in f.code.iter().enumerate() {
+        check_flags(m, f, ins).map_err(|r| at(pc, r))?;
     }
     dataflow(m, f, lints)
 }
@@ -894,7 +929,7 @@ fn range_len(m: &Module, ins: Instr) -> Option<u32> {
     }
 }
 
-/// I1–I8 and the static part of I9 for one instruction.
+/// I1–I8 for one instruction.
 fn check_instr(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
     let regs = f.num_registers;
     let shapes = ins.op.operands();
@@ -1020,6 +1055,12 @@ fn check_instr(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
         }
         _ => {}
     }
+    Ok(())
+}
+
+/// The static part of I9 for one instruction (run once the total number of
+/// reads is known to be bounded).
+fn check_flags(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
     if ins.flags != 0 {
         let effects = register_effects(m, f, ins);
         let reads = effects.reads.count();
@@ -1042,6 +1083,9 @@ fn check_instr(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
                 Ok(())
             })
             .ok();
+        if flagged.is_empty() || matches!(effects.reads, RegisterReads::Range { .. }) {
+            return Ok(()); // a range reads distinct registers
+        }
         effects.reads.try_for_each(|j, r| {
             match flagged.iter().find(|&&(i, fr)| fr == r && j > i) {
                 Some(_) => Err(Reason::FlagReadAgain { register: r }),
@@ -1383,20 +1427,29 @@ fn check_callees(
     if tracked == 0 {
         return Ok(());
     }
-    // Close under `move A B` with A tracked.
-    let mut grew = true;
-    while grew {
-        grew = false;
-        for ins in &f.code {
-            if ins.op == Op::Move && slot.get(ins.a as usize).is_some_and(|&s| s != NONE) {
-                grew |= track(&mut slot, &mut tracked, ins.b);
+    // Close under `move A B` with A tracked (a worklist: linear time).
+    let mut sources: Vec<Vec<u16>> = vec![Vec::new(); f.num_registers as usize];
+    for ins in &f.code {
+        if ins.op == Op::Move {
+            if let Some(list) = sources.get_mut(ins.a as usize) {
+                list.push(ins.b);
+            }
+        }
+    }
+    let mut work: Vec<usize> = (0..slot.len()).filter(|&r| slot[r] != NONE).collect();
+    while let Some(r) = work.pop() {
+        for &b in sources.get(r).map_or(&[][..], |v| v.as_slice()) {
+            if track(&mut slot, &mut tracked, b) {
+                work.push(b as usize);
             }
         }
     }
     let width = tracked as usize;
     let nb = cfg.blocks.len();
     if nb.saturating_mul(width) > ANALYSIS_BUDGET {
-        return Ok(()); // a lint, not a safety property: skip rather than reject
+        // Not needed for safety (the VM checks closureref at run time, and
+        // arities are lints): skip rather than reject.
+        return Ok(());
     }
     let get = |state: &[Known], r: u32| -> Known {
         match slot.get(r as usize) {

@@ -803,6 +803,34 @@ fn huge_analyses_are_refused_not_attempted() {
 }
 
 #[test]
+fn analysis_work_is_bounded() {
+    // 1025 closures over one site of 65535 captures: over 2^26 reads.
+    let mut code = vec![Instr::abc(Op::LoadNil, 0, 0, 0)];
+    code.extend((0..1025).map(|_| Instr::abx(Op::Closure, 0, 0)));
+    code.push(Instr::abc(Op::Return, 0, 0, 0));
+    let mut m = single(code, 1);
+    let mut g = common::function("g", &[], 1, vec![Instr::abc(Op::Return, 0, 0, 0)], 9);
+    g.num_captures = u16::MAX;
+    g.params.push("x".into());
+    m.functions.push(g);
+    m.functions[0].closure_sites.push(ClosureSite {
+        function: 1,
+        captures: vec![CaptureFrom::Reg(0); u16::MAX as usize],
+    });
+    let e = reject(&m);
+    assert_eq!(
+        e.reason,
+        Reason::TooManyReads {
+            reads: 1025 * 65535 + 1
+        }
+    );
+    // One closure fewer is within the limit (and valid).
+    m.functions[0].code.remove(1);
+    m.functions[0].locs.pop();
+    assert_eq!(validate(&m), Ok(()));
+}
+
+#[test]
 fn every_opcode_validates_or_is_rejected_without_panic() {
     // Each opcode with all fields 0, and with all fields set, in a small frame.
     for &op in Op::ALL {
