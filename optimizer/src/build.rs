@@ -27,7 +27,11 @@ use std::collections::HashMap;
 
 /// Builds one CFG per function of the program.
 pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
-    let mut b = Builder { program, functions: Vec::new(), lines: LineIndex::new(&program.files) };
+    let mut b = Builder {
+        program,
+        functions: Vec::new(),
+        lines: LineIndex::new(&program.files),
+    };
     let top = b.alloc();
     let func = Function::new(top, "main".to_string(), vec![], None, program.body.span);
     let entry = func.entry;
@@ -48,7 +52,12 @@ pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
             None => return Err(OptError::Malformed(format!("function {i} was never built"))),
         }
     }
-    Ok(CfgProgram { functions, entry: top, structs: program.structs.clone(), files: program.files.clone() })
+    Ok(CfgProgram {
+        functions,
+        entry: top,
+        structs: program.structs.clone(),
+        files: program.files.clone(),
+    })
 }
 
 struct Builder<'p> {
@@ -97,7 +106,10 @@ impl Builder<'_> {
     }
 
     fn var_name(&self, v: VarId) -> String {
-        self.program.vars.get(v.0 as usize).map_or_else(|| format!("%{}", v.0), |i| i.name.clone())
+        self.program
+            .vars
+            .get(v.0 as usize)
+            .map_or_else(|| format!("%{}", v.0), |i| i.name.clone())
     }
 
     /// The value of a variable at the current point.
@@ -149,7 +161,11 @@ impl Builder<'_> {
 
     /// Walks a chain of `Let`/`Letrec`, binding as it goes; returns the
     /// innermost body, or `None` when control cannot reach it.
-    fn bindings<'e>(&mut self, cx: &mut FnCtx, mut e: &'e Expr) -> Result<Option<&'e Expr>, OptError> {
+    fn bindings<'e>(
+        &mut self,
+        cx: &mut FnCtx,
+        mut e: &'e Expr,
+    ) -> Result<Option<&'e Expr>, OptError> {
         loop {
             match &e.kind {
                 ExprKind::Let { var, value, body } => match self.build_value(cx, value)? {
@@ -170,13 +186,29 @@ impl Builder<'_> {
 
     /// Builds `e` in tail position: the current block gets terminated.
     fn build_tail(&mut self, cx: &mut FnCtx, e: &Expr) -> Result<(), OptError> {
-        let Some(e) = self.bindings(cx, e)? else { return Ok(()) };
+        let Some(e) = self.bindings(cx, e)? else {
+            return Ok(());
+        };
         let span = e.span;
         match &e.kind {
-            ExprKind::If { cond, then_branch, else_branch } => {
+            ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
                 let c = self.atom(cx, cond, span)?;
-                let (t, f) = (cx.func.add_block(then_branch.span), cx.func.add_block(else_branch.span));
-                cx.terminate(Terminator::Branch { cond: c, then_dest: t, else_dest: f }, span);
+                let (t, f) = (
+                    cx.func.add_block(then_branch.span),
+                    cx.func.add_block(else_branch.span),
+                );
+                cx.terminate(
+                    Terminator::Branch {
+                        cond: c,
+                        then_dest: t,
+                        else_dest: f,
+                    },
+                    span,
+                );
                 cx.cur = t;
                 self.build_tail(cx, then_branch)?;
                 cx.cur = f;
@@ -184,7 +216,10 @@ impl Builder<'_> {
             }
             ExprKind::Call { func, args } => {
                 if let (Atom::Var(v), Some(me)) = (func, cx.self_var) {
-                    if *v == me && cx.func.rest_name.is_none() && args.len() == cx.func.param_names.len() {
+                    if *v == me
+                        && cx.func.rest_name.is_none()
+                        && args.len() == cx.func.param_names.len()
+                    {
                         let args = self.atoms(cx, args, span)?;
                         let entry = cx.func.entry;
                         cx.terminate(Terminator::Jump { dest: entry, args }, span);
@@ -224,23 +259,45 @@ impl Builder<'_> {
 
     /// Builds `e` for its value; `None` when control cannot continue.
     fn build_value(&mut self, cx: &mut FnCtx, e: &Expr) -> Result<Option<Value>, OptError> {
-        let Some(e) = self.bindings(cx, e)? else { return Ok(None) };
+        let Some(e) = self.bindings(cx, e)? else {
+            return Ok(None);
+        };
         let span = e.span;
         let v = match &e.kind {
             ExprKind::Let { .. } | ExprKind::Letrec { .. } => {
                 return Err(OptError::Malformed("binding chain not flattened".into()))
             }
             ExprKind::Atom(a) => self.atom(cx, a, span)?,
-            ExprKind::If { cond, then_branch, else_branch } => {
+            ExprKind::If {
+                cond,
+                then_branch,
+                else_branch,
+            } => {
                 let c = self.atom(cx, cond, span)?;
-                let (t, f) = (cx.func.add_block(then_branch.span), cx.func.add_block(else_branch.span));
+                let (t, f) = (
+                    cx.func.add_block(then_branch.span),
+                    cx.func.add_block(else_branch.span),
+                );
                 let join = cx.func.add_block(span);
-                cx.terminate(Terminator::Branch { cond: c, then_dest: t, else_dest: f }, span);
+                cx.terminate(
+                    Terminator::Branch {
+                        cond: c,
+                        then_dest: t,
+                        else_dest: f,
+                    },
+                    span,
+                );
                 let mut reached = false;
                 for (blk, branch) in [(t, then_branch), (f, else_branch)] {
                     cx.cur = blk;
                     if let Some(v) = self.build_value(cx, branch)? {
-                        cx.terminate(Terminator::Jump { dest: join, args: vec![v] }, branch.span);
+                        cx.terminate(
+                            Terminator::Jump {
+                                dest: join,
+                                args: vec![v],
+                            },
+                            branch.span,
+                        );
                         reached = true;
                     }
                 }
@@ -255,7 +312,10 @@ impl Builder<'_> {
                 let id = self.alloc();
                 let layout = lam.free.clone();
                 self.build_lambda(lam, id, &layout, HashMap::new(), None)?;
-                let captures = layout.iter().map(|v| self.cap_src(cx, *v, span)).collect::<Result<_, _>>()?;
+                let captures = layout
+                    .iter()
+                    .map(|v| self.cap_src(cx, *v, span))
+                    .collect::<Result<_, _>>()?;
                 cx.push(InstKind::Closure { func: id, captures }, span)
             }
             ExprKind::Call { func, args } => {
@@ -286,7 +346,12 @@ impl Builder<'_> {
 
     /// Builds a letrec group's functions and, in the current function, one
     /// closure per member, all sharing one environment.
-    fn build_letrec(&mut self, cx: &mut FnCtx, bindings: &[(VarId, Lambda)], span: Span) -> Result<(), OptError> {
+    fn build_letrec(
+        &mut self,
+        cx: &mut FnCtx,
+        bindings: &[(VarId, Lambda)],
+        span: Span,
+    ) -> Result<(), OptError> {
         if bindings.is_empty() {
             return Ok(());
         }
@@ -309,7 +374,10 @@ impl Builder<'_> {
             self.build_lambda(lam, id, &layout, group.clone(), Some(*v))?;
             let val = match first {
                 None => {
-                    let captures = layout.iter().map(|fv| self.cap_src(cx, *fv, span)).collect::<Result<_, _>>()?;
+                    let captures = layout
+                        .iter()
+                        .map(|fv| self.cap_src(cx, *fv, span))
+                        .collect::<Result<_, _>>()?;
                     let c = cx.push(InstKind::Closure { func: id, captures }, lam.span);
                     first = Some(c);
                     c
@@ -339,16 +407,28 @@ impl Builder<'_> {
         let params: Vec<String> = lam.params.iter().map(|p| self.var_name(*p)).collect();
         let rest = lam.rest.map(|r| self.var_name(r));
         let mut func = Function::new(id, name, params, rest, lam.span);
-        func.num_captures = u16::try_from(layout.len())
-            .map_err(|_| OptError::Limit(format!("{} captures more than 65535 variables", lam.name)))?;
+        func.num_captures = u16::try_from(layout.len()).map_err(|_| {
+            OptError::Limit(format!("{} captures more than 65535 variables", lam.name))
+        })?;
         let entry = func.entry;
         let mut locals = HashMap::new();
         let entry_params = func.block(entry).params.clone();
         for (var, val) in lam.params.iter().chain(lam.rest.iter()).zip(entry_params) {
             locals.insert(*var, val);
         }
-        let captures = layout.iter().enumerate().map(|(i, v)| (*v, i as u16)).collect();
-        let mut cx = FnCtx { func, cur: entry, locals, captures, group, self_var };
+        let captures = layout
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (*v, i as u16))
+            .collect();
+        let mut cx = FnCtx {
+            func,
+            cur: entry,
+            locals,
+            captures,
+            group,
+            self_var,
+        };
         self.build_tail(&mut cx, &lam.body)?;
         self.finish(id, cx)
     }

@@ -89,17 +89,35 @@ pub enum InstKind {
     /// Slot of the current closure's environment.
     GetCap(u16),
     /// A closure of `func` with a fresh environment holding `captures`.
-    Closure { func: FuncId, captures: Vec<CapSrc> },
+    Closure {
+        func: FuncId,
+        captures: Vec<CapSrc>,
+    },
     /// A closure of `func` sharing the current environment (letrec sibling).
     Sibling(FuncId),
     /// A closure of `func` sharing the environment of closure `of`.
-    ClosureRef { func: FuncId, of: Value },
+    ClosureRef {
+        func: FuncId,
+        of: Value,
+    },
     /// A primitive operation (exactly its primitive arity of args, except
     /// `list`/`dict`/`set`).
-    Prim { op: Builtin, args: Vec<Value> },
-    MakeStruct { ty: u32, args: Vec<Value> },
-    Call { func: Value, args: Vec<Value> },
-    Apply { func: Value, list: Value },
+    Prim {
+        op: Builtin,
+        args: Vec<Value>,
+    },
+    MakeStruct {
+        ty: u32,
+        args: Vec<Value>,
+    },
+    Call {
+        func: Value,
+        args: Vec<Value>,
+    },
+    Apply {
+        func: Value,
+        list: Value,
+    },
 }
 
 impl InstKind {
@@ -107,7 +125,10 @@ impl InstKind {
     pub fn uses(&self) -> Vec<Value> {
         match self {
             InstKind::Copy(v) => vec![*v],
-            InstKind::Const(_) | InstKind::Builtin(_) | InstKind::GetCap(_) | InstKind::Sibling(_) => vec![],
+            InstKind::Const(_)
+            | InstKind::Builtin(_)
+            | InstKind::GetCap(_)
+            | InstKind::Sibling(_) => vec![],
             InstKind::Closure { captures, .. } => captures
                 .iter()
                 .filter_map(|c| match c {
@@ -131,7 +152,10 @@ impl InstKind {
     pub fn map_uses(&mut self, mut f: impl FnMut(Value) -> Value) {
         match self {
             InstKind::Copy(v) => *v = f(*v),
-            InstKind::Const(_) | InstKind::Builtin(_) | InstKind::GetCap(_) | InstKind::Sibling(_) => {}
+            InstKind::Const(_)
+            | InstKind::Builtin(_)
+            | InstKind::GetCap(_)
+            | InstKind::Sibling(_) => {}
             InstKind::Closure { captures, .. } => {
                 for c in captures {
                     if let CapSrc::Value(v) = c {
@@ -211,12 +235,25 @@ pub struct InstData {
 pub enum Terminator {
     /// Only while a block is being built; the verifier rejects it.
     Unterminated,
-    Jump { dest: Block, args: Vec<Value> },
+    Jump {
+        dest: Block,
+        args: Vec<Value>,
+    },
     /// `cond` must be a boolean at run time.
-    Branch { cond: Value, then_dest: Block, else_dest: Block },
+    Branch {
+        cond: Value,
+        then_dest: Block,
+        else_dest: Block,
+    },
     Return(Value),
-    TailCall { func: Value, args: Vec<Value> },
-    TailApply { func: Value, list: Value },
+    TailCall {
+        func: Value,
+        args: Vec<Value>,
+    },
+    TailApply {
+        func: Value,
+        list: Value,
+    },
     /// `(error msg)`.
     Raise(Value),
     /// An unbound name was evaluated.
@@ -230,7 +267,11 @@ impl Terminator {
     pub fn successors(&self) -> Vec<Block> {
         match self {
             Terminator::Jump { dest, .. } => vec![*dest],
-            Terminator::Branch { then_dest, else_dest, .. } => vec![*then_dest, *else_dest],
+            Terminator::Branch {
+                then_dest,
+                else_dest,
+                ..
+            } => vec![*then_dest, *else_dest],
             _ => vec![],
         }
     }
@@ -261,7 +302,9 @@ impl Terminator {
                 }
             }
             Terminator::Branch { cond, .. } => *cond = f(*cond),
-            Terminator::Return(v) | Terminator::Raise(v) | Terminator::RaiseNoMatch(v) => *v = f(*v),
+            Terminator::Return(v) | Terminator::Raise(v) | Terminator::RaiseNoMatch(v) => {
+                *v = f(*v)
+            }
             Terminator::TailCall { func, args } => {
                 *func = f(*func);
                 for a in args {
@@ -311,7 +354,13 @@ pub struct Function {
 impl Function {
     /// A function with an empty, unterminated entry block whose parameters
     /// are the function's parameters.
-    pub fn new(id: FuncId, name: String, param_names: Vec<String>, rest_name: Option<String>, span: Span) -> Function {
+    pub fn new(
+        id: FuncId,
+        name: String,
+        param_names: Vec<String>,
+        rest_name: Option<String>,
+        span: Span,
+    ) -> Function {
         let mut graph = StableDiGraph::new();
         let entry = Block(graph.add_node(empty_block(span)));
         let mut f = Function {
@@ -367,7 +416,11 @@ impl Function {
             params: Vec::new(),
             insts: Vec::new(),
             term: Terminator::Unterminated,
-            term_span: Span { file: 0, start: 0, end: 0 },
+            term_span: Span {
+                file: 0,
+                start: 0,
+                end: 0,
+            },
         };
         self.graph.node_weight(b.0).unwrap_or(&EMPTY)
     }
@@ -403,7 +456,11 @@ impl Function {
 
     /// Sets the terminator of `b` and rebuilds its outgoing edges.
     pub fn set_term(&mut self, b: Block, term: Terminator, span: Span) {
-        let old: Vec<_> = self.graph.edges_directed(b.0, Direction::Outgoing).map(|e| e.id()).collect();
+        let old: Vec<_> = self
+            .graph
+            .edges_directed(b.0, Direction::Outgoing)
+            .map(|e| e.id())
+            .collect();
         for e in old {
             self.graph.remove_edge(e);
         }
@@ -424,7 +481,10 @@ impl Function {
 
     /// Predecessor blocks (one entry per incoming edge).
     pub fn preds(&self, b: Block) -> Vec<Block> {
-        self.graph.neighbors_directed(b.0, Direction::Incoming).map(Block).collect()
+        self.graph
+            .neighbors_directed(b.0, Direction::Incoming)
+            .map(Block)
+            .collect()
     }
 
     /// Blocks reachable from the entry in reverse postorder (successors are
@@ -456,8 +516,13 @@ impl Function {
 
     /// Removes every block not reachable from the entry; returns how many.
     pub fn remove_unreachable_blocks(&mut self) -> usize {
-        let reachable: std::collections::HashSet<Block> = self.reverse_postorder().into_iter().collect();
-        let dead: Vec<Block> = self.blocks().into_iter().filter(|b| !reachable.contains(b)).collect();
+        let reachable: std::collections::HashSet<Block> =
+            self.reverse_postorder().into_iter().collect();
+        let dead: Vec<Block> = self
+            .blocks()
+            .into_iter()
+            .filter(|b| !reachable.contains(b))
+            .collect();
         for b in &dead {
             self.graph.remove_node(b.0);
         }
@@ -523,7 +588,12 @@ impl Function {
 }
 
 fn empty_block(span: Span) -> BlockData {
-    BlockData { params: vec![], insts: vec![], term: Terminator::Unterminated, term_span: span }
+    BlockData {
+        params: vec![],
+        insts: vec![],
+        term: Terminator::Unterminated,
+        term_span: span,
+    }
 }
 
 /// The whole program as CFGs: one function per lambda plus the top level.

@@ -30,14 +30,24 @@ pub fn const_text(c: &Const) -> String {
         Const::Symbol(s) => format!("'{s}"),
         Const::EmptyList => "()".into(),
         Const::List(items) => {
-            format!("'({})", items.iter().map(|c| const_text(c).trim_start_matches('\'').to_string()).collect::<Vec<_>>().join(" "))
+            format!(
+                "'({})",
+                items
+                    .iter()
+                    .map(|c| const_text(c).trim_start_matches('\'').to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
         }
         Const::StructType(t) => format!("struct-type#{t}"),
     }
 }
 
 fn list(vs: &[crate::cfg::Value]) -> String {
-    vs.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+    vs.iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One instruction's text (without the result).
@@ -72,7 +82,11 @@ pub fn term_text(t: &Terminator) -> String {
         Terminator::Unterminated => "<unterminated>".into(),
         Terminator::Jump { dest, args } if args.is_empty() => format!("jump {dest}"),
         Terminator::Jump { dest, args } => format!("jump {dest}({})", list(args)),
-        Terminator::Branch { cond, then_dest, else_dest } => format!("branch {cond}, {then_dest}, {else_dest}"),
+        Terminator::Branch {
+            cond,
+            then_dest,
+            else_dest,
+        } => format!("branch {cond}, {then_dest}, {else_dest}"),
         Terminator::Return(v) => format!("return {v}"),
         Terminator::TailCall { func, args } => format!("tailcall {func}({})", list(args)),
         Terminator::TailApply { func, list } => format!("tailapply {func}, {list}"),
@@ -96,17 +110,37 @@ fn block_header(f: &Function, b: Block) -> String {
 pub fn function_text(f: &Function) -> String {
     let mut s = String::new();
     let entry_params = &f.block(f.entry).params;
-    let mut names: Vec<String> = f.param_names.iter().zip(entry_params).map(|(n, v)| format!("{n}: {v}")).collect();
+    let mut names: Vec<String> = f
+        .param_names
+        .iter()
+        .zip(entry_params)
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect();
     if let (Some(r), Some(v)) = (&f.rest_name, entry_params.get(f.param_names.len())) {
         names.push(format!(". {r}: {v}"));
     }
-    let _ = writeln!(s, "function {} {}({}) captures {}", f.id, f.name, names.join(", "), f.num_captures);
+    let _ = writeln!(
+        s,
+        "function {} {}({}) captures {}",
+        f.id,
+        f.name,
+        names.join(", "),
+        f.num_captures
+    );
     let mut order = f.reverse_postorder();
-    let unreachable: Vec<Block> = f.blocks().into_iter().filter(|b| !order.contains(b)).collect();
+    let unreachable: Vec<Block> = f
+        .blocks()
+        .into_iter()
+        .filter(|b| !order.contains(b))
+        .collect();
     order.extend(unreachable.iter().copied());
     for b in order {
         let data = f.block(b);
-        let mark = if unreachable.contains(&b) { "    ; unreachable" } else { "" };
+        let mark = if unreachable.contains(&b) {
+            "    ; unreachable"
+        } else {
+            ""
+        };
         let _ = writeln!(s, "{}{mark}", block_header(f, b));
         for &i in &data.insts {
             let inst = f.inst(i);
@@ -160,7 +194,11 @@ pub fn function_dot(f: &Function) -> String {
         let _ = writeln!(label, "  {}", term_text(&data.term));
         let _ = writeln!(s, "    {b} [label=\"{}\"];", dot_escape(&label));
         match &data.term {
-            Terminator::Branch { then_dest, else_dest, .. } => {
+            Terminator::Branch {
+                then_dest,
+                else_dest,
+                ..
+            } => {
                 let _ = writeln!(s, "    {b} -> {then_dest} [label=\"T\"];");
                 let _ = writeln!(s, "    {b} -> {else_dest} [label=\"F\"];");
             }
@@ -184,11 +222,24 @@ pub fn program_dot_files(p: &CfgProgram, filter: Option<&str>) -> Vec<(String, S
         if filter.is_some_and(|n| f.name != n) {
             continue;
         }
-        let safe: String =
-            f.name.chars().map(|c| if c.is_alphanumeric() || "-_@:+".contains(c) { c } else { '_' }).collect();
+        let safe: String = f
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "-_@:+".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let count = seen.entry(safe.clone()).or_insert(0);
         *count += 1;
-        let name = if *count == 1 { format!("cfg.{safe}.dot") } else { format!("cfg.{safe}.{count}.dot") };
+        let name = if *count == 1 {
+            format!("cfg.{safe}.dot")
+        } else {
+            format!("cfg.{safe}.{count}.dot")
+        };
         out.push((name, function_dot(f)));
     }
     out

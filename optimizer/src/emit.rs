@@ -14,7 +14,9 @@ use crate::cfg::{Block, CapSrc, CfgProgram, Function, InstKind, Terminator};
 use crate::lines::LineIndex;
 use crate::regalloc::{self, Allocation, Lowered};
 use crate::OptError;
-use menai_bytecode::module::{self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef};
+use menai_bytecode::module::{
+    self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef,
+};
 use menai_bytecode::{Builtin, Instr, Op};
 use menai_compiler::ir::{Const, Span};
 use std::collections::HashMap;
@@ -85,7 +87,10 @@ pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
         struct_types: p
             .structs
             .iter()
-            .map(|s| StructTypeDef { name: s.name.clone(), fields: s.fields.clone() })
+            .map(|s| StructTypeDef {
+                name: s.name.clone(),
+                fields: s.fields.clone(),
+            })
             .collect(),
         functions,
         entry: p.entry.0,
@@ -110,7 +115,11 @@ struct Emitter<'a> {
 
 impl Emitter<'_> {
     fn push(&mut self, mut i: Instr, dead: &[bool], span: Span) {
-        i.flags = dead.iter().take(8).enumerate().fold(0u8, |acc, (k, &d)| if d { acc | 1 << k } else { acc });
+        i.flags = dead
+            .iter()
+            .take(8)
+            .enumerate()
+            .fold(0u8, |acc, (k, &d)| if d { acc | 1 << k } else { acc });
         self.code.push(i);
         self.locs.push(self.lines.srcloc(span));
     }
@@ -139,7 +148,11 @@ impl Emitter<'_> {
     }
 }
 
-fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<module::Function, OptError> {
+fn emit_function(
+    f: &Function,
+    alloc: &Allocation,
+    lines: &LineIndex,
+) -> Result<module::Function, OptError> {
     let mut e = Emitter {
         f,
         lines,
@@ -172,7 +185,9 @@ fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<
                     Instr::abc(Op::Move, dst, s, 0)
                 }
                 InstKind::Const(c) => match c {
-                    Const::Int(n) if i32::try_from(*n).is_ok() => Instr::abx(Op::LoadInt, dst, *n as i32 as u32),
+                    Const::Int(n) if i32::try_from(*n).is_ok() => {
+                        Instr::abx(Op::LoadInt, dst, *n as i32 as u32)
+                    }
                     Const::Bool(b) => Instr::abc(Op::LoadBool, dst, u16::from(*b), 0),
                     Const::None => Instr::abc(Op::LoadNone, dst, 0, 0),
                     Const::EmptyList => Instr::abc(Op::LoadNil, dst, 0, 0),
@@ -191,13 +206,21 @@ fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<
                             CapSrc::Env(s) => Ok(CaptureFrom::Env(*s)),
                         })
                         .collect::<Result<Vec<_>, _>>()?;
-                    e.sites.push(ClosureSite { function: func.0, captures: caps });
+                    e.sites.push(ClosureSite {
+                        function: func.0,
+                        captures: caps,
+                    });
                     Instr::abx(Op::Closure, dst, (e.sites.len() - 1) as u32)
                 }
-                InstKind::Sibling(func) => Instr::abc(Op::Sibling, dst, limit(func.0 as usize, "functions", f)?, 0),
-                InstKind::ClosureRef { func, of } => {
-                    Instr::abc(Op::ClosureRef, dst, limit(func.0 as usize, "functions", f)?, r(*of)?)
+                InstKind::Sibling(func) => {
+                    Instr::abc(Op::Sibling, dst, limit(func.0 as usize, "functions", f)?, 0)
                 }
+                InstKind::ClosureRef { func, of } => Instr::abc(
+                    Op::ClosureRef,
+                    dst,
+                    limit(func.0 as usize, "functions", f)?,
+                    r(*of)?,
+                ),
                 InstKind::Prim { op, args } => match typed_op(*op) {
                     Some(top) => {
                         let a = r(args.first().copied().ok_or_else(|| bad_arity(f, *op))?)?;
@@ -217,12 +240,18 @@ fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<
                         }
                     }
                 },
-                InstKind::MakeStruct { ty, .. } => {
-                    Instr::abc(Op::MakeStruct, dst, limit(*ty as usize, "struct types", f)?, low.window)
-                }
-                InstKind::Call { args, .. } => {
-                    Instr::abc(Op::Call, low.window, limit(args.len(), "arguments", f)?, dst)
-                }
+                InstKind::MakeStruct { ty, .. } => Instr::abc(
+                    Op::MakeStruct,
+                    dst,
+                    limit(*ty as usize, "struct types", f)?,
+                    low.window,
+                ),
+                InstKind::Call { args, .. } => Instr::abc(
+                    Op::Call,
+                    low.window,
+                    limit(args.len(), "arguments", f)?,
+                    dst,
+                ),
                 InstKind::Apply { func, list } => Instr::abc(Op::Apply, dst, r(*func)?, r(*list)?),
             };
             e.push(instr, dead, span);
@@ -234,7 +263,10 @@ fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<
         let next = alloc.order.get(pos + 1).copied();
         match &data.term {
             Terminator::Unterminated => {
-                return Err(OptError::Internal(format!("{}: {b} has no terminator", f.name)));
+                return Err(OptError::Internal(format!(
+                    "{}: {b} has no terminator",
+                    f.name
+                )));
             }
             Terminator::Jump { dest, .. } => {
                 if Some(*dest) != next {
@@ -242,7 +274,11 @@ fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<
                     e.push(Instr::abx(Op::Jmp, 0, 0), &[], span);
                 }
             }
-            Terminator::Branch { cond, then_dest, else_dest } => {
+            Terminator::Branch {
+                cond,
+                then_dest,
+                else_dest,
+            } => {
                 let c = alloc.reg(*cond)?;
                 if Some(*then_dest) == next {
                     e.fixups.push((e.code.len(), *else_dest));
@@ -257,20 +293,28 @@ fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<
                     e.push(Instr::abx(Op::Jmp, 0, 0), &[], span);
                 }
             }
-            Terminator::Return(v) => e.push(Instr::abc(Op::Return, alloc.reg(*v)?, 0, 0), dead, span),
+            Terminator::Return(v) => {
+                e.push(Instr::abc(Op::Return, alloc.reg(*v)?, 0, 0), dead, span)
+            }
             Terminator::TailCall { args, .. } => {
                 let n = limit(args.len(), "arguments", f)?;
                 e.push(Instr::abc(Op::TailCall, low.window, n, 0), dead, span)
             }
-            Terminator::TailApply { func, list } => {
-                e.push(Instr::abc(Op::TailApply, alloc.reg(*func)?, alloc.reg(*list)?, 0), dead, span)
-            }
+            Terminator::TailApply { func, list } => e.push(
+                Instr::abc(Op::TailApply, alloc.reg(*func)?, alloc.reg(*list)?, 0),
+                dead,
+                span,
+            ),
             Terminator::Raise(v) => e.push(Instr::abc(Op::Raise, alloc.reg(*v)?, 0, 0), dead, span),
             Terminator::RaiseUnbound(name) => {
                 let k = e.constant(Constant::Str(name.clone()))?;
                 e.push(Instr::abc(Op::RaiseUnbound, 0, k, 0), &[], span)
             }
-            Terminator::RaiseNoMatch(v) => e.push(Instr::abc(Op::RaiseNoMatch, alloc.reg(*v)?, 0, 0), dead, span),
+            Terminator::RaiseNoMatch(v) => e.push(
+                Instr::abc(Op::RaiseNoMatch, alloc.reg(*v)?, 0, 0),
+                dead,
+                span,
+            ),
         }
     }
     for (at, target) in std::mem::take(&mut e.fixups) {
@@ -281,7 +325,10 @@ fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<
         let pc: u32 = limit(pc, "instructions", f)?;
         if let Some(ins) = e.code.get_mut(at) {
             let flags = ins.flags;
-            *ins = Instr { flags, ..Instr::abx(ins.op, ins.a, pc) };
+            *ins = Instr {
+                flags,
+                ..Instr::abx(ins.op, ins.a, pc)
+            };
         }
     }
     let lines = e.lines;
@@ -300,5 +347,9 @@ fn emit_function(f: &Function, alloc: &Allocation, lines: &LineIndex) -> Result<
 }
 
 fn bad_arity(f: &Function, op: Builtin) -> OptError {
-    OptError::Internal(format!("{}: primitive {} without operands", f.name, op.name()))
+    OptError::Internal(format!(
+        "{}: primitive {} without operands",
+        f.name,
+        op.name()
+    ))
 }

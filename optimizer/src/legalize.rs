@@ -26,7 +26,10 @@ pub fn arity_message(min: usize, max: Option<usize>, got: usize) -> String {
     format!("call: expected {expected}, got {got}")
 }
 
-/// Accepted argument counts of each function: (min, max).
+/// Accepted argument counts: (min, max; `None` = unbounded).
+type Sig = (usize, Option<usize>);
+
+/// Accepted argument counts of each function.
 fn signatures(p: &CfgProgram) -> Vec<(usize, Option<usize>)> {
     p.functions
         .iter()
@@ -41,7 +44,10 @@ fn signatures(p: &CfgProgram) -> Vec<(usize, Option<usize>)> {
 pub fn legalize_program(p: &mut CfgProgram) -> usize {
     let sigs = signatures(p);
     let fields: Vec<usize> = p.structs.iter().map(|s| s.fields.len()).collect();
-    p.functions.iter_mut().map(|f| legalize_function(f, &sigs, &fields)).sum()
+    p.functions
+        .iter_mut()
+        .map(|f| legalize_function(f, &sigs, &fields))
+        .sum()
 }
 
 /// The (min, max) accepted by the callee `v`, when it is statically known.
@@ -57,12 +63,16 @@ fn known_callee(
         let inst = f.inst(*defs.get(&v)?);
         match &inst.kind {
             InstKind::Copy(w) => v = *w,
-            InstKind::Closure { func, .. } | InstKind::Sibling(func) | InstKind::ClosureRef { func, .. } => {
-                return sigs.get(func.0 as usize).copied()
-            }
+            InstKind::Closure { func, .. }
+            | InstKind::Sibling(func)
+            | InstKind::ClosureRef { func, .. } => return sigs.get(func.0 as usize).copied(),
             InstKind::Builtin(b) => {
                 let i = b.info();
-                let max = if i.max_args == MANY { None } else { Some(i.max_args as usize) };
+                let max = if i.max_args == MANY {
+                    None
+                } else {
+                    Some(i.max_args as usize)
+                };
                 return Some((i.min_args as usize, max));
             }
             InstKind::Const(Const::StructType(t)) => {
@@ -84,7 +94,7 @@ fn legalize_function(f: &mut Function, sigs: &[(usize, Option<usize>)], fields: 
     let mut count = 0;
     for b in f.blocks() {
         let insts = f.block(b).insts.clone();
-        let mut cut: Option<(usize, usize, (usize, Option<usize>), Span)> = None;
+        let mut cut: Option<(usize, usize, Sig, Span)> = None;
         for (pos, &i) in insts.iter().enumerate() {
             if let InstKind::Call { func, args } = &f.inst(i).kind {
                 if let Some(sig) = known_callee(*func, &defs, f, sigs, fields) {
@@ -104,9 +114,15 @@ fn legalize_function(f: &mut Function, sigs: &[(usize, Option<usize>)], fields: 
                 }
             }
         }
-        let Some((pos, got, (min, max), span)) = cut else { continue };
+        let Some((pos, got, (min, max), span)) = cut else {
+            continue;
+        };
         f.block_mut(b).insts.truncate(pos);
-        let msg = f.push_inst(b, InstKind::Const(Const::Str(arity_message(min, max, got))), span);
+        let msg = f.push_inst(
+            b,
+            InstKind::Const(Const::Str(arity_message(min, max, got))),
+            span,
+        );
         f.set_term(b, Terminator::Raise(msg), span);
         count += 1;
     }
@@ -124,10 +140,22 @@ mod tests {
 
     #[test]
     fn messages_match_the_vm() {
-        assert_eq!(arity_message(2, Some(2), 3), "call: expected 2 arguments, got 3");
-        assert_eq!(arity_message(1, Some(1), 0), "call: expected 1 argument, got 0");
-        assert_eq!(arity_message(2, None, 1), "call: expected at least 2 arguments, got 1");
-        assert_eq!(arity_message(1, Some(2), 3), "call: expected 1 to 2 arguments, got 3");
+        assert_eq!(
+            arity_message(2, Some(2), 3),
+            "call: expected 2 arguments, got 3"
+        );
+        assert_eq!(
+            arity_message(1, Some(1), 0),
+            "call: expected 1 argument, got 0"
+        );
+        assert_eq!(
+            arity_message(2, None, 1),
+            "call: expected at least 2 arguments, got 1"
+        );
+        assert_eq!(
+            arity_message(1, Some(2), 3),
+            "call: expected 1 to 2 arguments, got 3"
+        );
     }
 
     #[test]
@@ -137,15 +165,32 @@ mod tests {
         let e = f.entry;
         let neg = f.push_inst(e, InstKind::Builtin(Builtin::IntegerNeg), sp);
         let one = f.push_inst(e, InstKind::Const(Const::Int(1)), sp);
-        let r = f.push_inst(e, InstKind::Call { func: neg, args: vec![one, one] }, sp);
+        let r = f.push_inst(
+            e,
+            InstKind::Call {
+                func: neg,
+                args: vec![one, one],
+            },
+            sp,
+        );
         f.set_term(e, Terminator::Return(r), sp);
-        let mut p = CfgProgram { functions: vec![f], entry: FuncId(0), structs: vec![], files: vec![] };
+        let mut p = CfgProgram {
+            functions: vec![f],
+            entry: FuncId(0),
+            structs: vec![],
+            files: vec![],
+        };
         assert_eq!(legalize_program(&mut p), 1);
         let f = &p.functions[0];
-        let Terminator::Raise(m) = f.block(e).term else { panic!("{:?}", f.block(e).term) };
+        let Terminator::Raise(m) = f.block(e).term else {
+            panic!("{:?}", f.block(e).term)
+        };
         let last = *f.block(e).insts.last().unwrap();
         assert_eq!(f.inst(last).result, m);
-        assert_eq!(f.inst(last).kind, InstKind::Const(Const::Str("call: expected 1 argument, got 2".into())));
+        assert_eq!(
+            f.inst(last).kind,
+            InstKind::Const(Const::Str("call: expected 1 argument, got 2".into()))
+        );
         // A call it accepts is left alone.
         assert_eq!(legalize_program(&mut p), 0);
     }

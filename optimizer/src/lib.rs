@@ -78,7 +78,10 @@ pub enum OptError {
     /// The IR breaks its own contract (an unknown variable, a missing function…).
     Malformed(String),
     /// The CFG verifier failed after building or after a pass.
-    Verify { after: String, errors: Vec<verify::VerifyError> },
+    Verify {
+        after: String,
+        errors: Vec<verify::VerifyError>,
+    },
     /// A bytecode limit was exceeded (registers, constants, operands).
     Limit(String),
     /// `--passes` or `--print-after` named no known pass.
@@ -92,7 +95,11 @@ impl fmt::Display for OptError {
         match self {
             OptError::Malformed(m) => write!(f, "malformed IR: {m}"),
             OptError::Verify { after, errors } => {
-                write!(f, "CFG verification failed after {after}:\n{}", verify::render_errors(errors).trim_end())
+                write!(
+                    f,
+                    "CFG verification failed after {after}:\n{}",
+                    verify::render_errors(errors).trim_end()
+                )
             }
             OptError::Limit(m) => write!(f, "limit exceeded: {m}"),
             OptError::UnknownPass(n) => write!(f, "unknown pass '{n}' (see --list-passes)"),
@@ -128,7 +135,11 @@ pub fn optimize(program: &Program, opts: &Options) -> Result<Module, OptError> {
 }
 
 /// IR → bytecode, printing any requested dumps to `log`.
-pub fn optimize_with_log(program: &Program, opts: &Options, log: &mut dyn Write) -> Result<Module, OptError> {
+pub fn optimize_with_log(
+    program: &Program,
+    opts: &Options,
+    log: &mut dyn Write,
+) -> Result<Module, OptError> {
     let mut cfgs = build_cfgs(program)?;
     optimize_cfgs(&mut cfgs, opts, log)?;
     emit_module(&cfgs)

@@ -4,7 +4,9 @@
 //! to stderr; exit status 2 on any error.
 
 use clap::{Parser, ValueEnum};
-use menai_optimizer::{build_cfgs, dump_cfg, dump_cfg_dot, emit_module, optimize_cfgs, pass_manager, Options};
+use menai_optimizer::{
+    build_cfgs, dump_cfg, dump_cfg_dot, emit_module, optimize_cfgs, pass_manager, Options,
+};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -69,7 +71,9 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let worker = std::thread::Builder::new().stack_size(1 << 30).spawn(move || run(cli));
+    let worker = std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(move || run(cli));
     match worker.map(|h| h.join()) {
         Ok(Ok(Ok(()))) => ExitCode::SUCCESS,
         Ok(Ok(Err(msg))) => {
@@ -86,7 +90,9 @@ fn main() -> ExitCode {
 fn read_input(input: &str) -> Result<Vec<u8>, String> {
     if input == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
         Ok(buf)
     } else {
         std::fs::read(input).map_err(|e| format!("cannot read {input}: {e}"))
@@ -96,7 +102,9 @@ fn read_input(input: &str) -> Result<Vec<u8>, String> {
 fn write_output(out: &str, bytes: &[u8]) -> Result<(), String> {
     if out == "-" {
         let mut so = std::io::stdout().lock();
-        so.write_all(bytes).and_then(|_| so.flush()).map_err(|e| format!("cannot write stdout: {e}"))
+        so.write_all(bytes)
+            .and_then(|_| so.flush())
+            .map_err(|e| format!("cannot write stdout: {e}"))
     } else {
         std::fs::write(out, bytes).map_err(|e| format!("cannot write {out}: {e}"))
     }
@@ -111,7 +119,8 @@ fn run(cli: Cli) -> Result<(), String> {
         return Err("no input file (give a .mir file, or - for stdin)".into());
     };
     let bytes = read_input(&input)?;
-    let program = menai_compiler::ir::decode_program(&bytes).map_err(|e| format!("{input}: {e}"))?;
+    let program =
+        menai_compiler::ir::decode_program(&bytes).map_err(|e| format!("{input}: {e}"))?;
     let opts = Options {
         opt_level: cli.opt_level,
         passes: cli.passes.clone(),
@@ -128,13 +137,18 @@ fn run(cli: Cli) -> Result<(), String> {
     optimize_cfgs(&mut cfgs, &opts, &mut std::io::stderr()).map_err(|e| e.to_string())?;
     let filter = cli.filter_fn.as_deref();
     match cli.emit {
-        Some(Emit::Cfg) => write_output(cli.output.as_deref().unwrap_or("-"), dump_cfg(&cfgs, filter).as_bytes()),
+        Some(Emit::Cfg) => write_output(
+            cli.output.as_deref().unwrap_or("-"),
+            dump_cfg(&cfgs, filter).as_bytes(),
+        ),
         Some(Emit::CfgDot) => {
             let dir = PathBuf::from(cli.output.as_deref().unwrap_or("."));
-            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             for (name, text) in dump_cfg_dot(&cfgs, filter) {
                 let path = dir.join(&name);
-                std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                std::fs::write(&path, text)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             }
             Ok(())
         }

@@ -47,7 +47,10 @@ pub fn verifying(opts: &Options) -> bool {
 }
 
 fn check(f: &Function, info: ProgramInfo<'_>, after: &str) -> Result<(), OptError> {
-    verify::verify_function(f, info).map_err(|errors| OptError::Verify { after: after.to_string(), errors })
+    verify::verify_function(f, info).map_err(|errors| OptError::Verify {
+        after: after.to_string(),
+        errors,
+    })
 }
 
 /// Runs the selected pipeline over every function of `p` to a fixed point.
@@ -70,7 +73,10 @@ pub fn run_pipeline(
 ) -> Result<Report, OptError> {
     let mut report = Report::default();
     let struct_fields: Vec<usize> = p.structs.iter().map(|s| s.fields.len()).collect();
-    let info = ProgramInfo { num_functions: p.functions.len(), struct_fields: &struct_fields };
+    let info = ProgramInfo {
+        num_functions: p.functions.len(),
+        struct_fields: &struct_fields,
+    };
     let cap = opts.max_iterations.max(1);
     for f in &mut p.functions {
         if verifying(opts) {
@@ -78,7 +84,12 @@ pub fn run_pipeline(
         }
         let shown = opts.filter_fn.as_ref().is_none_or(|n| *n == f.name);
         if shown && opts.print_changed {
-            let _ = write!(log, "; *** {} before optimization ***\n{}", f.name, function_text(f));
+            let _ = write!(
+                log,
+                "; *** {} before optimization ***\n{}",
+                f.name,
+                function_text(f)
+            );
         }
         if pipeline.is_empty() {
             continue;
@@ -132,11 +143,20 @@ pub fn run_pipeline(
     if opts.time_passes {
         let _ = writeln!(log, "; pass timings");
         for (name, t) in &report.time {
-            let _ = writeln!(log, ";   {name:<14} {:>10.3} ms  ({} runs)", t.as_secs_f64() * 1e3, report.runs[name]);
+            let _ = writeln!(
+                log,
+                ";   {name:<14} {:>10.3} ms  ({} runs)",
+                t.as_secs_f64() * 1e3,
+                report.runs[name]
+            );
         }
     }
     if opts.stats {
-        let _ = writeln!(log, "; pass statistics ({} pipeline iterations)", report.iterations);
+        let _ = writeln!(
+            log,
+            "; pass statistics ({} pipeline iterations)",
+            report.iterations
+        );
         for (name, n) in &report.rewrites {
             let _ = writeln!(log, ";   {name:<14} {n:>8} rewrites");
         }
@@ -152,7 +172,14 @@ pub fn list_passes() -> String {
     }
     for (level, name) in [(0u8, "-O0"), (1, "-O1"), (2, "-O2")] {
         let names: Vec<&str> = passes::pipeline(level).iter().map(|p| p.name).collect();
-        s.push_str(&format!("{name}: {}\n", if names.is_empty() { "(none)".into() } else { names.join(",") }));
+        s.push_str(&format!(
+            "{name}: {}\n",
+            if names.is_empty() {
+                "(none)".into()
+            } else {
+                names.join(",")
+            }
+        ));
     }
     s
 }
@@ -176,13 +203,22 @@ mod tests {
         let d = f.push_inst(e, InstKind::Copy(c), sp);
         f.push_inst(e, InstKind::Const(Const::Int(2)), sp);
         f.set_term(e, Terminator::Return(d), sp);
-        CfgProgram { functions: vec![f], entry: FuncId(0), structs: vec![], files: vec![] }
+        CfgProgram {
+            functions: vec![f],
+            entry: FuncId(0),
+            structs: vec![],
+            files: vec![],
+        }
     }
 
     #[test]
     fn reaches_a_fixed_point_and_counts_rewrites() {
         let mut p = tiny();
-        let opts = Options { passes: Some(vec!["copyprop".into(), "dce".into()]), stats: true, ..Options::default() };
+        let opts = Options {
+            passes: Some(vec!["copyprop".into(), "dce".into()]),
+            stats: true,
+            ..Options::default()
+        };
         let mut log = Vec::new();
         let report = run(&mut p, &opts, &mut log).unwrap();
         assert_eq!(report.rewrites["copyprop"], 1);
@@ -192,29 +228,48 @@ mod tests {
         assert!(report.capped.is_empty());
         assert_eq!(p.functions[0].block(p.functions[0].entry).insts.len(), 1);
         let text = String::from_utf8(log).unwrap();
-        assert!(text.contains("copyprop") && text.contains("rewrites"), "{text}");
+        assert!(
+            text.contains("copyprop") && text.contains("rewrites"),
+            "{text}"
+        );
     }
 
     #[test]
     fn reports_the_iteration_cap() {
         let mut p = tiny();
-        let opts = Options { max_iterations: 3, ..Options::default() };
+        let opts = Options {
+            max_iterations: 3,
+            ..Options::default()
+        };
         let mut log = Vec::new();
-        let pass = Pass { name: "restless", doc: "", run: restless };
+        let pass = Pass {
+            name: "restless",
+            doc: "",
+            run: restless,
+        };
         let report = run_pipeline(&mut p, &[pass], &opts, &mut log).unwrap();
         assert_eq!(report.iterations, 3);
         assert_eq!(report.capped, vec!["main".to_string()]);
         let text = String::from_utf8(log.clone()).unwrap();
         assert!(text.contains("after 3 iterations"), "{text}");
         // An unknown pass name is an error, not a panic.
-        let bad = Options { passes: Some(vec!["nope".into()]), ..Options::default() };
-        assert!(matches!(run(&mut p, &bad, &mut log), Err(OptError::UnknownPass(n)) if n == "nope"));
+        let bad = Options {
+            passes: Some(vec!["nope".into()]),
+            ..Options::default()
+        };
+        assert!(
+            matches!(run(&mut p, &bad, &mut log), Err(OptError::UnknownPass(n)) if n == "nope")
+        );
     }
 
     #[test]
     fn print_after_shows_the_function() {
         let mut p = tiny();
-        let opts = Options { opt_level: 1, print_after: vec!["dce".into()], ..Options::default() };
+        let opts = Options {
+            opt_level: 1,
+            print_after: vec!["dce".into()],
+            ..Options::default()
+        };
         let mut log = Vec::new();
         run(&mut p, &opts, &mut log).unwrap();
         let text = String::from_utf8(log).unwrap();

@@ -104,7 +104,11 @@ pub fn liveness(f: &Function, rpo: &[Block]) -> Liveness {
     }
     for &b in rpo {
         let data = f.block(b);
-        let mut uses: Vec<Value> = data.insts.iter().flat_map(|&i| f.inst(i).kind.uses()).collect();
+        let mut uses: Vec<Value> = data
+            .insts
+            .iter()
+            .flat_map(|&i| f.inst(i).kind.uses())
+            .collect();
         uses.extend(data.term.uses());
         for v in uses {
             if def_block.get(&v) == Some(&b) {
@@ -146,12 +150,19 @@ fn dedup(mut v: Vec<Value>) -> Vec<Value> {
 }
 
 fn kills(f: &Function, rpo: &[Block], lv: &Liveness) -> Kills {
-    let mut k = Kills { insts: HashMap::new(), terms: HashMap::new(), across: HashMap::new() };
+    let mut k = Kills {
+        insts: HashMap::new(),
+        terms: HashMap::new(),
+        across: HashMap::new(),
+    };
     for &b in rpo {
         let data = f.block(b);
         let mut live: HashSet<Value> = lv.live_out.get(&b).cloned().unwrap_or_default();
         let tu = dedup(data.term.uses());
-        k.terms.insert(b, tu.iter().copied().filter(|v| !live.contains(v)).collect());
+        k.terms.insert(
+            b,
+            tu.iter().copied().filter(|v| !live.contains(v)).collect(),
+        );
         live.extend(tu);
         for &i in data.insts.iter().rev() {
             let inst = f.inst(i);
@@ -160,7 +171,10 @@ fn kills(f: &Function, rpo: &[Block], lv: &Liveness) -> Kills {
                 k.across.insert(i, live.iter().copied().collect());
             }
             let uses = dedup(inst.kind.uses());
-            k.insts.insert(i, uses.iter().copied().filter(|v| !live.contains(v)).collect());
+            k.insts.insert(
+                i,
+                uses.iter().copied().filter(|v| !live.contains(v)).collect(),
+            );
             live.extend(uses);
         }
     }
@@ -203,13 +217,24 @@ impl Occ {
         }
     }
     fn lowest_free(&self) -> u16 {
-        self.held.iter().position(|h| h.is_none()).unwrap_or(self.held.len()) as u16
+        self.held
+            .iter()
+            .position(|h| h.is_none())
+            .unwrap_or(self.held.len()) as u16
     }
     fn regs(&self) -> HashSet<u16> {
-        self.held.iter().enumerate().filter(|(_, h)| h.is_some()).map(|(i, _)| i as u16).collect()
+        self.held
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.is_some())
+            .map(|(i, _)| i as u16)
+            .collect()
     }
     fn top(&self) -> u16 {
-        self.held.iter().rposition(|h| h.is_some()).map_or(0, |i| i as u16 + 1)
+        self.held
+            .iter()
+            .rposition(|h| h.is_some())
+            .map_or(0, |i| i as u16 + 1)
     }
 }
 
@@ -242,18 +267,34 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
     let mut window_use: HashMap<Value, (WinRef, usize)> = HashMap::new();
     for &b in &rpo {
         let data = f.block(b);
-        let mut add = |w: WinRef, ops: Vec<Value>, dying: &[Value], across: Vec<Value>, is_call: bool| {
-            for (k, &v) in ops.iter().enumerate() {
-                if dying.contains(&v) && ops.iter().filter(|&&x| x == v).count() == 1 {
-                    window_use.insert(v, (w, k));
+        let mut add =
+            |w: WinRef, ops: Vec<Value>, dying: &[Value], across: Vec<Value>, is_call: bool| {
+                for (k, &v) in ops.iter().enumerate() {
+                    if dying.contains(&v) && ops.iter().filter(|&&x| x == v).count() == 1 {
+                        window_use.insert(v, (w, k));
+                    }
                 }
-            }
-            windows.insert(w, Window { ops, across, is_call });
-        };
+                windows.insert(
+                    w,
+                    Window {
+                        ops,
+                        across,
+                        is_call,
+                    },
+                );
+            };
         for &i in &data.insts {
-            let Some((ops, is_call)) = window_operands(&f.inst(i).kind) else { continue };
+            let Some((ops, is_call)) = window_operands(&f.inst(i).kind) else {
+                continue;
+            };
             let dying = kl.insts.get(&i).cloned().unwrap_or_default();
-            add(WinRef::Inst(i), ops, &dying, kl.across.get(&i).cloned().unwrap_or_default(), is_call);
+            add(
+                WinRef::Inst(i),
+                ops,
+                &dying,
+                kl.across.get(&i).cloned().unwrap_or_default(),
+                is_call,
+            );
         }
         match &data.term {
             Terminator::TailCall { func, args } => {
@@ -262,7 +303,8 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
             }
             Terminator::Jump { dest, args } if *dest == f.entry => {
                 // Self tail call: arguments straight into the parameter registers.
-                let dying: HashSet<Value> = kl.terms.get(&b).into_iter().flatten().copied().collect();
+                let dying: HashSet<Value> =
+                    kl.terms.get(&b).into_iter().flatten().copied().collect();
                 for (k, &v) in args.iter().enumerate() {
                     if dying.contains(&v) && args.iter().filter(|&&w| w == v).count() == 1 {
                         set_hint(&mut hint, v, k);
@@ -273,12 +315,18 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
         }
     }
 
-    let mut alloc = Allocation { order: rpo.clone(), ..Allocation::default() };
+    let mut alloc = Allocation {
+        order: rpo.clone(),
+        ..Allocation::default()
+    };
     let mut max_reg: usize = f.block(f.entry).params.len();
     let get = |regs: &Vec<u16>, v: Value| -> Result<u16, OptError> {
         match regs.get(v.0 as usize) {
             Some(&r) if r != u16::MAX => Ok(r),
-            _ => Err(OptError::Internal(format!("{v} used before it has a register in {}", f.name))),
+            _ => Err(OptError::Internal(format!(
+                "{v} used before it has a register in {}",
+                f.name
+            ))),
         }
     };
 
@@ -340,9 +388,15 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
             let live_regs = occ.regs();
             let mut low = Lowered::default();
             if let Some((ops, is_call)) = window_operands(&inst.kind) {
-                let src: Vec<u16> = ops.iter().map(|&v| get(&regs, v)).collect::<Result<_, _>>()?;
+                let src: Vec<u16> = ops
+                    .iter()
+                    .map(|&v| get(&regs, v))
+                    .collect::<Result<_, _>>()?;
                 let n = src.len();
-                let in_place = src.iter().enumerate().all(|(k, &r)| r as usize == src[0] as usize + k);
+                let in_place = src
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &r)| r as usize == src[0] as usize + k);
                 let base: usize = if n == 0 {
                     0
                 } else if is_call {
@@ -362,15 +416,20 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                     c
                 };
                 checked_reg(base + n + 1)?;
-                let parallel: Vec<(u16, u16)> =
-                    src.iter().enumerate().map(|(k, &s)| ((base + k) as u16, s)).collect();
+                let parallel: Vec<(u16, u16)> = src
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &s)| ((base + k) as u16, s))
+                    .collect();
                 let avoid: HashSet<u16> = live_regs
                     .iter()
                     .copied()
                     .chain(src.iter().copied())
                     .chain((base..base + n).map(|r| r as u16))
                     .collect();
-                let temp = (0u16..).find(|r| !avoid.contains(r)).unwrap_or(u16::MAX - 1);
+                let temp = (0u16..)
+                    .find(|r| !avoid.contains(r))
+                    .unwrap_or(u16::MAX - 1);
                 low.moves = sequentialize(&parallel, temp);
                 low.window = base as u16;
                 low.reads = (base..base + n).map(|r| r as u16).collect();
@@ -387,7 +446,9 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
             low.read_dead = dead_reads(&low.reads, &live_regs);
             // The result.
             let preferred = match &inst.kind {
-                InstKind::Copy(v) if kl.insts.get(&i).is_some_and(|k| k.contains(v)) => Some(get(&regs, *v)?),
+                InstKind::Copy(v) if kl.insts.get(&i).is_some_and(|k| k.contains(v)) => {
+                    Some(get(&regs, *v)?)
+                }
                 _ => window_hint(inst.result, &window_use, &windows, &regs, &occ)
                     .or_else(|| hint.get(inst.result.0 as usize).copied().flatten()),
             };
@@ -416,12 +477,24 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                     .map(|v| get(&regs, v))
                     .collect::<Result<_, _>>()?;
                 let n = src.len();
-                let in_place = src.iter().enumerate().all(|(k, &r)| r as usize == src[0] as usize + k);
+                let in_place = src
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &r)| r as usize == src[0] as usize + k);
                 let base = if in_place { src[0] as usize } else { 0 };
                 checked_reg(base + n + 1)?;
-                let parallel: Vec<(u16, u16)> =
-                    src.iter().enumerate().map(|(k, &s)| ((base + k) as u16, s)).collect();
-                let temp = checked_reg(src.iter().map(|&r| r as usize + 1).max().unwrap_or(0).max(base + n))?;
+                let parallel: Vec<(u16, u16)> = src
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &s)| ((base + k) as u16, s))
+                    .collect();
+                let temp = checked_reg(
+                    src.iter()
+                        .map(|&r| r as usize + 1)
+                        .max()
+                        .unwrap_or(0)
+                        .max(base + n),
+                )?;
                 low.moves = sequentialize(&parallel, temp);
                 if low.moves.iter().any(|m| m.dst == temp) {
                     max_reg = max_reg.max(temp as usize + 1);
@@ -446,7 +519,9 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
 
     // Jumps: parallel moves into the target's parameters.
     for &b in &rpo {
-        let Terminator::Jump { dest, args } = &f.block(b).term else { continue };
+        let Terminator::Jump { dest, args } = &f.block(b).term else {
+            continue;
+        };
         let params = &f.block(*dest).params;
         let mut parallel = Vec::new();
         let mut needed: HashSet<u16> = HashSet::new();
@@ -463,8 +538,14 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
             needed.insert(pr);
             parallel.push((pr, ar));
         }
-        let avoid: HashSet<u16> = needed.iter().copied().chain(parallel.iter().flat_map(|&(d, s)| [d, s])).collect();
-        let temp = (0u16..).find(|r| !avoid.contains(r)).unwrap_or(u16::MAX - 1);
+        let avoid: HashSet<u16> = needed
+            .iter()
+            .copied()
+            .chain(parallel.iter().flat_map(|&(d, s)| [d, s]))
+            .collect();
+        let temp = (0u16..)
+            .find(|r| !avoid.contains(r))
+            .unwrap_or(u16::MAX - 1);
         let mut moves = sequentialize(&parallel, temp);
         if moves.iter().any(|m| m.dst == temp) {
             max_reg = max_reg.max(temp as usize + 1);
@@ -509,11 +590,18 @@ fn window_hint(
     let win = windows.get(w)?;
     let reg = |x: &Value| regs.get(x.0 as usize).copied().filter(|&r| r != u16::MAX);
     let slot = if win.is_call {
-        win.across.iter().filter_map(reg).map(|r| r as usize + 1).max().unwrap_or(0) + k
+        win.across
+            .iter()
+            .filter_map(reg)
+            .map(|r| r as usize + 1)
+            .max()
+            .unwrap_or(0)
+            + k
     } else {
         let placed = win.ops.iter().enumerate().find_map(|(j, op)| {
             let r = reg(op)?;
-            (j != *k && window_use.get(op) == Some(&(*w, j)) && r as usize >= j).then(|| r as usize - j + k)
+            (j != *k && window_use.get(op) == Some(&(*w, j)) && r as usize >= j)
+                .then(|| r as usize - j + k)
         });
         match placed {
             Some(s) => s,
@@ -577,14 +665,25 @@ pub fn sequentialize(parallel: &[(u16, u16)], temp: u16) -> Vec<Move> {
     let mut out = Vec::new();
     while !pending.is_empty() {
         // A move whose destination no pending move still reads can go now.
-        if let Some(k) = pending.iter().position(|&(d, _)| !pending.iter().any(|&(_, s)| s == d)) {
+        if let Some(k) = pending
+            .iter()
+            .position(|&(d, _)| !pending.iter().any(|&(_, s)| s == d))
+        {
             let (dst, src) = pending.remove(k);
-            out.push(Move { dst, src, last_use: false });
+            out.push(Move {
+                dst,
+                src,
+                last_use: false,
+            });
             continue;
         }
         // Only cycles remain: save one source in `temp` and redirect its readers.
         let (_, s) = pending[0];
-        out.push(Move { dst: temp, src: s, last_use: false });
+        out.push(Move {
+            dst: temp,
+            src: s,
+            last_use: false,
+        });
         for m in pending.iter_mut() {
             if m.1 == s {
                 m.1 = temp;
@@ -625,11 +724,32 @@ mod tests {
         // No cycle: no temp.
         let m = sequentialize(&[(1, 0), (2, 1)], 9);
         assert!(m.iter().all(|m| m.dst != 9));
-        assert_eq!(m, vec![Move { dst: 2, src: 1, last_use: false }, Move { dst: 1, src: 0, last_use: false }]);
+        assert_eq!(
+            m,
+            vec![
+                Move {
+                    dst: 2,
+                    src: 1,
+                    last_use: false
+                },
+                Move {
+                    dst: 1,
+                    src: 0,
+                    last_use: false
+                }
+            ]
+        );
     }
 
     fn add(f: &mut Function, b: Block, x: Value, y: Value) -> Value {
-        f.push_inst(b, InstKind::Prim { op: Builtin::IntegerAdd, args: vec![x, y] }, Span::default())
+        f.push_inst(
+            b,
+            InstKind::Prim {
+                op: Builtin::IntegerAdd,
+                args: vec![x, y],
+            },
+            Span::default(),
+        )
     }
 
     #[test]
@@ -637,7 +757,13 @@ mod tests {
         // (a b) -> t1 = a+b; t2 = t1+a; t3 = t2+t2; return t3: at most 2 live at once
         // after the parameters (a, b live; then t1, a; then t2).
         let sp = Span::default();
-        let mut f = Function::new(FuncId(0), "f".into(), vec!["a".into(), "b".into()], None, sp);
+        let mut f = Function::new(
+            FuncId(0),
+            "f".into(),
+            vec!["a".into(), "b".into()],
+            None,
+            sp,
+        );
         let e = f.entry;
         let (a, b) = (f.block(e).params[0], f.block(e).params[1]);
         let t1 = add(&mut f, e, a, b);
@@ -663,17 +789,34 @@ mod tests {
     fn call_window_sits_above_values_live_across() {
         // (f x) -> r = f(x); return r + x: x is live across the call.
         let sp = Span::default();
-        let mut g = Function::new(FuncId(0), "g".into(), vec!["f".into(), "x".into()], None, sp);
+        let mut g = Function::new(
+            FuncId(0),
+            "g".into(),
+            vec!["f".into(), "x".into()],
+            None,
+            sp,
+        );
         let e = g.entry;
         let (fv, x) = (g.block(e).params[0], g.block(e).params[1]);
-        let call = g.push_inst(e, InstKind::Call { func: fv, args: vec![x] }, sp);
+        let call = g.push_inst(
+            e,
+            InstKind::Call {
+                func: fv,
+                args: vec![x],
+            },
+            sp,
+        );
         let s = add(&mut g, e, call, x);
         g.set_term(e, Terminator::Return(s), sp);
         let al = allocate(&g).unwrap();
         let inst = g.block(e).insts[0];
         let low = &al.insts[&inst];
         let xr = al.reg(x).unwrap();
-        assert!(low.window >= xr, "window {} must not be below live x in r{xr}", low.window);
+        assert!(
+            low.window >= xr,
+            "window {} must not be below live x in r{xr}",
+            low.window
+        );
         assert_eq!(low.reads.len(), 2);
         // The moved copy of x in the window is dead after the call; x itself is not touched.
         assert_eq!(low.read_dead, vec![true, true]);
@@ -686,19 +829,58 @@ mod tests {
     fn self_loop_moves_only_changed_arguments() {
         // loop(n, acc): if n = 0 return acc else loop(n - 1, acc)
         let sp = Span::default();
-        let mut f = Function::new(FuncId(0), "loop".into(), vec!["n".into(), "acc".into()], None, sp);
+        let mut f = Function::new(
+            FuncId(0),
+            "loop".into(),
+            vec!["n".into(), "acc".into()],
+            None,
+            sp,
+        );
         let e = f.entry;
         let (n, acc) = (f.block(e).params[0], f.block(e).params[1]);
         let zero = f.push_inst(e, InstKind::Const(Const::Int(0)), sp);
-        let c = f.push_inst(e, InstKind::Prim { op: Builtin::IntegerEq, args: vec![n, zero] }, sp);
+        let c = f.push_inst(
+            e,
+            InstKind::Prim {
+                op: Builtin::IntegerEq,
+                args: vec![n, zero],
+            },
+            sp,
+        );
         let (t, el) = (f.add_block(sp), f.add_block(sp));
-        f.set_term(e, Terminator::Branch { cond: c, then_dest: t, else_dest: el }, sp);
+        f.set_term(
+            e,
+            Terminator::Branch {
+                cond: c,
+                then_dest: t,
+                else_dest: el,
+            },
+            sp,
+        );
         f.set_term(t, Terminator::Return(acc), sp);
         let one = f.push_inst(el, InstKind::Const(Const::Int(1)), sp);
-        let n1 = f.push_inst(el, InstKind::Prim { op: Builtin::IntegerSub, args: vec![n, one] }, sp);
-        f.set_term(el, Terminator::Jump { dest: e, args: vec![n1, acc] }, sp);
+        let n1 = f.push_inst(
+            el,
+            InstKind::Prim {
+                op: Builtin::IntegerSub,
+                args: vec![n, one],
+            },
+            sp,
+        );
+        f.set_term(
+            el,
+            Terminator::Jump {
+                dest: e,
+                args: vec![n1, acc],
+            },
+            sp,
+        );
         let al = allocate(&f).unwrap();
-        assert_eq!(al.reg(n1).unwrap(), 0, "n-1 is computed straight into n's register");
+        assert_eq!(
+            al.reg(n1).unwrap(),
+            0,
+            "n-1 is computed straight into n's register"
+        );
         assert!(al.terms[&el].moves.is_empty(), "{:?}", al.terms[&el].moves);
         assert_eq!(al.num_registers, 3);
     }

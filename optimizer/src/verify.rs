@@ -64,17 +64,27 @@ pub struct ProgramInfo<'a> {
 pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<VerifyError>> {
     let mut errs = Vec::new();
     let mut err = |location: Location, message: String| {
-        errs.push(VerifyError { function: f.name.clone(), location, message });
+        errs.push(VerifyError {
+            function: f.name.clone(),
+            location,
+            message,
+        });
     };
     if !f.contains(f.entry) {
-        err(Location::Function, format!("entry block {} does not exist", f.entry));
+        err(
+            Location::Function,
+            format!("entry block {} does not exist", f.entry),
+        );
         return Err(errs);
     }
     let nparams = f.param_names.len() + usize::from(f.rest_name.is_some());
     if f.block(f.entry).params.len() != nparams {
         err(
             Location::Block(f.entry),
-            format!("entry block has {} parameters, function has {nparams}", f.block(f.entry).params.len()),
+            format!(
+                "entry block has {} parameters, function has {nparams}",
+                f.block(f.entry).params.len()
+            ),
         );
     }
     let rpo = f.reverse_postorder();
@@ -84,7 +94,10 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
     let mut inst_owner: HashMap<Inst, Block> = HashMap::new();
     for b in f.blocks() {
         if !reachable.contains(&b) {
-            err(Location::Block(b), "block is unreachable from the entry".into());
+            err(
+                Location::Block(b),
+                "block is unreachable from the entry".into(),
+            );
         }
         let data = f.block(b);
         for &p in &data.params {
@@ -101,14 +114,20 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
                 continue;
             }
             if let Some(other) = inst_owner.insert(i, b) {
-                err(Location::Inst(b, i), format!("{i} is also listed in {other}"));
+                err(
+                    Location::Inst(b, i),
+                    format!("{i} is also listed in {other}"),
+                );
             }
             let r = f.inst(i).result;
             if r.0 >= f.num_values {
                 err(Location::Inst(b, i), format!("result {r} is out of range"));
             }
             if def.insert(r, (b, Some(pos))).is_some() {
-                err(Location::Inst(b, i), format!("{r} is defined more than once"));
+                err(
+                    Location::Inst(b, i),
+                    format!("{r} is defined more than once"),
+                );
             }
         }
     }
@@ -123,30 +142,33 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
         }
         false
     };
-    let check_use = |v: Value, b: Block, pos: usize, loc: Location, errs: &mut Vec<VerifyError>| match def.get(&v) {
-        None => errs.push(VerifyError {
-            function: f.name.clone(),
-            location: loc,
-            message: format!("use of undefined value {v}"),
-        }),
-        Some(&(db, dpos)) => {
-            let ok = if db == b {
-                match dpos {
-                    None => true,
-                    Some(d) => d < pos,
+    let check_use =
+        |v: Value, b: Block, pos: usize, loc: Location, errs: &mut Vec<VerifyError>| match def
+            .get(&v)
+        {
+            None => errs.push(VerifyError {
+                function: f.name.clone(),
+                location: loc,
+                message: format!("use of undefined value {v}"),
+            }),
+            Some(&(db, dpos)) => {
+                let ok = if db == b {
+                    match dpos {
+                        None => true,
+                        Some(d) => d < pos,
+                    }
+                } else {
+                    reachable.contains(&b) && dominates(db, b)
+                };
+                if !ok {
+                    errs.push(VerifyError {
+                        function: f.name.clone(),
+                        location: loc,
+                        message: format!("use of {v} is not dominated by its definition in {db}"),
+                    });
                 }
-            } else {
-                reachable.contains(&b) && dominates(db, b)
-            };
-            if !ok {
-                errs.push(VerifyError {
-                    function: f.name.clone(),
-                    location: loc,
-                    message: format!("use of {v} is not dominated by its definition in {db}"),
-                });
             }
-        }
-    };
+        };
     for b in f.blocks() {
         let data = f.block(b);
         for (pos, &i) in data.insts.iter().enumerate() {
@@ -158,7 +180,11 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
                 check_use(v, b, pos, Location::Inst(b, i), &mut errs);
             }
             if let Some(m) = check_inst_shape(&inst.kind, info) {
-                errs.push(VerifyError { function: f.name.clone(), location: Location::Inst(b, i), message: m });
+                errs.push(VerifyError {
+                    function: f.name.clone(),
+                    location: Location::Inst(b, i),
+                    message: m,
+                });
             }
         }
         let end = data.insts.len();
@@ -166,7 +192,11 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
             check_use(v, b, end, Location::Term(b), &mut errs);
         }
         let mut term_err = |m: String| {
-            errs.push(VerifyError { function: f.name.clone(), location: Location::Term(b), message: m });
+            errs.push(VerifyError {
+                function: f.name.clone(),
+                location: Location::Term(b),
+                message: m,
+            });
         };
         match &data.term {
             Terminator::Unterminated => term_err("block has no terminator".into()),
@@ -181,7 +211,11 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
                     ));
                 }
             }
-            Terminator::Branch { then_dest, else_dest, .. } => {
+            Terminator::Branch {
+                then_dest,
+                else_dest,
+                ..
+            } => {
                 for d in [then_dest, else_dest] {
                     if !f.contains(*d) {
                         term_err(format!("branch to missing block {d}"));
@@ -193,13 +227,23 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
             _ => {}
         }
         // Edges mirror the terminator.
-        let mut succ: Vec<Block> = data.term.successors().into_iter().filter(|s| f.contains(*s)).collect();
-        let mut edges: Vec<Block> =
-            f.graph.neighbors_directed(b.0, petgraph::Direction::Outgoing).map(Block).collect();
+        let mut succ: Vec<Block> = data
+            .term
+            .successors()
+            .into_iter()
+            .filter(|s| f.contains(*s))
+            .collect();
+        let mut edges: Vec<Block> = f
+            .graph
+            .neighbors_directed(b.0, petgraph::Direction::Outgoing)
+            .map(Block)
+            .collect();
         succ.sort();
         edges.sort();
         if succ != edges {
-            term_err(format!("graph edges {edges:?} do not match the terminator's successors {succ:?}"));
+            term_err(format!(
+                "graph edges {edges:?} do not match the terminator's successors {succ:?}"
+            ));
         }
     }
     if errs.is_empty() {
@@ -215,12 +259,17 @@ fn check_inst_shape(kind: &InstKind, info: ProgramInfo<'_>) -> Option<String> {
             if func.0 as usize >= info.num_functions {
                 return Some(format!("closure of missing function {func}"));
             }
-            if captures.iter().any(|c| matches!(c, CapSrc::Env(s) if *s == u16::MAX)) {
+            if captures
+                .iter()
+                .any(|c| matches!(c, CapSrc::Env(s) if *s == u16::MAX))
+            {
                 return Some("capture slot out of range".into());
             }
             None
         }
-        InstKind::Sibling(func) | InstKind::ClosureRef { func, .. } if func.0 as usize >= info.num_functions => {
+        InstKind::Sibling(func) | InstKind::ClosureRef { func, .. }
+            if func.0 as usize >= info.num_functions =>
+        {
             Some(format!("reference to missing function {func}"))
         }
         InstKind::Prim { op, args } => {
@@ -232,15 +281,21 @@ fn check_inst_shape(kind: &InstKind, info: ProgramInfo<'_>) -> Option<String> {
                 Builtin::List | Builtin::Set => None,
                 Builtin::Dict if args.len() % 2 == 0 => None,
                 Builtin::Dict => Some("dict with an odd number of arguments".into()),
-                _ if args.len() != bi.prim_arity as usize || bi.prim_arity == 0 => {
-                    Some(format!("{} takes {} operands, given {}", bi.name, bi.prim_arity, args.len()))
-                }
+                _ if args.len() != bi.prim_arity as usize || bi.prim_arity == 0 => Some(format!(
+                    "{} takes {} operands, given {}",
+                    bi.name,
+                    bi.prim_arity,
+                    args.len()
+                )),
                 _ => None,
             }
         }
         InstKind::MakeStruct { ty, args } => match info.struct_fields.get(*ty as usize) {
             None => Some(format!("struct type {ty} does not exist")),
-            Some(&n) if n != args.len() => Some(format!("struct type {ty} has {n} fields, given {}", args.len())),
+            Some(&n) if n != args.len() => Some(format!(
+                "struct type {ty} has {n} fields, given {}",
+                args.len()
+            )),
             Some(_) => None,
         },
         _ => None,
@@ -258,7 +313,10 @@ mod tests {
     use crate::cfg::FuncId;
     use menai_compiler::ir::{Const, Span};
 
-    const INFO: ProgramInfo<'static> = ProgramInfo { num_functions: 1, struct_fields: &[] };
+    const INFO: ProgramInfo<'static> = ProgramInfo {
+        num_functions: 1,
+        struct_fields: &[],
+    };
 
     #[test]
     fn accepts_a_simple_function_and_rejects_bad_ones() {
@@ -267,7 +325,14 @@ mod tests {
         let e = f.entry;
         let x = f.block(e).params[0];
         let one = f.push_inst(e, InstKind::Const(Const::Int(1)), sp);
-        let s = f.push_inst(e, InstKind::Prim { op: Builtin::IntegerAdd, args: vec![x, one] }, sp);
+        let s = f.push_inst(
+            e,
+            InstKind::Prim {
+                op: Builtin::IntegerAdd,
+                args: vec![x, one],
+            },
+            sp,
+        );
         f.set_term(e, Terminator::Return(s), sp);
         assert_eq!(verify_function(&f, INFO), Ok(()));
 
@@ -283,11 +348,28 @@ mod tests {
         // Wrong primitive arity and a missing terminator.
         let mut h = f.clone();
         let b = h.add_block(sp);
-        h.set_term(e, Terminator::Jump { dest: b, args: vec![] }, sp);
-        h.push_inst(b, InstKind::Prim { op: Builtin::IntegerAdd, args: vec![x] }, sp);
+        h.set_term(
+            e,
+            Terminator::Jump {
+                dest: b,
+                args: vec![],
+            },
+            sp,
+        );
+        h.push_inst(
+            b,
+            InstKind::Prim {
+                op: Builtin::IntegerAdd,
+                args: vec![x],
+            },
+            sp,
+        );
         let errs = verify_function(&h, INFO).unwrap_err();
         let text = render_errors(&errs);
-        assert!(text.contains("integer+ takes 2 operands, given 1"), "{text}");
+        assert!(
+            text.contains("integer+ takes 2 operands, given 1"),
+            "{text}"
+        );
         assert!(text.contains("no terminator"), "{text}");
     }
 
@@ -300,8 +382,23 @@ mod tests {
         let t = f.add_block(sp);
         let j = f.add_block(sp);
         f.add_param(t);
-        f.set_term(e, Terminator::Branch { cond: c, then_dest: t, else_dest: j }, sp);
-        f.set_term(t, Terminator::Jump { dest: j, args: vec![c] }, sp);
+        f.set_term(
+            e,
+            Terminator::Branch {
+                cond: c,
+                then_dest: t,
+                else_dest: j,
+            },
+            sp,
+        );
+        f.set_term(
+            t,
+            Terminator::Jump {
+                dest: j,
+                args: vec![c],
+            },
+            sp,
+        );
         f.set_term(j, Terminator::Return(c), sp);
         let text = render_errors(&verify_function(&f, INFO).unwrap_err());
         assert!(text.contains("has parameters"), "{text}");

@@ -14,7 +14,8 @@ use crate::cfg::{Function, InstKind, Terminator};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
 
-pub const DOC: &str = "fold primitives on constants that cannot fail, and branches on constant booleans";
+pub const DOC: &str =
+    "fold primitives on constants that cannot fail, and branches on constant booleans";
 
 /// The value of `op` applied to constants, when it is certain and no error.
 pub fn fold(op: Builtin, args: &[&Const]) -> Option<Const> {
@@ -67,7 +68,9 @@ pub fn run(f: &mut Function) -> Changed {
     };
     for b in f.blocks() {
         for i in f.block(b).insts.clone() {
-            let InstKind::Prim { op, args } = &f.inst(i).kind else { continue };
+            let InstKind::Prim { op, args } = &f.inst(i).kind else {
+                continue;
+            };
             let consts: Option<Vec<Const>> = args.iter().map(|&a| const_of(f, a)).collect();
             let Some(consts) = consts else { continue };
             let refs: Vec<&Const> = consts.iter().collect();
@@ -80,7 +83,12 @@ pub fn run(f: &mut Function) -> Changed {
     // Branches on constants; recompute definitions (folding made new constants).
     let defs = f.defining_insts();
     for b in f.blocks() {
-        if let Terminator::Branch { cond, then_dest, else_dest } = f.block(b).term.clone() {
+        if let Terminator::Branch {
+            cond,
+            then_dest,
+            else_dest,
+        } = f.block(b).term.clone()
+        {
             let known = match defs.get(&cond).map(|&i| &f.inst(i).kind) {
                 Some(InstKind::Const(Const::Bool(v))) => Some(*v),
                 _ => None,
@@ -109,15 +117,30 @@ mod tests {
     fn folds_what_cannot_fail_only() {
         use Builtin as B;
         use Const as C;
-        assert_eq!(fold(B::IntegerAdd, &[&C::Int(3), &C::Int(4)]), Some(C::Int(7)));
+        assert_eq!(
+            fold(B::IntegerAdd, &[&C::Int(3), &C::Int(4)]),
+            Some(C::Int(7))
+        );
         assert_eq!(fold(B::IntegerAdd, &[&C::Int(i64::MAX), &C::Int(1)]), None);
         assert_eq!(fold(B::IntegerDiv, &[&C::Int(1), &C::Int(0)]), None);
-        assert_eq!(fold(B::IntegerAdd, &[&C::Int(1), &C::Str("a".into())]), None);
+        assert_eq!(
+            fold(B::IntegerAdd, &[&C::Int(1), &C::Str("a".into())]),
+            None
+        );
         assert_eq!(fold(B::FloatDiv, &[&C::Float(1.0), &C::Float(0.0)]), None);
-        assert_eq!(fold(B::FloatDiv, &[&C::Float(1.0), &C::Float(4.0)]), Some(C::Float(0.25)));
-        assert_eq!(fold(B::IntegerLt, &[&C::Int(1), &C::Int(2)]), Some(C::Bool(true)));
+        assert_eq!(
+            fold(B::FloatDiv, &[&C::Float(1.0), &C::Float(4.0)]),
+            Some(C::Float(0.25))
+        );
+        assert_eq!(
+            fold(B::IntegerLt, &[&C::Int(1), &C::Int(2)]),
+            Some(C::Bool(true))
+        );
         assert_eq!(fold(B::BooleanNot, &[&C::Int(1)]), None);
-        assert_eq!(fold(B::IntegerP, &[&C::BigInt("99999999999999999999".into())]), Some(C::Bool(true)));
+        assert_eq!(
+            fold(B::IntegerP, &[&C::BigInt("99999999999999999999".into())]),
+            Some(C::Bool(true))
+        );
     }
 
     #[test]
@@ -127,14 +150,35 @@ mod tests {
         let e = f.entry;
         let a = f.push_inst(e, InstKind::Const(Const::Int(1)), sp);
         let b = f.push_inst(e, InstKind::Const(Const::Int(2)), sp);
-        let c = f.push_inst(e, InstKind::Prim { op: Builtin::IntegerLt, args: vec![a, b] }, sp);
+        let c = f.push_inst(
+            e,
+            InstKind::Prim {
+                op: Builtin::IntegerLt,
+                args: vec![a, b],
+            },
+            sp,
+        );
         let (t, el) = (f.add_block(sp), f.add_block(sp));
-        f.set_term(e, Terminator::Branch { cond: c, then_dest: t, else_dest: el }, sp);
+        f.set_term(
+            e,
+            Terminator::Branch {
+                cond: c,
+                then_dest: t,
+                else_dest: el,
+            },
+            sp,
+        );
         f.set_term(t, Terminator::Return(a), sp);
         f.set_term(el, Terminator::Return(b), sp);
         assert_eq!(run(&mut f), Changed(2));
         assert!(!f.contains(el));
-        assert_eq!(f.block(e).term, Terminator::Jump { dest: t, args: vec![] });
+        assert_eq!(
+            f.block(e).term,
+            Terminator::Jump {
+                dest: t,
+                args: vec![]
+            }
+        );
         assert_eq!(run(&mut f), Changed(0));
     }
 }

@@ -50,8 +50,9 @@ pub fn run(f: &mut Function) -> Changed {
                 continue;
             }
             let preds = f.preds(b);
-            let jumps_here =
-                preds.iter().all(|&p| matches!(&f.block(p).term, Terminator::Jump { dest, .. } if *dest == b));
+            let jumps_here = preds
+                .iter()
+                .all(|&p| matches!(&f.block(p).term, Terminator::Jump { dest, .. } if *dest == b));
             if preds.is_empty() || !jumps_here {
                 continue;
             }
@@ -109,17 +110,52 @@ mod tests {
     #[test]
     fn removes_copies_and_trivial_params() {
         let sp = Span::default();
-        let mut f = Function::new(FuncId(0), "f".into(), vec!["c".into(), "x".into()], None, sp);
+        let mut f = Function::new(
+            FuncId(0),
+            "f".into(),
+            vec!["c".into(), "x".into()],
+            None,
+            sp,
+        );
         let e = f.entry;
         let (c, x) = (f.block(e).params[0], f.block(e).params[1]);
         let y = f.push_inst(e, InstKind::Copy(x), sp);
         let (t, el, j) = (f.add_block(sp), f.add_block(sp), f.add_block(sp));
         let p = f.add_param(j);
-        f.set_term(e, Terminator::Branch { cond: c, then_dest: t, else_dest: el }, sp);
-        f.set_term(t, Terminator::Jump { dest: j, args: vec![y] }, sp);
-        f.set_term(el, Terminator::Jump { dest: j, args: vec![x] }, sp);
+        f.set_term(
+            e,
+            Terminator::Branch {
+                cond: c,
+                then_dest: t,
+                else_dest: el,
+            },
+            sp,
+        );
+        f.set_term(
+            t,
+            Terminator::Jump {
+                dest: j,
+                args: vec![y],
+            },
+            sp,
+        );
+        f.set_term(
+            el,
+            Terminator::Jump {
+                dest: j,
+                args: vec![x],
+            },
+            sp,
+        );
         let one = f.push_inst(j, InstKind::Const(Const::Int(1)), sp);
-        let s = f.push_inst(j, InstKind::Prim { op: Builtin::IntegerAdd, args: vec![p, one] }, sp);
+        let s = f.push_inst(
+            j,
+            InstKind::Prim {
+                op: Builtin::IntegerAdd,
+                args: vec![p, one],
+            },
+            sp,
+        );
         f.set_term(j, Terminator::Return(s), sp);
         assert_eq!(run(&mut f), Changed(2));
         let text = function_text(&f);
@@ -127,21 +163,55 @@ mod tests {
         assert!(text.contains("prim integer+ v1, v"), "{text}");
         assert!(text.contains(&format!("{j}:")), "{text}");
         assert_eq!(run(&mut f), Changed(0));
-        crate::verify::verify_function(&f, crate::verify::ProgramInfo { num_functions: 1, struct_fields: &[] })
-            .unwrap();
+        crate::verify::verify_function(
+            &f,
+            crate::verify::ProgramInfo {
+                num_functions: 1,
+                struct_fields: &[],
+            },
+        )
+        .unwrap();
     }
 
     #[test]
     fn keeps_params_with_different_inputs_and_entry_params() {
         let sp = Span::default();
-        let mut f = Function::new(FuncId(0), "f".into(), vec!["c".into(), "x".into()], None, sp);
+        let mut f = Function::new(
+            FuncId(0),
+            "f".into(),
+            vec!["c".into(), "x".into()],
+            None,
+            sp,
+        );
         let e = f.entry;
         let (c, x) = (f.block(e).params[0], f.block(e).params[1]);
         let (t, el, j) = (f.add_block(sp), f.add_block(sp), f.add_block(sp));
         let p = f.add_param(j);
-        f.set_term(e, Terminator::Branch { cond: c, then_dest: t, else_dest: el }, sp);
-        f.set_term(t, Terminator::Jump { dest: j, args: vec![x] }, sp);
-        f.set_term(el, Terminator::Jump { dest: j, args: vec![c] }, sp);
+        f.set_term(
+            e,
+            Terminator::Branch {
+                cond: c,
+                then_dest: t,
+                else_dest: el,
+            },
+            sp,
+        );
+        f.set_term(
+            t,
+            Terminator::Jump {
+                dest: j,
+                args: vec![x],
+            },
+            sp,
+        );
+        f.set_term(
+            el,
+            Terminator::Jump {
+                dest: j,
+                args: vec![c],
+            },
+            sp,
+        );
         f.set_term(j, Terminator::Return(p), sp);
         assert_eq!(run(&mut f), Changed(0));
         assert_eq!(f.block(j).params, vec![p]);

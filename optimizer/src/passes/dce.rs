@@ -10,7 +10,8 @@
 use super::Changed;
 use crate::cfg::{Function, Terminator};
 
-pub const DOC: &str = "delete unused effect-free instructions, unused block parameters and unreachable blocks";
+pub const DOC: &str =
+    "delete unused effect-free instructions, unused block parameters and unreachable blocks";
 
 pub fn run(f: &mut Function) -> Changed {
     let mut count = f.remove_unreachable_blocks();
@@ -35,7 +36,10 @@ pub fn run(f: &mut Function) -> Changed {
             }
             let params = f.block(b).params.clone();
             let preds = f.preds(b);
-            if !preds.iter().all(|&p| matches!(&f.block(p).term, Terminator::Jump { dest, .. } if *dest == b)) {
+            if !preds
+                .iter()
+                .all(|&p| matches!(&f.block(p).term, Terminator::Jump { dest, .. } if *dest == b))
+            {
                 continue;
             }
             for k in (0..params.len()).rev() {
@@ -75,11 +79,32 @@ mod tests {
         let e = f.entry;
         let x = f.block(e).params[0];
         let k = f.push_inst(e, InstKind::Const(Const::Int(7)), sp);
-        let _pure = f.push_inst(e, InstKind::Prim { op: Builtin::List, args: vec![k, x] }, sp);
+        let _pure = f.push_inst(
+            e,
+            InstKind::Prim {
+                op: Builtin::List,
+                args: vec![k, x],
+            },
+            sp,
+        );
         let zero = f.push_inst(e, InstKind::Const(Const::Int(0)), sp);
         // Unused, but may fail (division by zero): kept.
-        let _div = f.push_inst(e, InstKind::Prim { op: Builtin::IntegerDiv, args: vec![x, zero] }, sp);
-        let _call = f.push_inst(e, InstKind::Call { func: x, args: vec![] }, sp);
+        let _div = f.push_inst(
+            e,
+            InstKind::Prim {
+                op: Builtin::IntegerDiv,
+                args: vec![x, zero],
+            },
+            sp,
+        );
+        let _call = f.push_inst(
+            e,
+            InstKind::Call {
+                func: x,
+                args: vec![],
+            },
+            sp,
+        );
         f.set_term(e, Terminator::Return(x), sp);
         // The list goes, then the constant 7 it used (second sweep).
         assert_eq!(run(&mut f), Changed(2));
@@ -96,7 +121,14 @@ mod tests {
         let j = f.add_block(sp);
         f.add_param(j);
         let k = f.push_inst(e, InstKind::Const(Const::Int(1)), sp);
-        f.set_term(e, Terminator::Jump { dest: j, args: vec![k] }, sp);
+        f.set_term(
+            e,
+            Terminator::Jump {
+                dest: j,
+                args: vec![k],
+            },
+            sp,
+        );
         f.set_term(j, Terminator::Return(x), sp);
         assert_eq!(run(&mut f), Changed(2));
         assert!(f.block(j).params.is_empty());

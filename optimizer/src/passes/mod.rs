@@ -45,10 +45,26 @@ impl std::fmt::Debug for Pass {
 
 /// Every pass, in the order `-O2` runs them.
 pub const ALL: &[Pass] = &[
-    Pass { name: "copyprop", doc: copyprop::DOC, run: copyprop::run },
-    Pass { name: "constfold", doc: constfold::DOC, run: constfold::run },
-    Pass { name: "dce", doc: dce::DOC, run: dce::run },
-    Pass { name: "simplify-cfg", doc: simplify_cfg::DOC, run: simplify_cfg::run },
+    Pass {
+        name: "copyprop",
+        doc: copyprop::DOC,
+        run: copyprop::run,
+    },
+    Pass {
+        name: "constfold",
+        doc: constfold::DOC,
+        run: constfold::run,
+    },
+    Pass {
+        name: "dce",
+        doc: dce::DOC,
+        run: dce::run,
+    },
+    Pass {
+        name: "simplify-cfg",
+        doc: simplify_cfg::DOC,
+        run: simplify_cfg::run,
+    },
 ];
 
 /// Looks a pass up by name.

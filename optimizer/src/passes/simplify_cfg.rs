@@ -25,12 +25,19 @@ pub fn run(f: &mut Function) -> Changed {
             if !f.contains(a) {
                 continue;
             }
-            let Terminator::Jump { dest, args } = f.block(a).term.clone() else { continue };
+            let Terminator::Jump { dest, args } = f.block(a).term.clone() else {
+                continue;
+            };
             if dest == a || dest == f.entry || !f.contains(dest) || f.preds(dest).len() != 1 {
                 continue;
             }
             let data = f.block(dest).clone();
-            let map: HashMap<_, _> = data.params.iter().copied().zip(args.iter().copied()).collect();
+            let map: HashMap<_, _> = data
+                .params
+                .iter()
+                .copied()
+                .zip(args.iter().copied())
+                .collect();
             f.block_mut(a).insts.extend(data.insts.iter().copied());
             f.set_term(a, data.term.clone(), data.term_span);
             f.graph.remove_node(dest.0);
@@ -61,14 +68,41 @@ mod tests {
         let b1 = f.add_block(sp);
         let p = f.add_param(b1);
         let b2 = f.add_block(sp);
-        f.set_term(e, Terminator::Jump { dest: b1, args: vec![x] }, sp);
-        let s = f.push_inst(b1, InstKind::Prim { op: Builtin::IntegerAdd, args: vec![p, p] }, sp);
-        f.set_term(b1, Terminator::Jump { dest: b2, args: vec![] }, sp);
+        f.set_term(
+            e,
+            Terminator::Jump {
+                dest: b1,
+                args: vec![x],
+            },
+            sp,
+        );
+        let s = f.push_inst(
+            b1,
+            InstKind::Prim {
+                op: Builtin::IntegerAdd,
+                args: vec![p, p],
+            },
+            sp,
+        );
+        f.set_term(
+            b1,
+            Terminator::Jump {
+                dest: b2,
+                args: vec![],
+            },
+            sp,
+        );
         f.set_term(b2, Terminator::Return(s), sp);
         assert_eq!(run(&mut f), Changed(2));
         assert_eq!(f.blocks(), vec![e]);
         let i = f.block(e).insts[0];
-        assert_eq!(f.inst(i).kind, InstKind::Prim { op: Builtin::IntegerAdd, args: vec![x, x] });
+        assert_eq!(
+            f.inst(i).kind,
+            InstKind::Prim {
+                op: Builtin::IntegerAdd,
+                args: vec![x, x]
+            }
+        );
         assert_eq!(f.block(e).term, Terminator::Return(s));
         assert_eq!(run(&mut f), Changed(0));
     }
@@ -79,7 +113,14 @@ mod tests {
         let mut f = Function::new(FuncId(0), "f".into(), vec!["x".into()], None, sp);
         let e = f.entry;
         let x = f.block(e).params[0];
-        f.set_term(e, Terminator::Jump { dest: e, args: vec![x] }, sp);
+        f.set_term(
+            e,
+            Terminator::Jump {
+                dest: e,
+                args: vec![x],
+            },
+            sp,
+        );
         assert_eq!(run(&mut f), Changed(0));
     }
 }
