@@ -106,16 +106,20 @@ impl Outcome {
             "{indent}stdout: {}\n",
             abbreviate(&self.stdout, 400)
         ));
-        if !self.stderr.trim().is_empty() {
-            let lines: Vec<&str> = self
-                .stderr
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .take(6)
-                .collect();
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        for (i, l) in lines.iter().take(8).enumerate() {
+            let label = if i == 0 { "stderr: " } else { "        " };
+            let l: String = l.chars().take(200).collect();
+            s.push_str(&format!("{indent}{label}{l}\n"));
+        }
+        if lines.len() > 8 {
             s.push_str(&format!(
-                "{indent}stderr: {}\n",
-                abbreviate(&lines.join("\n        "), 900)
+                "{indent}        … ({} more lines)\n",
+                lines.len() - 8
             ));
         }
         s

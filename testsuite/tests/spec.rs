@@ -204,12 +204,26 @@ fn signature(o: &Outcome) -> (Option<i32>, String, Option<String>) {
 fn judge(test: &Test, ways: &Ways) -> Option<String> {
     let mut report = String::new();
     let mut failed = false;
-    for (name, o) in ways {
-        match test.expect.check(o) {
-            Ok(()) => report.push_str(&format!("  {name}: ok\n")),
-            Err(why) => {
-                failed = true;
-                report.push_str(&format!("  {name}: {why}\n{}", o.describe("      ")));
+    let verdicts: Vec<Result<(), String>> =
+        ways.iter().map(|(_, o)| test.expect.check(o)).collect();
+    let identical = ways.iter().all(|(_, o)| *o == ways[0].1);
+    if identical {
+        // The usual case: say it once.
+        if let Err(why) = &verdicts[0] {
+            failed = true;
+            report.push_str(&format!(
+                "  all three ways: {why}\n{}",
+                ways[0].1.describe("      ")
+            ));
+        }
+    } else {
+        for ((name, o), verdict) in ways.iter().zip(&verdicts) {
+            match verdict {
+                Ok(()) => report.push_str(&format!("  {name}: ok\n")),
+                Err(why) => {
+                    failed = true;
+                    report.push_str(&format!("  {name}: {why}\n{}", o.describe("      ")));
+                }
             }
         }
     }
