@@ -504,3 +504,194 @@ fn files_of_the_wrong_kind_are_rejected() {
     let o = exec("menai-vm", &[s(&garbage)], None, d.path());
     expect(&o, 2, &[], "menai-vm given garbage");
 }
+
+// ---------------------------------------------------------------- flags of the stage tools
+
+#[test]
+fn stage_tool_dumps_and_listings() {
+    let d = tmp();
+    let src = write(d.path(), "good.menai", GOOD);
+    for emit in ["ast", "ir"] {
+        let o = exec("menaic", &[s(&src), "--emit", emit], None, d.path());
+        expect(&o, 0, &[], &format!("menaic --emit {emit}"));
+        assert!(
+            !o.stdout.trim().is_empty(),
+            "menaic --emit {emit} printed nothing"
+        );
+    }
+    let (mir, bc) = build_stages(d.path(), "g", GOOD);
+    for emit in ["cfg", "bytecode"] {
+        let o = exec("menai-opt", &[s(&mir), "--emit", emit], None, d.path());
+        expect(&o, 0, &[], &format!("menai-opt --emit {emit}"));
+        assert!(
+            !o.stdout.trim().is_empty(),
+            "menai-opt --emit {emit} printed nothing"
+        );
+    }
+    let o = exec("menai-opt", &["--list-passes"], None, d.path());
+    expect(&o, 0, &[], "menai-opt --list-passes");
+    assert!(
+        o.stdout.contains("-O2"),
+        "--list-passes shows no pipelines:\n{}",
+        o.stdout
+    );
+    let o = exec("menai-vm", &[s(&bc), "--disassemble"], None, d.path());
+    expect(&o, 0, &[], "menai-vm --disassemble");
+    assert!(
+        o.stdout.contains("main"),
+        "the listing names no entry function:\n{}",
+        o.stdout
+    );
+    let o = exec("menai-vm", &[s(&bc), "--stats"], None, d.path());
+    expect(&o, 0, &["instructions"], "menai-vm --stats");
+    assert_eq!(o.stdout, GOOD_OUT, "--stats changed the program's output");
+}
+
+#[test]
+fn stage_tools_pipe_through_stdin_and_stdout() {
+    let d = tmp();
+    let mut c = Command::new(bin("menaic"));
+    c.args(["-", "-o", "-"]).current_dir(d.path());
+    let mir = run_bytes(&mut c, GOOD.as_bytes());
+    let mut c = Command::new(bin("menai-opt"));
+    c.args(["-", "-o", "-"]).current_dir(d.path());
+    let bc = run_bytes(&mut c, &mir);
+    let mut c = Command::new(bin("menai-vm"));
+    c.arg("-").current_dir(d.path());
+    let out = run_bytes(&mut c, &bc);
+    assert_eq!(String::from_utf8_lossy(&out), GOOD_OUT);
+}
+
+/// Runs `cmd` with binary stdin, returning its binary stdout; exit 0 required.
+fn run_bytes(cmd: &mut Command, input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
+    let mut stdin = child
+        .stdin
+        .take()
+        .unwrap_or_else(|| panic!("no stdin pipe"));
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait failed: {e}"));
+    let _ = writer.join();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !err.contains("panicked"),
+        "{:?} failed ({}):\n{err}",
+        cmd.get_program(),
+        out.status
+    );
+    out.stdout
+}
+
+#[test]
+fn vm_limits_give_clean_runtime_errors() {
+    let d = tmp();
+    let deep = "(letrec ((f (lambda (n) (if (integer=? n 0) 0 (integer+ 1 (f (integer- n 1))))))) (f 5000))\n";
+    let (_, bc) = build_stages(d.path(), "deep", deep);
+    let o = exec("menai-vm", &[s(&bc)], None, d.path());
+    expect(&o, 0, &[], "menai-vm within the default depth");
+    assert_eq!(o.stdout, "5000\n");
+    let o = exec("menai-vm", &[s(&bc), "--max-depth", "100"], None, d.path());
+    expect(&o, 1, &["depth"], "menai-vm --max-depth 100");
+    let src = write(d.path(), "deep.menai", deep);
+    let o = exec(
+        "menai",
+        &["run", "--max-depth", "100", s(&src)],
+        None,
+        d.path(),
+    );
+    expect(&o, 1, &["depth"], "menai run --max-depth 100");
+    let spin = "(letrec ((f (lambda (n) (f (integer+ n 1))))) (f 0))\n";
+    let (_, bc) = build_stages(d.path(), "spin", spin);
+    let o = exec(
+        "menai-vm",
+        &[s(&bc), "--max-steps", "100000"],
+        None,
+        d.path(),
+    );
+    expect(&o, 1, &[], "menai-vm --max-steps on an endless loop");
+}
+
+#[test]
+fn module_search_path() {
+    let d = tmp();
+    let libdir = d.path().join("lib");
+    std::fs::create_dir_all(&libdir).unwrap_or_else(|e| panic!("{e}"));
+    write(&libdir, "answer.menai", "42\n");
+    let main = write(d.path(), "main.menai", "(integer+ 1 (import \"answer\"))\n");
+    // Not found by default (the main file's directory, then `.`) ...
+    let o = exec("menai", &["run", s(&main)], None, d.path());
+    expect(&o, 2, &["answer"], "import without a search path");
+    // ... found with --module-path or MENAI_MODULE_PATH ...
+    let o = exec(
+        "menai",
+        &["run", "--module-path", s(&libdir), s(&main)],
+        None,
+        d.path(),
+    );
+    expect(&o, 0, &[], "menai run --module-path");
+    assert_eq!(o.stdout, "43\n");
+    let mir = d.path().join("main.mir");
+    let o = exec(
+        "menaic",
+        &["--module-path", s(&libdir), s(&main), "-o", s(&mir)],
+        None,
+        d.path(),
+    );
+    expect(&o, 0, &[], "menaic --module-path");
+    let mut c = Command::new(bin("menai"));
+    c.args(["run", s(&main)])
+        .current_dir(d.path())
+        .env("MENAI_MODULE_PATH", &libdir);
+    let o = run(&mut c, None, TIMEOUT);
+    expect(&o, 0, &[], "menai run with MENAI_MODULE_PATH");
+    assert_eq!(o.stdout, "43\n");
+    // ... and next to the main file by default.
+    write(d.path(), "answer.menai", "41\n");
+    let o = exec("menai", &["run", s(&main)], None, d.path());
+    expect(&o, 0, &[], "import next to the main file");
+    assert_eq!(o.stdout, "42\n");
+}
+
+#[test]
+fn colour_can_be_forced_on_and_off() {
+    let d = tmp();
+    let src = write(d.path(), "bad.menai", "(if #t)\n");
+    let mut c = Command::new(bin("menai"));
+    c.args(["run", "--color", "never", s(&src)])
+        .current_dir(d.path());
+    let raw = run_raw_stderr(&mut c);
+    assert!(
+        !raw.contains('\u{1b}'),
+        "--color never still printed escape codes:\n{raw}"
+    );
+    let mut c = Command::new(bin("menai"));
+    c.args(["run", "--color", "always", s(&src)])
+        .current_dir(d.path());
+    let raw = run_raw_stderr(&mut c);
+    assert!(
+        raw.contains('\u{1b}'),
+        "--color always printed no escape codes:\n{raw}"
+    );
+}
+
+/// Stderr of `cmd` exactly as printed (the shared runner strips colour).
+fn run_raw_stderr(cmd: &mut Command) -> String {
+    let out = cmd
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
