@@ -137,15 +137,21 @@ const EXIT_COMPILE: u8 = 2;
 struct Exit(u8);
 
 fn main() -> ExitCode {
+    // A panic is a bug in the toolchain: report it in one line, without a
+    // backtrace, and exit with the compile-error status.
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: internal error in menai{location}; please report this bug");
+    }));
     let cli = Cli::parse();
     let worker = std::thread::Builder::new()
         .stack_size(1 << 30)
         .spawn(move || dispatch(cli));
     let code = match worker {
-        Ok(handle) => handle.join().unwrap_or_else(|_| {
-            eprintln!("error: internal error in menai");
-            EXIT_COMPILE
-        }),
+        Ok(handle) => handle.join().unwrap_or(EXIT_COMPILE),
         Err(e) => {
             eprintln!("error: cannot start the worker thread: {e}");
             EXIT_COMPILE
