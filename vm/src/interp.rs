@@ -62,11 +62,12 @@ impl Default for RunOptions {
 pub struct Stats {
     /// Instructions executed (counted only when stats or a step limit are on).
     pub instructions: u64,
-    /// Calls made (closures, builtins and struct constructors called as values, tail calls included).
+    /// Calls made (closures, builtins and struct constructors called as
+    /// values, tail calls included; counted like `instructions`).
     pub calls: u64,
     /// Heap allocations during the run (0 unless the counting allocator is installed).
     pub allocations: u64,
-    /// Deepest frame stack reached.
+    /// Deepest frame stack reached (counted like `instructions`).
     pub max_depth: u64,
 }
 
@@ -116,6 +117,35 @@ struct Saved {
     env: Option<Rc<Env>>,
 }
 
+/// The facts the unchecked instruction fetch relies on (also established by
+/// the validator; checked again here so `run` is sound on any module).
+fn check_control_flow(f: &Function) -> Result<(), String> {
+    let len = f.code.len();
+    match f.code.last() {
+        None => return Err("empty code".into()),
+        Some(last) => {
+            if !matches!(
+                last.op,
+                Op::Return
+                    | Op::TailCall
+                    | Op::TailApply
+                    | Op::Jmp
+                    | Op::Raise
+                    | Op::RaiseUnbound
+                    | Op::RaiseNoMatch
+            ) {
+                return Err("code falls off its end".into());
+            }
+        }
+    }
+    for (pc, ins) in f.code.iter().enumerate() {
+        if matches!(ins.op, Op::Jmp | Op::JmpTrue | Op::JmpFalse) && ins.bx() as usize >= len {
+            return Err(format!("pc {pc}: jump target {} out of range", ins.bx()));
+        }
+    }
+    Ok(())
+}
+
 /// Registers added at a time when the stack grows.
 const STACK_CHUNK: usize = 4096;
 
@@ -157,6 +187,10 @@ pub fn run(module: &Module, opts: &RunOptions) -> Result<(Value, Stats), RtError
 impl<'m> Vm<'m> {
     /// Prepares a run: converts the constant pools.
     pub fn new(module: &'m Module, opts: &RunOptions) -> RtResult<Vm<'m>> {
+        for (i, f) in module.functions.iter().enumerate() {
+            check_control_flow(f)
+                .map_err(|e| RtError::new(format!("invalid module: function {i}: {e}")))?;
+        }
         let mut consts = Vec::with_capacity(module.functions.len());
         for f in &module.functions {
             let mut pool = Vec::with_capacity(f.constants.len());
@@ -381,12 +415,13 @@ impl<'m> Vm<'m> {
                 put(&mut self.stack[base + $r as usize], v)
             }};
         }
-        // Writes an immediate value (a constructor expression of scalars)
-        // to register `$r`. The old value is released first, so the new
-        // one is stored straight into the register without a temporary.
-        macro_rules! set_imm {
-            ($r:expr, $v:expr) => {{
-                let slot = &mut self.stack[base + $r as usize];
+        // Stores a value built by a constructor expression `$v` (of already
+        // computed parts, not reading `$slot`) into `$slot`. The old value is
+        // released first, so the new one is stored straight into the slot
+        // without a temporary.
+        macro_rules! set_new {
+            ($slot:expr, $v:expr) => {{
+                let slot: &mut Value = $slot;
                 if !is_immediate(slot) {
                     release(slot);
                 }
@@ -394,6 +429,13 @@ impl<'m> Vm<'m> {
                 // holds is immediate (checked, or just set to `#none`), so
                 // overwriting it without running its destructor leaks nothing.
                 unsafe { std::ptr::write(slot, $v) }
+            }};
+        }
+        // `set_new!` on register `$r`.
+        macro_rules! set_imm {
+            ($r:expr, $v:expr) => {{
+                let slot = &mut self.stack[base + $r as usize];
+                set_new!(slot, $v);
             }};
         }
         // Reads register `$r`, moving it out when flag bit `$bit` marks it dead.
@@ -436,7 +478,7 @@ impl<'m> Vm<'m> {
                 s.ret = $ret;
                 s.env = Some(caller_env);
                 depth += 1;
-                if depth as u64 > self.stats.max_depth {
+                if COUNT && depth as u64 > self.stats.max_depth {
                     self.stats.max_depth = depth as u64;
                 }
             }};
@@ -445,23 +487,48 @@ impl<'m> Vm<'m> {
         macro_rules! do_return {
             ($v:expr) => {{
                 let v = $v;
-                self.clear(base, base + func.num_registers as usize);
                 if depth == 0 {
+                    self.clear(base, base + func.num_registers as usize);
                     self.stats.instructions = steps;
                     return Ok(v);
                 }
+                let ret = self.frames[depth - 1].ret;
+                put(&mut self.stack[ret], v);
+                pop_frame!();
+            }};
+        }
+        // Returns register `$r` from the running function.
+        macro_rules! return_reg {
+            ($r:expr) => {{
+                if depth == 0 {
+                    let v = std::mem::take(&mut reg!($r));
+                    do_return!(v);
+                } else {
+                    // The result register may lie inside the callee's
+                    // window (`call A B C` with C > A), which `pop_frame`
+                    // clears: write the result after clearing.
+                    let ret = self.frames[depth - 1].ret;
+                    let v = std::mem::take(&mut reg!($r));
+                    pop_frame!();
+                    put(&mut self.stack[ret], v);
+                }
+            }};
+        }
+        // Clears the running function's window and resumes its caller
+        // (`depth > 0`).
+        macro_rules! pop_frame {
+            () => {{
+                self.clear(base, base + func.num_registers as usize);
                 depth -= 1;
                 let s = &mut self.frames[depth];
                 fi = s.func;
                 pc = s.pc as usize;
                 base = s.base;
-                let ret = s.ret;
                 if let Some(e) = s.env.take() {
                     env = e;
                 }
                 func = &module.functions[fi as usize];
                 code = &func.code;
-                put(&mut self.stack[ret], v);
             }};
         }
         // A typed integer comparison: inline on two small integers, else the builtin.
@@ -493,7 +560,14 @@ impl<'m> Vm<'m> {
         }
 
         loop {
-            let ins = code[pc];
+            // SAFETY: `Vm::new` checked that every function's code is
+            // non-empty, ends with an instruction that does not fall through
+            // (`return`, `tailcall`, `tailapply`, `jmp`, `raise*`) and jumps
+            // only to indices below its length. `pc` is therefore always in
+            // range: it starts at 0, is a jump target, follows an instruction
+            // that falls through (so is not the last), or is a saved return
+            // address (after a `call`/`apply`, which fall through).
+            let ins = unsafe { *code.get_unchecked(pc) };
             pc += 1;
             if COUNT {
                 steps += 1;
@@ -537,7 +611,10 @@ impl<'m> Vm<'m> {
                     let v = tri!(self.make_closure(func, ins.bx(), base, &env));
                     set!(ins.a, v);
                 }
-                Op::Sibling => set!(ins.a, Value::Closure(ins.b as u32, env.clone())),
+                Op::Sibling => {
+                    let e = env.clone();
+                    set_imm!(ins.a, Value::Closure(ins.b as u32, e));
+                }
                 Op::ClosureRef => {
                     let v = match &reg!(ins.c) {
                         Value::Closure(_, e)
@@ -567,7 +644,9 @@ impl<'m> Vm<'m> {
                     ref other => tri!(Err(ops::condition_error(other))),
                 },
                 Op::Call => {
-                    self.stats.calls += 1;
+                    if COUNT {
+                        self.stats.calls += 1;
+                    }
                     let at = base + ins.a as usize + 1;
                     let nargs = ins.b as usize;
                     // The callee register is overwritten by the result when
@@ -592,7 +671,9 @@ impl<'m> Vm<'m> {
                     }
                 }
                 Op::TailCall => {
-                    self.stats.calls += 1;
+                    if COUNT {
+                        self.stats.calls += 1;
+                    }
                     let nargs = ins.b as usize;
                     let callee = std::mem::take(&mut reg!(ins.a));
                     let from = base + ins.a as usize + 1;
@@ -617,15 +698,11 @@ impl<'m> Vm<'m> {
                     let v = tri!(self.call_builtin_op(&ctx, ins, base));
                     set!(ins.a, v);
                 }
-                Op::Return => {
-                    if let Value::Int(i) = reg!(ins.a) {
-                        do_return!(Value::Int(i));
-                    } else {
-                        do_return!(std::mem::take(&mut reg!(ins.a)));
-                    }
-                }
+                Op::Return => return_reg!(ins.a),
                 Op::Apply => {
-                    self.stats.calls += 1;
+                    if COUNT {
+                        self.stats.calls += 1;
+                    }
                     let callee = read!(ins, 0, ins.b);
                     let list = read!(ins, 1, ins.c);
                     let at = base + func.num_registers as usize;
@@ -644,7 +721,9 @@ impl<'m> Vm<'m> {
                     }
                 }
                 Op::TailApply => {
-                    self.stats.calls += 1;
+                    if COUNT {
+                        self.stats.calls += 1;
+                    }
                     let callee = std::mem::take(&mut reg!(ins.a));
                     let list = std::mem::take(&mut reg!(ins.b));
                     self.clear(base, base + func.num_registers as usize);
