@@ -64,5 +64,8 @@ fn snippet(message: &str, path: &str, text: &str, loc: &SrcLoc, color: bool) -> 
         .finish();
     let mut buf = Vec::new();
     report.write((id, Source::from(text)), &mut buf).ok()?;
-    String::from_utf8(buf).ok()
+    let rendered = String::from_utf8(buf).ok()?;
+    // Drop ariadne's own header line: the message is already printed above.
+    let body = rendered.split_once('\n').map_or("", |(_, rest)| rest);
+    Some(body.to_string())
 }

@@ -1,0 +1,193 @@
+//! The `menai-vm` binary: exit codes, output streams, error rendering.
+
+use menai_bytecode::{Constant, Function, Instr, Module, Op, SrcLoc};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn tmp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("menai-vm-cli-{}-{name}", std::process::id()))
+}
+
+/// main = K[0] + K[1], located at line 2, column 3 of `file`, bytes 8..24.
+fn adder(file: &str, a: Constant, b: Constant) -> Module {
+    let loc = SrcLoc {
+        file: 0,
+        line: 2,
+        col: 3,
+        start: 8,
+        end: 24,
+    };
+    let main = Function {
+        name: "main".into(),
+        params: vec![],
+        rest: None,
+        num_captures: 0,
+        num_registers: 3,
+        constants: vec![a, b],
+        closure_sites: vec![],
+        code: vec![
+            Instr::abc(Op::LoadK, 0, 0, 0),
+            Instr::abc(Op::LoadK, 1, 1, 0),
+            Instr::abc(Op::AddInt, 2, 0, 1),
+            Instr::abc(Op::Return, 2, 0, 0),
+        ],
+        locs: vec![loc; 4],
+        loc,
+    };
+    Module {
+        files: vec![file.into()],
+        struct_types: vec![],
+        functions: vec![main],
+        entry: 0,
+    }
+}
+
+fn write_bc(name: &str, m: &Module) -> PathBuf {
+    let path = tmp(name);
+    std::fs::write(&path, menai_bytecode::encode_module(m).unwrap()).unwrap();
+    path
+}
+
+fn vm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_menai-vm"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn prints_the_result_and_exits_0() {
+    let bc = write_bc(
+        "ok.bc",
+        &adder("none.menai", Constant::Int(40), Constant::Int(2)),
+    );
+    let out = vm(&[bc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "42\n");
+    assert_eq!(text(&out.stderr), "");
+
+    let out = vm(&[bc.to_str().unwrap(), "--stats"]);
+    assert_eq!(text(&out.stdout), "42\n");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("4 instructions") && err.contains("allocations"),
+        "{err}"
+    );
+
+    let out = vm(&[bc.to_str().unwrap(), "--disassemble"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("addi"), "{}", text(&out.stdout));
+
+    // `-` reads standard input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_menai-vm"))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(&bc).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "42\n");
+    std::fs::remove_file(bc).ok();
+}
+
+#[test]
+fn runtime_errors_exit_1_with_location_and_snippet() {
+    let src = tmp("prog.menai");
+    std::fs::write(&src, "; add\n  (integer+ 1 \"a\")\n").unwrap();
+    let m = adder(
+        src.to_str().unwrap(),
+        Constant::Int(1),
+        Constant::Str("a".into()),
+    );
+    let bc = write_bc("err.bc", &m);
+    let out = vm(&[bc.to_str().unwrap(), "--color=never"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    let err = text(&out.stderr);
+    let expected_head = format!(
+        "error: integer+: expected integer, got string\n --> {}:2:3\n",
+        src.display()
+    );
+    assert!(err.starts_with(&expected_head), "{err}");
+    assert!(err.contains("(integer+ 1 \"a\")"), "no snippet in {err}");
+    assert!(err.contains("───┬────"), "no underline in {err}");
+    assert!(
+        !err.contains("Error:"),
+        "ariadne's duplicate header in {err}"
+    );
+    assert!(!err.contains("panicked"));
+
+    // Without a readable source: just the two lines.
+    let m = adder(
+        "/nonexistent/prog.menai",
+        Constant::Int(1),
+        Constant::Str("a".into()),
+    );
+    let bc2 = write_bc("err2.bc", &m);
+    let out = vm(&[bc2.to_str().unwrap()]);
+    assert_eq!(
+        text(&out.stderr),
+        "error: integer+: expected integer, got string\n --> /nonexistent/prog.menai:2:3\n"
+    );
+    for p in [src, bc, bc2] {
+        std::fs::remove_file(p).ok();
+    }
+}
+
+#[test]
+fn limits_are_clean_errors() {
+    let bc = write_bc(
+        "limit.bc",
+        &adder("x.menai", Constant::Int(1), Constant::Int(2)),
+    );
+    let out = vm(&[bc.to_str().unwrap(), "--max-steps", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("error: step limit exceeded"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_file(bc).ok();
+}
+
+#[test]
+fn invalid_files_exit_2() {
+    let path = tmp("garbage.bc");
+    std::fs::write(&path, b"this is not bytecode").unwrap();
+    let out = vm(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: invalid bytecode: "),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Decodes, but fails validation (register out of range).
+    let mut m = adder("x.menai", Constant::Int(1), Constant::Int(2));
+    m.functions[0].code[2] = Instr::abc(Op::AddInt, 2, 0, 9);
+    let bc = write_bc("invalid.bc", &m);
+    let out = vm(&[bc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: invalid bytecode: "),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = vm(&["/nonexistent/file.bc"]);
+    assert_eq!(out.status.code(), Some(2));
+    for p in [path, bc] {
+        std::fs::remove_file(p).ok();
+    }
+}
