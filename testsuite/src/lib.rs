@@ -257,7 +257,8 @@ pub fn run(cmd: &mut Command, stdin: Option<&[u8]>, timeout: Duration) -> Outcom
 pub enum Expect {
     /// `=> text`: exit 0 and stdout is exactly `text` and a newline.
     Value(String),
-    /// `=! text`: exit 1 and stderr contains `text`.
+    /// `=! text`: exit 1, stderr contains `text`, and the error is reported
+    /// as `error: MESSAGE` followed by a ` --> file:line:col` line.
     RuntimeError(String),
     /// `=? text`: exit 2 and stderr contains `text`.
     CompileError(String),
@@ -304,6 +305,16 @@ impl Expect {
             Expect::RuntimeError(t) | Expect::CompileError(t) => {
                 if !o.stderr.contains(t.as_str()) {
                     return Err(format!("stderr does not contain {t:?}"));
+                }
+                // Runtime errors are reported as `error: MESSAGE` and ` --> file:line:col`.
+                let located = o.stderr.lines().any(|l| l.trim_start().starts_with("--> "));
+                if matches!(self, Expect::RuntimeError(_))
+                    && !(o.stderr.contains("error: ") && located)
+                {
+                    return Err(
+                        "runtime error without `error: MESSAGE` and ` --> file:line:col`"
+                            .to_string(),
+                    );
                 }
             }
         }
@@ -505,10 +516,17 @@ mod tests {
         let err = Outcome {
             code: Some(1),
             stdout: String::new(),
-            stderr: "error: boom\n".into(),
+            stderr: "error: boom\n --> f.menai:1:1\n".into(),
             timed_out: false,
         };
         assert!(Expect::RuntimeError("boom".into()).check(&err).is_ok());
+        let unlocated = Outcome {
+            stderr: "error: boom\n".into(),
+            ..err.clone()
+        };
+        assert!(Expect::RuntimeError("boom".into())
+            .check(&unlocated)
+            .is_err());
         let panic = Outcome {
             code: Some(1),
             stdout: String::new(),
