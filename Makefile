@@ -5,6 +5,8 @@
 #   make lint    rustfmt check and clippy with warnings as errors
 #   make bench   release build, then the benchmark harness
 #   make demo    build, then run the example programs
+#   make fuzz    fuzz the bytecode loader (needs cargo-fuzz and a nightly toolchain)
+#   make update-snapshots   re-record the dump snapshots in testsuite/snapshots (review with git diff)
 #
 # Honours CARGO_TARGET_DIR.
 
@@ -13,8 +15,9 @@ TARGET_DIR  := $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR),target)
 RELEASE_BIN := $(TARGET_DIR)/release
 DEBUG_BIN   := $(TARGET_DIR)/debug
 BENCH_ARGS  ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all build build-debug test lint bench demo clean
+.PHONY: all build build-debug test lint bench demo fuzz update-snapshots clean
 
 all: build
 
@@ -40,6 +43,16 @@ demo: build-debug
 	  echo "\$$ menai run $$f"; \
 	  $(DEBUG_BIN)/menai run $$f || exit $$?; \
 	done
+
+fuzz:
+	@if ! $(CARGO) fuzz --help >/dev/null 2>&1; then \
+	  echo "make fuzz needs cargo-fuzz: cargo install cargo-fuzz (and rustup toolchain install nightly)"; \
+	  exit 1; \
+	fi
+	cd bytecode-format && $(CARGO) +nightly fuzz run decode_validate -- -max_total_time=$(FUZZ_SECONDS)
+
+update-snapshots: build-debug
+	INSTA_UPDATE=always $(CARGO) test -p menai-testsuite --test snapshots
 
 clean:
 	$(CARGO) clean
