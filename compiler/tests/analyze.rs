@@ -454,6 +454,7 @@ fn ir_snapshots() {
         ("chain", "(lambda (a b c) (list (integer<? a b c) (string!=? a b c) (float* a b c)))"),
         ("apply_error", "(lambda (f xs) (if (list-null? xs) (error \"empty\") (apply f xs)))"),
         ("prelude_sort", "(sort-list integer<? (list 3 1 2))"),
+        ("struct_fields", "(let ((P (struct (x y)))) (lambda (v w) (list (match v ((P a b) (struct-get v 'y)) (_ (struct-get v 'y))) (struct-get (P 1 2) 'x) (let ((q (P 3 4))) (struct-set q 'y 0)) (struct-get w 'x))))"),
     ];
     for (name, src) in programs {
         insta::assert_snapshot!(format!("ir_{name}"), ir(src), src);

@@ -358,6 +358,15 @@ impl Eval<'_> {
                 V::Set(s) => Ok(V::List(s.clone())),
                 _ => Err("set->list: expected set".into()),
             },
+            StructSetImm => match &a[0] {
+                V::Struct(t, f) => {
+                    let mut f = f.clone();
+                    let i = int(&a[1])? as usize;
+                    *f.get_mut(i).ok_or("struct-set-imm: index")? = a[2].clone();
+                    Ok(V::Struct(*t, f))
+                }
+                _ => Err("struct-set-imm: expected struct".into()),
+            },
             StructTypeP => Ok(V::Bool(
                 matches!((&a[0], &a[1]), (V::Type(t), V::Struct(u, _)) if t == u),
             )),
@@ -529,6 +538,15 @@ fn structs() {
         "1",
     );
     check("(let ((P (struct (x y)))) P)", "<struct-type P>");
+    // Field access on a value of a known type is resolved at compile time.
+    check(
+        "(let* ((P (struct (x y))) (p (P 1 2))) (list (struct-get p 'y) (struct-set p 'x 5)))",
+        "(2 (P 5 2))",
+    );
+    check(
+        "(let ((P (struct (x y)))) (lambda (v) (match v ((P a b) (struct-get v 'y)) (_ 0))))",
+        "<lambda (v)>",
+    );
 }
 
 #[test]

@@ -257,6 +257,9 @@ impl Analyzer {
         }
         let mark = self.mark();
         let vars: Vec<VarId> = bs.iter().map(|b| self.bind(&b.name, b.name_span)).collect();
+        for (v, init) in vars.iter().zip(&inits) {
+            self.note_struct_value(*v, init);
+        }
         let mut body = self.expr(&items[2]);
         self.restore(mark);
         for ((v, init), b) in vars.into_iter().zip(inits).zip(&bs).rev() {
@@ -280,6 +283,7 @@ impl Analyzer {
         for (b, p) in bs.iter().zip(pre) {
             let init = self.binding_init(&b.name, b.init, p);
             let v = self.bind(&b.name, b.name_span);
+            self.note_struct_value(v, &init);
             bound.push((v, init, b.init.span));
         }
         let mut body = self.expr(&items[2]);
@@ -310,6 +314,9 @@ impl Analyzer {
                 span: b.name_span,
                 init,
             });
+        }
+        for b in &group {
+            self.note_struct_value(b.var, &b.init);
         }
         let body = self.expr(&items[2]);
         self.restore(mark);

@@ -49,6 +49,8 @@ pub struct Analyzer {
     log: Vec<String>,
     /// The prelude's public functions.
     prelude: HashMap<Builtin, VarId>,
+    /// Variables known to hold an instance of a given struct type.
+    known_struct: HashMap<VarId, u32>,
     pub(crate) modules: modules::Modules,
 }
 
@@ -67,6 +69,7 @@ impl Analyzer {
             scope: HashMap::new(),
             log: Vec::new(),
             prelude: HashMap::new(),
+            known_struct: HashMap::new(),
             modules: modules::Modules::new(opts, main_dir),
         }
     }
@@ -312,7 +315,45 @@ impl Analyzer {
             );
         }
         let args = self.exprs(args);
+        if let Some(e) = self.static_field_access(b, &args, span) {
+            return e;
+        }
         CExpr::new(CKind::BuiltinCall { op: b, args }, span)
+    }
+
+    /// `(struct-get v 'field)` / `(struct-set v 'field x)` where `v` is
+    /// known to hold an instance of one struct type: the field's position
+    /// is resolved now (LANGUAGE.md §7).
+    fn static_field_access(&self, b: Builtin, args: &[CExpr], span: Span) -> Option<CExpr> {
+        let imm = match b {
+            Builtin::StructGet => Builtin::StructGetImm,
+            Builtin::StructSet => Builtin::StructSetImm,
+            _ => return None,
+        };
+        let (CKind::Var(v), CKind::Const(Const::Symbol(field))) = (&args[0].kind, &args[1].kind)
+        else {
+            return None;
+        };
+        let ty = *self.known_struct.get(v)?;
+        let pos = self
+            .structs
+            .get(ty as usize)?
+            .fields
+            .iter()
+            .position(|f| f == field)?;
+        let mut new_args = vec![
+            args[0].clone(),
+            CExpr::konst(Const::Int(pos as i64), args[1].span),
+        ];
+        new_args.extend(args[2..].iter().cloned());
+        Some(CExpr::prim(imm, new_args, span))
+    }
+
+    /// Records that `v` holds an instance of the struct type `init` builds, if it does.
+    fn note_struct_value(&mut self, v: VarId, init: &CExpr) {
+        if let CKind::MakeStruct { ty, .. } = init.kind {
+            self.known_struct.insert(v, ty);
+        }
     }
 
     /// `($name arg ...)`.

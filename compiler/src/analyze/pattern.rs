@@ -106,7 +106,23 @@ impl Analyzer {
                 .into_iter()
                 .map(|(n, sp, e)| (self.bind(&n, sp), e))
                 .collect();
+            // In the clause of a struct pattern, the matched variable is
+            // known to hold that struct type.
+            let before = self.known_struct.get(&sv).copied();
+            let narrowed = match &pat {
+                Pat::Struct(ty, ..) if !bind_scrutinee => {
+                    self.known_struct.insert(sv, *ty);
+                    true
+                }
+                _ => false,
+            };
             let mut body = self.expr(&pair[1]);
+            if narrowed {
+                match before {
+                    Some(ty) => self.known_struct.insert(sv, ty),
+                    None => self.known_struct.remove(&sv),
+                };
+            }
             self.restore(mark);
             for (v, e) in vars.into_iter().rev() {
                 let sp = e.span;
