@@ -98,6 +98,40 @@ fn put(slot: &mut Value, v: Value) {
     unsafe { std::ptr::write(slot, v) }
 }
 
+/// The parts of the closure in `slot`, if it holds one: moved out (leaving
+/// `#none`) when `take`, else cloned. The fields are read in place, which
+/// avoids copying the whole value through memory right after it was built.
+#[inline(always)]
+fn closure_parts(slot: &mut Value, take: bool) -> Option<(u32, Rc<Env>)> {
+    let Value::Closure(f, e) = slot else {
+        return None;
+    };
+    let f = *f;
+    if !take {
+        return Some((f, e.clone()));
+    }
+    // SAFETY: the `Rc` is read out of the slot once, and the slot is then
+    // overwritten without dropping its old contents, so ownership of the
+    // `Rc` moves to the caller exactly once (no double drop, no leak).
+    let e = unsafe { std::ptr::read(e) };
+    // SAFETY: `slot` is a valid, exclusive reference (see above for why the
+    // old value must not be dropped).
+    unsafe { std::ptr::write(slot, Value::None) };
+    Some((f, e))
+}
+
+/// Moves `stack[from]` to `stack[to]`. A small integer is copied field-wise
+/// (its old slot keeps a stale integer, which owns nothing).
+#[inline(always)]
+fn move_slot(stack: &mut [Value], from: usize, to: usize) {
+    if let Value::Int(i) = stack[from] {
+        put(&mut stack[to], Value::Int(i));
+    } else {
+        let v = std::mem::take(&mut stack[from]);
+        put(&mut stack[to], v);
+    }
+}
+
 /// Sets a register holding a heap value to `#none`.
 #[inline(never)]
 fn release(v: &mut Value) {
@@ -652,19 +686,15 @@ impl<'m> Vm<'m> {
                     // The callee register is overwritten by the result when
                     // C == A, so the closure can be moved out of it.
                     let taken = ins.c == ins.a || ins.is_last_use(0);
-                    let callee_val = if taken {
-                        std::mem::take(&mut reg!(ins.a))
-                    } else {
-                        reg!(ins.a).clone()
-                    };
-                    match callee_val.into_closure() {
-                        Ok((callee, cenv)) => {
+                    match closure_parts(&mut reg!(ins.a), taken) {
+                        Some((callee, cenv)) => {
                             let f = &module.functions[callee as usize];
                             tri!(self.bind_args(f, at, nargs));
                             push_frame!(base + ins.c as usize, cenv);
                             enter!(f, callee, at, env);
                         }
-                        Err(other) => {
+                        None => {
+                            let other = reg!(ins.a).clone();
                             let v = tri!(self.call_other(&other, at, nargs));
                             set!(ins.c, v);
                         }
@@ -675,14 +705,16 @@ impl<'m> Vm<'m> {
                         self.stats.calls += 1;
                     }
                     let nargs = ins.b as usize;
-                    let callee = std::mem::take(&mut reg!(ins.a));
+                    let callee = match closure_parts(&mut reg!(ins.a), true) {
+                        Some(parts) => Ok(parts),
+                        None => Err(std::mem::take(&mut reg!(ins.a))),
+                    };
                     let from = base + ins.a as usize + 1;
                     for i in 0..nargs {
-                        let v = std::mem::take(&mut self.stack[from + i]);
-                        put(&mut self.stack[base + i], v);
+                        move_slot(&mut self.stack, from + i, base + i);
                     }
                     self.clear(base + nargs, base + func.num_registers as usize);
-                    match callee.into_closure() {
+                    match callee {
                         Ok((cf, cenv)) => {
                             let f = &module.functions[cf as usize];
                             tri!(self.bind_args(f, base, nargs));
