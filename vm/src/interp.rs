@@ -526,9 +526,12 @@ impl<'m> Vm<'m> {
                     self.stats.instructions = steps;
                     return Ok(v);
                 }
+                // The result register may lie inside the callee's window
+                // (`call A B C` with C > A), which `pop_frame` clears: write
+                // the result after clearing.
                 let ret = self.frames[depth - 1].ret;
-                put(&mut self.stack[ret], v);
                 pop_frame!();
+                put(&mut self.stack[ret], v);
             }};
         }
         // Returns register `$r` from the running function.
@@ -542,9 +545,16 @@ impl<'m> Vm<'m> {
                     // window (`call A B C` with C > A), which `pop_frame`
                     // clears: write the result after clearing.
                     let ret = self.frames[depth - 1].ret;
-                    let v = std::mem::take(&mut reg!($r));
-                    pop_frame!();
-                    put(&mut self.stack[ret], v);
+                    if let Value::Int(i) = reg!($r) {
+                        // Copied field-wise: no store-forwarding stall.
+                        pop_frame!();
+                        let slot = &mut self.stack[ret];
+                        set_new!(slot, Value::Int(i));
+                    } else {
+                        let v = std::mem::take(&mut reg!($r));
+                        pop_frame!();
+                        put(&mut self.stack[ret], v);
+                    }
                 }
             }};
         }

@@ -69,7 +69,11 @@ fn module(functions: Vec<Function>) -> Module {
 /// argument counts are checked at run time.
 fn entry_calling(args: &[i32]) -> Function {
     let n = args.len() as u16;
-    let mut code = vec![Instr::abx(Op::Closure, 0, 0), abc(Op::MakeList, 0, 0, 1), abc(Op::ListFirst, 0, 0, 0)];
+    let mut code = vec![
+        Instr::abx(Op::Closure, 0, 0),
+        abc(Op::MakeList, 0, 0, 1),
+        abc(Op::ListFirst, 0, 0, 0),
+    ];
     for (i, &v) in args.iter().enumerate() {
         code.push(ldi(i as u16 + 1, v));
     }
@@ -569,19 +573,32 @@ fn errors_carry_the_failing_instruction_location() {
     assert_eq!(e.loc.map(|l| l.line), Some(2));
 
     main.constants = vec![Constant::Str("boom".into())];
-    set_code(&mut main, vec![abc(Op::LoadK, 0, 0, 0), abc(Op::Raise, 0, 0, 0)]);
+    set_code(
+        &mut main,
+        vec![abc(Op::LoadK, 0, 0, 0), abc(Op::Raise, 0, 0, 0)],
+    );
     main.constants = vec![Constant::Str("boom".into())];
     let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
     assert_eq!(e.message, "boom");
     assert_eq!(e.loc.map(|l| l.line), Some(2));
 
     main.constants = vec![Constant::Str("foo".into())];
-    set_code(&mut main, vec![abc(Op::Nop, 0, 0, 0), abc(Op::RaiseUnbound, 0, 0, 0)]);
+    set_code(
+        &mut main,
+        vec![abc(Op::Nop, 0, 0, 0), abc(Op::RaiseUnbound, 0, 0, 0)],
+    );
     main.constants = vec![Constant::Str("foo".into())];
     let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
     assert_eq!(e.message, "unbound name 'foo'");
 
-    set_code(&mut main, vec![abc(Op::LoadNil, 0, 0, 0), abc(Op::ListFirst, 1, 0, 0), abc(Op::Return, 1, 0, 0)]);
+    set_code(
+        &mut main,
+        vec![
+            abc(Op::LoadNil, 0, 0, 0),
+            abc(Op::ListFirst, 1, 0, 0),
+            abc(Op::Return, 1, 0, 0),
+        ],
+    );
     let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
     assert_eq!(e.message, "list-first: empty list");
     assert_eq!(e.loc.map(|l| l.line), Some(2));
@@ -623,4 +640,40 @@ fn floats_and_lists() {
     main.constants[1] = Constant::Float(0.0);
     let e = run_err(&module(vec![main]), &RunOptions::default());
     assert_eq!(e.message, "float/: division by zero");
+}
+
+#[test]
+fn call_result_register_inside_the_callee_window() {
+    // R0 = closure; R1 = 5; call R0 1 R3 (R3 lies in the callee's window);
+    // the callee `id` leaves a heap value in its registers, which the
+    // return clears before the result lands in R3.
+    let id = func(
+        "id",
+        &["x"],
+        None,
+        3,
+        vec![
+            abc(Op::LoadNil, 1, 0, 0),
+            abc(Op::ListPrepend, 2, 1, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        4,
+        vec![
+            Instr::abx(Op::Closure, 0, 0),
+            ldi(1, 5),
+            abc(Op::Call, 0, 1, 3),
+            abc(Op::Return, 3, 0, 0),
+        ],
+    );
+    main.closure_sites = vec![site(1, vec![])];
+    assert_eq!(int(&run_ok(&module(vec![main.clone(), id.clone()]))), 5);
+    // A heap result (a list) travels the same way.
+    let mut id_list = id;
+    id_list.code[2] = abc(Op::Return, 2, 0, 0);
+    assert_eq!(list_ints(&run_ok(&module(vec![main, id_list]))), vec![5]);
 }
