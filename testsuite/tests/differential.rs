@@ -26,7 +26,7 @@ const SEEDS: &[u64] = &[1, 2, 3, 42, 1234, 99991];
 const DEFAULT_COUNT: u64 = 400;
 /// Instruction budget per run: generated programs are small, so hitting it
 /// means the program (not the toolchain) is too slow; it is then skipped.
-const MAX_STEPS: u64 = 2_000_000;
+const MAX_STEPS: u64 = 5_000_000;
 const LEVELS: [u8; 3] = [0, 1, 2];
 /// A program that takes longer than this to compile and run at all levels is reported as a hang.
 const HANG: Duration = Duration::from_secs(30);
@@ -64,54 +64,105 @@ fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn fail(key: impl Into<String>, detail: impl Into<String>) -> Outcome {
-    Outcome::Fail(Failure { key: key.into(), detail: detail.into() })
+    Outcome::Fail(Failure {
+        key: key.into(),
+        detail: detail.into(),
+    })
 }
 
-/// Compiles, optimizes at every level, validates and runs `src`.
-fn check(src: &str) -> Outcome {
+/// Compiles `src` (named `label` in failure keys), then optimizes it at
+/// each of `levels`, validates and runs it, appending to `runs`.
+fn run_levels(
+    src: &str,
+    label: &str,
+    levels: &[u8],
+    runs: &mut Vec<(String, Run)>,
+) -> Option<Outcome> {
     let opts = menai_compiler::Options::default();
     let compiled = match catch_unwind(|| menai_compiler::compile_str("gen.menai", src, &opts)) {
-        Err(p) => return fail("compiler panic", panic_text(p)),
+        Err(p) => return Some(fail(format!("compiler panic{label}"), panic_text(p))),
         Ok(Err(f)) => {
             let msgs: Vec<String> = f.diagnostics.iter().map(|d| format!("{d:?}")).collect();
-            return fail("compile error", msgs.join("\n"));
+            return Some(fail(format!("compile error{label}"), msgs.join("\n")));
         }
         Ok(Ok(c)) => c,
     };
-    let mut runs: Vec<(u8, Run)> = vec![];
-    for level in LEVELS {
-        let oopts = menai_optimizer::Options { opt_level: level, ..Default::default() };
+    for &level in levels {
+        let oopts = menai_optimizer::Options {
+            opt_level: level,
+            ..Default::default()
+        };
         let mut log: Vec<u8> = vec![];
         let module: Module = match catch_unwind(AssertUnwindSafe(|| {
             menai_optimizer::optimize_with_log(&compiled.program, &oopts, &mut log)
         })) {
-            Err(p) => return fail(format!("optimizer panic at -O{level}"), panic_text(p)),
-            Ok(Err(e)) => return fail(format!("optimizer error at -O{level}"), e.to_string()),
+            Err(p) => {
+                return Some(fail(
+                    format!("optimizer panic at -O{level}{label}"),
+                    panic_text(p),
+                ))
+            }
+            Ok(Err(e)) => {
+                return Some(fail(
+                    format!("optimizer error at -O{level}{label}"),
+                    e.to_string(),
+                ))
+            }
             Ok(Ok(m)) => m,
         };
         match catch_unwind(AssertUnwindSafe(|| menai_vm::loader::check(&module))) {
-            Err(p) => return fail(format!("validator panic at -O{level}"), panic_text(p)),
-            Ok(Err(e)) => return fail(format!("invalid bytecode at -O{level}"), format!("{e:?}")),
+            Err(p) => {
+                return Some(fail(
+                    format!("validator panic at -O{level}{label}"),
+                    panic_text(p),
+                ))
+            }
+            Ok(Err(e)) => {
+                return Some(fail(
+                    format!("invalid bytecode at -O{level}{label}"),
+                    format!("{e:?}"),
+                ))
+            }
             Ok(Ok(())) => {}
         }
-        let ropts = menai_vm::RunOptions { max_steps: Some(MAX_STEPS), ..Default::default() };
-        let run = match catch_unwind(AssertUnwindSafe(|| menai_vm::run_to_string(&module, &ropts))) {
-            Err(p) => return fail(format!("vm panic at -O{level}"), panic_text(p)),
+        let ropts = menai_vm::RunOptions {
+            max_steps: Some(MAX_STEPS),
+            ..Default::default()
+        };
+        let run = match catch_unwind(AssertUnwindSafe(|| {
+            menai_vm::run_to_string(&module, &ropts)
+        })) {
+            Err(p) => return Some(fail(format!("vm panic at -O{level}{label}"), panic_text(p))),
             Ok(Ok((s, _))) => Run::Value(s),
             Ok(Err(e)) => {
                 if e.message.starts_with("step limit exceeded") {
-                    return Outcome::TooSlow;
+                    return Some(Outcome::TooSlow);
                 }
                 Run::Error(e.message)
             }
         };
-        runs.push((level, run));
+        runs.push((format!("-O{level}{label}"), run));
+    }
+    None
+}
+
+/// Compiles, optimizes at every level, validates and runs `src`; then
+/// runs it again in a non-tail context, `(list-first (list src))`, at -O0
+/// and -O2: every run must give the same result.
+fn check(src: &str) -> Outcome {
+    let mut runs: Vec<(String, Run)> = vec![];
+    if let Some(out) = run_levels(src, "", &LEVELS, &mut runs) {
+        return out;
+    }
+    let wrapped = format!("(list-first (list {src}))");
+    if let Some(out) = run_levels(&wrapped, " (wrapped)", &[0, 2], &mut runs) {
+        return out;
     }
     let first = runs[0].1.clone();
     if runs.iter().all(|(_, r)| *r == first) {
         return Outcome::Agree(first);
     }
-    let detail: Vec<String> = runs.iter().map(|(l, r)| format!("-O{l}: {r:?}")).collect();
+    let detail: Vec<String> = runs.iter().map(|(l, r)| format!("{l}: {r:?}")).collect();
     // Which levels disagree with -O0, and how.
     let mut key = String::from("mismatch");
     for (l, r) in &runs[1..] {
@@ -122,7 +173,7 @@ fn check(src: &str) -> Outcome {
                 (Run::Error(_), Run::Error(_)) => "other error",
                 (Run::Value(_), Run::Value(_)) => "other value",
             };
-            key.push_str(&format!(" -O{l}:{how}"));
+            key.push_str(&format!(" {l}:{how}"));
         }
     }
     fail(key, detail.join("\n"))
@@ -171,7 +222,15 @@ fn shrink(s: &S, key: &str, budget: Duration) -> (S, Failure) {
     let mut best = s.clone();
     let mut best_fail = match check(&s.to_string()) {
         Outcome::Fail(f) => f,
-        _ => return (best, Failure { key: key.into(), detail: "(not reproducible)".into() }),
+        _ => {
+            return (
+                best,
+                Failure {
+                    key: key.into(),
+                    detail: "(not reproducible)".into(),
+                },
+            )
+        }
     };
     'outer: while start.elapsed() < budget {
         let mut cands = shrinks(&best);
@@ -218,6 +277,8 @@ struct Tally {
     values: u64,
     errors: u64,
     too_slow: u64,
+    /// How often each kind of agreed runtime error occurred (its text up to the first ':').
+    error_kinds: std::collections::BTreeMap<String, u64>,
     failures: Vec<Found>,
 }
 
@@ -227,16 +288,30 @@ fn run_one(src: &str) -> Result<(), String> {
     let compiled = menai_compiler::compile_str("gen.menai", src, &opts)
         .map_err(|f| format!("compile error: {:?}", f.diagnostics))?;
     for level in LEVELS {
-        let oopts = menai_optimizer::Options { opt_level: level, ..Default::default() };
+        let oopts = menai_optimizer::Options {
+            opt_level: level,
+            ..Default::default()
+        };
         let mut log: Vec<u8> = vec![];
         let module = menai_optimizer::optimize_with_log(&compiled.program, &oopts, &mut log);
         let shown = match module {
             Err(e) => format!("optimizer error: {e}"),
             Ok(m) => match menai_vm::loader::check(&m) {
+                _ if std::env::var("MENAI_DIFF_DISASM").is_ok_and(|v| v == level.to_string()) => {
+                    menai_vm::loader::disassemble(&m)
+                }
                 Err(e) => format!("invalid: {e:?}"),
                 Ok(()) => {
-                    let ropts = menai_vm::RunOptions { max_steps: Some(MAX_STEPS), ..Default::default() };
-                    format!("{:?}", menai_vm::run_to_string(&m, &ropts).map(|r| r.0).map_err(|e| e.message))
+                    let ropts = menai_vm::RunOptions {
+                        max_steps: Some(MAX_STEPS),
+                        ..Default::default()
+                    };
+                    format!(
+                        "{:?}",
+                        menai_vm::run_to_string(&m, &ropts)
+                            .map(|r| r.0)
+                            .map_err(|e| e.message)
+                    )
                 }
             },
         };
@@ -283,11 +358,9 @@ fn run_all() -> Result<(), String> {
                 .map_err(|_| "the worker stopped".to_string())?;
             let (seed, index, prog, out) = match rx.recv_timeout(HANG) {
                 Ok(r) => r,
-                Err(_) => {
-                    return Err(format!(
-                        "hang: program seed {seed} index {index} did not finish in {HANG:?}:\n{prog}"
-                    ))
-                }
+                Err(_) => return Err(format!(
+                    "hang: program seed {seed} index {index} did not finish in {HANG:?}:\n{prog}"
+                )),
             };
             tally.programs += 1;
             match out {
@@ -297,7 +370,16 @@ fn run_all() -> Result<(), String> {
                     }
                     match r {
                         Run::Value(_) => tally.values += 1,
-                        Run::Error(_) => tally.errors += 1,
+                        Run::Error(m) => {
+                            tally.errors += 1;
+                            let kind = m
+                                .split(':')
+                                .next()
+                                .unwrap_or("")
+                                .trim_end_matches(|c: char| c.is_ascii_digit())
+                                .to_string();
+                            *tally.error_kinds.entry(kind).or_insert(0) += 1;
+                        }
                     }
                 }
                 Outcome::TooSlow => tally.too_slow += 1,
@@ -305,7 +387,12 @@ fn run_all() -> Result<(), String> {
                     if show {
                         println!("{seed}/{index}: {prog}\n  FAIL {}", failure.key);
                     }
-                    tally.failures.push(Found { seed, index, program: prog, failure })
+                    tally.failures.push(Found {
+                        seed,
+                        index,
+                        program: prog,
+                        failure,
+                    })
                 }
             }
         }
@@ -321,6 +408,12 @@ fn run_all() -> Result<(), String> {
         tally.too_slow,
         tally.failures.len()
     );
+    let kinds: Vec<String> = tally
+        .error_kinds
+        .iter()
+        .map(|(k, n)| format!("{k} ×{n}"))
+        .collect();
+    println!("differential: errors seen: {}", kinds.join(", "));
     if tally.failures.is_empty() {
         return Ok(());
     }
@@ -332,7 +425,11 @@ fn run_all() -> Result<(), String> {
             continue;
         }
         kinds.push(&f.failure.key);
-        let n = tally.failures.iter().filter(|g| g.failure.key == f.failure.key).count();
+        let n = tally
+            .failures
+            .iter()
+            .filter(|g| g.failure.key == f.failure.key)
+            .count();
         let (small, sf) = shrink(&f.program, &f.failure.key, Duration::from_secs(20));
         report.push_str(&format!(
             "\n=== {} ({} programs; first: seed {} index {})\noriginal: {}\nminimal:  {}\n{}\n",
@@ -348,9 +445,13 @@ fn optimization_levels_agree_on_random_programs() {
     if quiet {
         std::panic::set_hook(Box::new(|_| {}));
     }
-    let handle = std::thread::Builder::new().stack_size(256 << 20).spawn(run_all);
+    let handle = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(run_all);
     let result = match handle {
-        Ok(h) => h.join().unwrap_or_else(|p| Err(format!("the test driver panicked: {}", panic_text(p)))),
+        Ok(h) => h
+            .join()
+            .unwrap_or_else(|p| Err(format!("the test driver panicked: {}", panic_text(p)))),
         Err(e) => Err(format!("cannot spawn: {e}")),
     };
     if quiet {
@@ -363,13 +464,21 @@ fn optimization_levels_agree_on_random_programs() {
 
 #[test]
 fn generator_is_deterministic_and_varied() {
-    let a: Vec<String> = (0..50).map(|i| gen::program(program_seed(7, i)).to_string()).collect();
-    let b: Vec<String> = (0..50).map(|i| gen::program(program_seed(7, i)).to_string()).collect();
+    let a: Vec<String> = (0..50)
+        .map(|i| gen::program(program_seed(7, i)).to_string())
+        .collect();
+    let b: Vec<String> = (0..50)
+        .map(|i| gen::program(program_seed(7, i)).to_string())
+        .collect();
     assert_eq!(a, b);
     let mut distinct = a.clone();
     distinct.sort();
     distinct.dedup();
-    assert!(distinct.len() > 40, "only {} distinct programs of 50", distinct.len());
+    assert!(
+        distinct.len() > 40,
+        "only {} distinct programs of 50",
+        distinct.len()
+    );
     for form in ["lambda", "let", "match", "letrec", "if"] {
         assert!(
             a.iter().any(|p| p.contains(&format!("({form} "))),

@@ -150,6 +150,7 @@ fn fn_pool() -> Vec<Ty> {
         Ty::Fn(vec![Int, Int, Int], Box::new(Int)),
         f2(Int, Str, Str),
         f1(Int, ListInt),
+        f2(f1(Int, Int), Int, Int),
     ]
 }
 
@@ -158,14 +159,31 @@ fn builtins_of(ty: &Ty) -> &'static [&'static str] {
     use Ty::*;
     match ty {
         Ty::Fn(a, r) => match (a.as_slice(), &**r) {
-            ([Int], Int) => &["integer-abs", "integer-neg", "integer-bit-not", "integer-min"],
+            ([Int], Int) => &[
+                "integer-abs",
+                "integer-neg",
+                "integer-bit-not",
+                "integer-min",
+            ],
             ([Int, Int], Int) => &[
-                "integer+", "integer*", "integer-", "integer-max", "integer-min", "integer%", "integer/",
+                "integer+",
+                "integer*",
+                "integer-",
+                "integer-max",
+                "integer-min",
+                "integer%",
+                "integer/",
                 "integer-bit-xor",
             ],
             ([Int, Int, Int], Int) => &["integer+", "integer*", "integer-max"],
             ([Int], Bool) => &["integer?", "list?", "string?"],
-            ([Float], Float) => &["float-abs", "float-neg", "float-floor", "float-sqrt", "float-exp"],
+            ([Float], Float) => &[
+                "float-abs",
+                "float-neg",
+                "float-floor",
+                "float-sqrt",
+                "float-exp",
+            ],
             ([Str], Int) => &["string-length"],
             ([ListInt], Int) => &["list-length", "list-first", "list-last"],
             ([Int, Str], Str) => &[],
@@ -200,9 +218,13 @@ fn shadowable() -> Vec<(&'static str, Ty)> {
 }
 
 /// Special-form keywords that may be bound as plain (non-function) names.
-const KEYWORDS: &[&str] = &["if", "let", "match", "and", "or", "lambda", "apply", "quote", "error"];
+const KEYWORDS: &[&str] = &[
+    "if", "let", "match", "and", "or", "lambda", "apply", "quote", "error",
+];
 
-const SMALL_INTS: &[&str] = &["0", "1", "2", "3", "-1", "5", "7", "10", "-4", "12", "100", "-17"];
+const SMALL_INTS: &[&str] = &[
+    "0", "1", "2", "3", "-1", "5", "7", "10", "-4", "12", "100", "-17",
+];
 const BIG_INTS: &[&str] = &[
     "9223372036854775807",
     "-9223372036854775808",
@@ -215,9 +237,54 @@ const BIG_INTS: &[&str] = &[
     "-#b101",
     "1_000",
 ];
-const FLOATS: &[&str] =
-    &["0.0", "1.5", "-2.25", "0.1", "3.0", "-0.0", "1e300", "1e-5", "2.5", "100.0", "-7.75", "1e16", "0.3"];
-const STRINGS: &[&str] = &["\"\"", "\"a\"", "\"héllo\"", "\"x\\\"y\"", "\"tab\\t\"", "\"λ\"", "\"abc\"", "\"12\""];
+const FLOATS: &[&str] = &[
+    "0.0",
+    "1.5",
+    "-2.25",
+    "0.1",
+    "3.0",
+    "-0.0",
+    "1e300",
+    "1e-5",
+    "2.5",
+    "100.0",
+    "-7.75",
+    "1e16",
+    "0.3",
+    "-0.5",
+    "0.5",
+    "1e400",
+    "-1e400",
+    "1e308",
+    "5e-324",
+    "123456789.125",
+    "1e22",
+];
+/// Integers at the edges of the machine word and their neighbours.
+const EDGE_INTS: &[&str] = &[
+    "-9223372036854775808",
+    "9223372036854775807",
+    "-9223372036854775807",
+    "-1",
+    "0",
+    "1",
+    "4294967296",
+    "-4294967296",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "3037000499",
+    "3037000500",
+];
+const STRINGS: &[&str] = &[
+    "\"\"",
+    "\"a\"",
+    "\"héllo\"",
+    "\"x\\\"y\"",
+    "\"tab\\t\"",
+    "\"λ\"",
+    "\"abc\"",
+    "\"12\"",
+];
 
 /// The generator's state for one program.
 pub struct Gen {
@@ -229,12 +296,28 @@ pub struct Gen {
     fuel: i32,
     /// Nesting of counter loops (bounded so loops stay cheap).
     loops: u32,
+    /// True until the first node is generated (the root is never a leaf).
+    top: bool,
+    /// A deep recursion has been generated (at most one per program).
+    deep: bool,
 }
 
 /// Generates the program for `seed`.
 pub fn program(seed: u64) -> S {
-    let mut g = Gen { rng: Rng::new(seed), env: vec![], next_name: 0, fuel: 0, loops: 0 };
-    g.fuel = g.rng.range(20, 140) as i32;
+    let mut g = Gen {
+        rng: Rng::new(seed),
+        env: vec![],
+        next_name: 0,
+        fuel: 0,
+        loops: 0,
+        top: false,
+        deep: false,
+    };
+    g.fuel = if g.rng.chance(20) {
+        g.rng.range(150, 400)
+    } else {
+        g.rng.range(20, 140)
+    } as i32;
     let ty = match g.rng.below(10) {
         0..=3 => Ty::Int,
         4 => Ty::Float,
@@ -243,6 +326,7 @@ pub fn program(seed: u64) -> S {
         7 | 8 => Ty::ListInt,
         _ => g.fn_ty(),
     };
+    g.top = true;
     g.expr(&ty, 6)
 }
 
@@ -277,7 +361,11 @@ impl Gen {
 
     /// The visible binding of `name`, if any.
     fn lookup(&self, name: &str) -> Option<&Ty> {
-        self.env.iter().rev().find(|(n, _)| n == name).map(|(_, t)| t)
+        self.env
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
     }
 
     /// True when none of the builtins `names` is shadowed by a local.
@@ -310,7 +398,11 @@ impl Gen {
             Some(self.env[i].0.clone())
         } else if r < 14 {
             let sh = shadowable();
-            let m: Vec<&str> = sh.iter().filter(|(_, t)| t == ty).map(|(n, _)| *n).collect();
+            let m: Vec<&str> = sh
+                .iter()
+                .filter(|(_, t)| t == ty)
+                .map(|(n, _)| *n)
+                .collect();
             if m.is_empty() {
                 None
             } else {
@@ -373,7 +465,11 @@ impl Gen {
                 S::L(v)
             }
             Ty::Fn(args, ret) => {
-                let bs: Vec<&str> = builtins_of(ty).iter().copied().filter(|b| self.avail(&[b])).collect();
+                let bs: Vec<&str> = builtins_of(ty)
+                    .iter()
+                    .copied()
+                    .filter(|b| self.avail(&[b]))
+                    .collect();
                 if !bs.is_empty() && self.rng.chance(50) {
                     return S::atom(*self.rng.pick(&bs));
                 }
@@ -384,7 +480,8 @@ impl Gen {
 
     /// An expression of type `ty`, at most `depth` levels deep.
     pub fn expr(&mut self, ty: &Ty, depth: u32) -> S {
-        if depth == 0 || self.fuel <= 0 || self.rng.chance(18) {
+        let top = std::mem::take(&mut self.top);
+        if depth == 0 || self.fuel <= 0 || (!top && self.rng.chance(18)) {
             return self.leaf(ty);
         }
         self.fuel -= 1;
@@ -396,6 +493,8 @@ impl Gen {
             12..=15 => return self.call(ty, d),
             16..=19 => return self.match_form(ty, d),
             20 => return self.fail(ty, d),
+            21 => return self.ill_typed(ty, d),
+            22 => return self.and_or_value(ty, d),
             _ => {}
         }
         let e = match ty {
@@ -429,6 +528,84 @@ impl Gen {
                 sl!["error", format!("\"boom{n}\"")]
             }
         }
+    }
+
+    /// An expression that is not well typed: a runtime type or call error,
+    /// raised only if evaluated, which every level must report alike.
+    fn ill_typed(&mut self, ty: &Ty, d: u32) -> S {
+        let other = self.base_ty();
+        let x = self.expr(&other, d.min(2));
+        match self.rng.below(8) {
+            0 => {
+                let a = self.expr(ty, d);
+                let b = self.expr(ty, d);
+                sl!["if", x, a, b]
+            }
+            1 if self.avail(&["integer+"]) => sl!["integer+", "1", x],
+            2 if self.avail(&["float+"]) => sl!["float+", x, "2.0"],
+            3 if self.avail(&["list-first"]) => sl!["list-first", x],
+            4 => sl![x, "1"],
+            5 if self.avail(&["integer<?", "integer>?"]) => {
+                // A chain that may stop before the ill-typed argument.
+                let a = self.expr(&Ty::Int, d.min(2));
+                let b = self.expr(&Ty::Int, d.min(2));
+                let op = *self.rng.pick(&["integer<?", "integer>?"]);
+                let c = self.expr(ty, d);
+                let e = self.expr(ty, d);
+                sl!["if", sl![op, a, b, x], c, e]
+            }
+            6 if self.avail(&["string-length"]) => sl!["string-length", x],
+            _ => sl!["and", x, self.expr(ty, d)],
+        }
+    }
+
+    /// `(and b ... e)` / `(or b ... e)` whose last operand has type `ty`
+    /// (the result is a boolean instead when a test decides it).
+    fn and_or_value(&mut self, ty: &Ty, d: u32) -> S {
+        let op = if self.rng.chance(50) { "and" } else { "or" };
+        let mut v = vec![S::atom(op)];
+        for _ in 0..self.rng.below(3) {
+            let b = if self.rng.chance(60) {
+                S::atom(if op == "and" { "#t" } else { "#f" })
+            } else {
+                self.expr(&Ty::Bool, d.min(2))
+            };
+            v.push(b);
+        }
+        v.push(self.expr(ty, d));
+        S::L(v)
+    }
+
+    /// Arithmetic on machine-word edges (folded at compile time at -O2
+    /// when the operands are literals, computed at run time at -O0).
+    fn edge_int(&mut self, d: u32) -> Option<S> {
+        let a = if self.rng.chance(70) {
+            S::atom(*self.rng.pick(EDGE_INTS))
+        } else {
+            self.expr(&Ty::Int, d)
+        };
+        let b = if self.rng.chance(70) {
+            S::atom(*self.rng.pick(EDGE_INTS))
+        } else {
+            self.expr(&Ty::Int, d)
+        };
+        let (op, two) = *self.rng.pick(&[
+            ("integer+", true),
+            ("integer-", true),
+            ("integer*", true),
+            ("integer/", true),
+            ("integer%", true),
+            ("integer-neg", false),
+            ("integer-abs", false),
+            ("integer-bit-not", false),
+            ("integer-bit-and", true),
+            ("integer-max", true),
+            ("$integer-", true),
+        ]);
+        if !self.avail(&[op]) {
+            return None;
+        }
+        Some(if two { sl![op, a, b] } else { sl![op, a] })
     }
 
     /// `let`, `let*` or `letrec` (acyclic values, or a counter loop).
@@ -509,7 +686,11 @@ impl Gen {
                 break n;
             }
         };
-        let t = if self.rng.chance(50) { Ty::Int } else { self.base_ty() };
+        let t = if self.rng.chance(50) {
+            Ty::Int
+        } else {
+            self.base_ty()
+        };
         let init = self.fail(&t, d);
         let at = self.rng.below(binds.len() + 1);
         binds.insert(at, sl![name, init]);
@@ -517,7 +698,10 @@ impl Gen {
 
     /// A recursive function on a decreasing counter, called once.
     fn loop_form(&mut self, ty: &Ty, d: u32) -> S {
-        if self.loops >= 2 || d == 0 || !self.avail(&["integer<=?", "integer-", "integer=?", "integer%"]) {
+        if self.loops >= 2
+            || d == 0
+            || !self.avail(&["integer<=?", "integer-", "integer=?", "integer%"])
+        {
             return self.leaf(ty);
         }
         self.loops += 1;
@@ -532,12 +716,22 @@ impl Gen {
                 let ev = sl![
                     "lambda",
                     sl![nn.clone()],
-                    sl!["if", sl!["integer=?", nn.clone(), "0"], "#t", sl![g.clone(), sl!["integer-", nn.clone(), "1"]]]
+                    sl![
+                        "if",
+                        sl!["integer=?", nn.clone(), "0"],
+                        "#t",
+                        sl![g.clone(), sl!["integer-", nn.clone(), "1"]]
+                    ]
                 ];
                 let od = sl![
                     "lambda",
                     sl![nn.clone()],
-                    sl!["if", sl!["integer=?", nn.clone(), "0"], "#f", sl![f.clone(), sl!["integer-", nn.clone(), "1"]]]
+                    sl![
+                        "if",
+                        sl!["integer=?", nn.clone(), "0"],
+                        "#f",
+                        sl![f.clone(), sl!["integer-", nn.clone(), "1"]]
+                    ]
                 ];
                 let k = self.count(d);
                 sl!["letrec", sl![sl![f.clone(), ev], sl![g, od]], sl![f, k]]
@@ -554,12 +748,20 @@ impl Gen {
                     base,
                     sl![
                         "integer%",
-                        sl!["integer+", step, sl![f.clone(), sl!["integer-", nn.clone(), "1"]]],
+                        sl![
+                            "integer+",
+                            step,
+                            sl![f.clone(), sl!["integer-", nn.clone(), "1"]]
+                        ],
                         "1000000007"
                     ]
                 ];
                 let k = self.count(d);
-                sl!["letrec", sl![sl![f.clone(), sl!["lambda", sl![nn], body]]], sl![f, k]]
+                sl![
+                    "letrec",
+                    sl![sl![f.clone(), sl!["lambda", sl![nn], body]]],
+                    sl![f, k]
+                ]
             }
             (Ty::Int, _) | (Ty::ListInt, _) | (Ty::Str, _) => {
                 // Tail recursion with an accumulator.
@@ -581,17 +783,32 @@ impl Gen {
                         if self.rng.chance(50) {
                             sl!["string-concat", acc.clone(), s]
                         } else {
-                            sl!["string-concat", acc.clone(), s, sl!["if", sl!["integer=?", nn.clone(), "1"], e, "\"\""]]
+                            sl![
+                                "string-concat",
+                                acc.clone(),
+                                s,
+                                sl!["if", sl!["integer=?", nn.clone(), "1"], e, "\"\""]
+                            ]
                         }
                     }
                     _ => S::atom(acc.clone()),
                 };
                 self.env.truncate(mark);
-                let body =
-                    sl!["if", sl!["integer<=?", nn.clone(), "0"], acc.clone(), sl![f.clone(), sl!["integer-", nn.clone(), "1"], step]];
+                let next = sl!["integer-", nn.clone(), "1"];
+                let recur = if *ty == Ty::Int && self.rng.chance(30) && self.avail(&["list"]) {
+                    // A tail call through apply.
+                    sl!["apply", f.clone(), sl!["list", next, step]]
+                } else {
+                    sl![f.clone(), next, step]
+                };
+                let body = sl!["if", sl!["integer<=?", nn.clone(), "0"], acc.clone(), recur];
                 let k = self.count(d);
                 let init = self.expr(ty, d.min(2));
-                sl!["letrec", sl![sl![f.clone(), sl!["lambda", sl![nn, acc], body]]], sl![f, k, init]]
+                sl![
+                    "letrec",
+                    sl![sl![f.clone(), sl!["lambda", sl![nn, acc], body]]],
+                    sl![f, k, init]
+                ]
             }
             _ => self.leaf(ty),
         };
@@ -600,10 +817,42 @@ impl Gen {
         out
     }
 
+    /// A non-tail recursion thousands of frames deep (once per program).
+    fn deep_recursion(&mut self, d: u32) -> Option<S> {
+        if self.loops > 0 || self.deep || !self.avail(&["integer<=?", "integer-", "integer+"]) {
+            return None;
+        }
+        self.deep = true;
+        let f = self.fresh();
+        let n = self.fresh();
+        let base = self.expr(&Ty::Int, d.min(2));
+        let depth = *self.rng.pick(&["1000", "20000", "100000"]);
+        Some(sl![
+            "letrec",
+            sl![sl![
+                f.clone(),
+                sl![
+                    "lambda",
+                    sl![n.clone()],
+                    sl![
+                        "if",
+                        sl!["integer<=?", n.clone(), "0"],
+                        base,
+                        sl!["integer+", "1", sl![f.clone(), sl!["integer-", n, "1"]]]
+                    ]
+                ]
+            ]],
+            sl![f, depth]
+        ])
+    }
+
     /// A call of a function expression returning `ty` (direct or `apply`).
     fn call(&mut self, ty: &Ty, d: u32) -> S {
         let pool = fn_pool();
-        let cands: Vec<&Ty> = pool.iter().filter(|t| matches!(t, Ty::Fn(_, r) if **r == *ty)).collect();
+        let cands: Vec<&Ty> = pool
+            .iter()
+            .filter(|t| matches!(t, Ty::Fn(_, r) if **r == *ty))
+            .collect();
         let fty = if cands.is_empty() || self.rng.chance(25) {
             let n = self.rng.below(3);
             let args: Vec<Ty> = (0..n).map(|_| self.base_ty()).collect();
@@ -611,7 +860,9 @@ impl Gen {
         } else {
             (*self.rng.pick(&cands)).clone()
         };
-        let Ty::Fn(args, _) = &fty else { return self.leaf(ty) };
+        let Ty::Fn(args, _) = &fty else {
+            return self.leaf(ty);
+        };
         let f = self.expr(&fty, d);
         let mut call = vec![f];
         for a in args {
@@ -644,7 +895,11 @@ impl Gen {
         }
         if r < 30 && !matches!(ty, Ty::Fn(..)) {
             let pred = self.expr(&Ty::Fn(vec![ty.clone()], Box::new(Ty::Bool)), d.min(2));
-            let n = if self.rng.chance(30) { "_".to_string() } else { self.binder(ty, &[]) };
+            let n = if self.rng.chance(30) {
+                "_".to_string()
+            } else {
+                self.binder(ty, &[])
+            };
             if n != "_" {
                 binds.push((n.clone(), ty.clone()));
             }
@@ -715,7 +970,31 @@ impl Gen {
 
     fn int_expr(&mut self, d: u32) -> Option<S> {
         use Ty::*;
-        match self.rng.below(25) {
+        match self.rng.below(30) {
+            25 | 26 => self.edge_int(d),
+            27 => {
+                // A builtin through apply on a list that may be too short.
+                let op = *self
+                    .rng
+                    .pick(&["integer-", "integer/", "integer-max", "integer*"]);
+                if !self.avail(&[op]) {
+                    return None;
+                }
+                let l = self.expr(&ListInt, d);
+                Some(sl!["apply", op, l])
+            }
+            28 => {
+                if !self.avail(&["integer-expn"]) {
+                    return None;
+                }
+                let e = *self.rng.pick(&["64", "63", "1100", "200"]);
+                Some(sl![
+                    "integer-expn",
+                    *self.rng.pick(&["2", "-2", "3", "-1", "0"]),
+                    e
+                ])
+            }
+            29 => self.deep_recursion(d),
             0 | 1 => {
                 let n = 2 + self.rng.below(2);
                 self.bcall("integer+", &vec![Int; n], d)
@@ -738,11 +1017,18 @@ impl Gen {
                 Some(sl![op, a, b])
             }
             6 => {
-                let op = *self.rng.pick(&["integer-neg", "integer-abs", "integer-bit-not"]);
+                let op = *self
+                    .rng
+                    .pick(&["integer-neg", "integer-abs", "integer-bit-not"]);
                 self.bcall(op, &[Int], d)
             }
             7 => {
-                let op = *self.rng.pick(&["integer-min", "integer-max", "integer-bit-and", "integer-bit-xor"]);
+                let op = *self.rng.pick(&[
+                    "integer-min",
+                    "integer-max",
+                    "integer-bit-and",
+                    "integer-bit-xor",
+                ]);
                 self.bcall(op, &[Int, Int], d)
             }
             8 => {
@@ -750,7 +1036,11 @@ impl Gen {
                     return None;
                 }
                 let b = self.leaf(&Int);
-                let e = if self.rng.chance(5) { "-1".to_string() } else { self.rng.range(0, 70).to_string() };
+                let e = if self.rng.chance(5) {
+                    "-1".to_string()
+                } else {
+                    self.rng.range(0, 70).to_string()
+                };
                 Some(sl!["integer-expn", b, e])
             }
             9 => {
@@ -759,7 +1049,13 @@ impl Gen {
                     return None;
                 }
                 let a = self.expr(&Int, d);
-                Some(sl!["integer*", a, *self.rng.pick(&["4611686018427387904", "3037000500", "-9223372036854775808"])])
+                Some(sl![
+                    "integer*",
+                    a,
+                    *self
+                        .rng
+                        .pick(&["4611686018427387904", "3037000500", "-9223372036854775808"])
+                ])
             }
             10 | 11 => self.bcall("list-length", &[ListInt], d),
             12 => self.bcall("list-first", &[ListInt], d),
@@ -790,7 +1086,9 @@ impl Gen {
             }
             18 => self.loop_form(&Int, d).into(),
             19 => {
-                let op = *self.rng.pick(&["integer-bit-shift-left", "integer-bit-shift-right"]);
+                let op = *self
+                    .rng
+                    .pick(&["integer-bit-shift-left", "integer-bit-shift-right"]);
                 if !self.avail(&[op]) {
                     return None;
                 }
@@ -817,13 +1115,21 @@ impl Gen {
             }
             2 => self.bcall("float/", &[Float, Float], d),
             3 => {
-                let op = *self.rng.pick(&["float-neg", "float-abs", "float-floor", "float-round", "float-ceil"]);
+                let op = *self.rng.pick(&[
+                    "float-neg",
+                    "float-abs",
+                    "float-floor",
+                    "float-round",
+                    "float-ceil",
+                ]);
                 self.bcall(op, &[Float], d)
             }
             4 | 5 => self.bcall("integer->float", &[Int], d),
             6 => self.bcall("float-sqrt", &[Float], d),
             7 => {
-                let op = *self.rng.pick(&["float%", "float//", "float-min", "float-max"]);
+                let op = *self
+                    .rng
+                    .pick(&["float%", "float//", "float-min", "float-max"]);
                 self.bcall(op, &[Float, Float], d)
             }
             8 => Some(S::atom("pi")).filter(|_| self.avail(&["pi"])),
@@ -835,7 +1141,13 @@ impl Gen {
         use Ty::*;
         match self.rng.below(16) {
             0..=2 => {
-                let op = *self.rng.pick(&["integer<?", "integer=?", "integer>=?", "integer!=?", "integer>?"]);
+                let op = *self.rng.pick(&[
+                    "integer<?",
+                    "integer=?",
+                    "integer>=?",
+                    "integer!=?",
+                    "integer>?",
+                ]);
                 let n = 2 + if self.rng.chance(25) { 1 } else { 0 };
                 self.bcall(op, &vec![Int; n], d)
             }
@@ -857,7 +1169,14 @@ impl Gen {
             9 => self.bcall("list-member?", &[ListInt, Int], d),
             10 => {
                 let t = self.any_ty();
-                let op = *self.rng.pick(&["integer?", "string?", "list?", "function?", "float?", "boolean?"]);
+                let op = *self.rng.pick(&[
+                    "integer?",
+                    "string?",
+                    "list?",
+                    "function?",
+                    "float?",
+                    "boolean?",
+                ]);
                 self.bcall(op, &[t], d)
             }
             11 => self.loop_form(&Bool, d).into(),
@@ -986,7 +1305,11 @@ impl Gen {
             binds.push((n, Ty::ListInt));
         }
         self.env.extend(binds);
-        let body = if d == 0 { self.leaf(ret) } else { self.expr(ret, d) };
+        let body = if d == 0 {
+            self.leaf(ret)
+        } else {
+            self.expr(ret, d)
+        };
         self.env.truncate(mark);
         sl!["lambda", S::L(params), body]
     }
