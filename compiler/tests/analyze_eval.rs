@@ -285,6 +285,14 @@ impl Eval<'_> {
             IntegerP => Ok(V::Bool(matches!(a[0], V::Int(_)))),
             StringP => Ok(V::Bool(matches!(a[0], V::Str(_)))),
             ListP => Ok(V::Bool(matches!(a[0], V::List(_)))),
+            DictP => Ok(V::Bool(matches!(a[0], V::Dict(_)))),
+            FloatP => Ok(V::Bool(matches!(a[0], V::Float(_)))),
+            ComplexP => Ok(V::Bool(false)),
+            StringConcat => match (&a[0], &a[1]) {
+                (V::Str(x), V::Str(y)) => Ok(V::Str(format!("{x}{y}"))),
+                _ => Err("string-concat: expected string".into()),
+            },
+            SetP => Ok(V::Bool(matches!(a[0], V::Set(_)))),
             NoneP => Ok(V::Bool(matches!(a[0], V::None))),
             SymbolP => Ok(V::Bool(matches!(a[0], V::Sym(_)))),
             StringEq => Ok(V::Bool(a[0] == a[1])),
@@ -614,6 +622,15 @@ fn prelude_functions() {
     check(
         "(list fold-list sort-list map-dict)",
         "(<lambda (f, init, lst)> <lambda (cmp, lst)> <lambda (f, al)>)",
+    );
+    // Type errors name the prelude function.
+    check_err(
+        "(map-list integer-abs 5)",
+        "map-list: expected list, got integer",
+    );
+    check_err(
+        "(fold-set integer+ 0 (list))",
+        "fold-set: expected set, got list",
     );
     // A local binding shadows a prelude function.
     check("(let ((map-list (lambda (a b) 42))) (map-list 1 2))", "42");
