@@ -183,13 +183,11 @@ impl Analyzer {
             return None;
         };
         let mut out: Vec<Binding> = Vec::new();
-        let mut ok = true;
         for b in items {
             let pair = match &b.kind {
                 SexpKind::List(p) if p.len() == 2 => p,
                 _ => {
                     self.error(b.span, format!("{form}: a binding must be (name init)"));
-                    ok = false;
                     continue;
                 }
             };
@@ -198,7 +196,6 @@ impl Analyzer {
                     pair[0].span,
                     format!("{form}: a binding name must be a symbol"),
                 );
-                ok = false;
                 continue;
             };
             if unique {
@@ -211,7 +208,6 @@ impl Analyzer {
                         )
                         .with_label(prev_span, "first bound here"),
                     );
-                    ok = false;
                     continue;
                 }
             }
@@ -221,8 +217,7 @@ impl Analyzer {
                 init: &pair[1],
             });
         }
-        // Shape errors are reported; still analyze what parsed, to find more.
-        let _ = ok;
+        // Shape errors are reported; what parsed is still analyzed, to find more.
         Some(out)
     }
 
