@@ -652,7 +652,7 @@ impl<'m> Vm<'m> {
                     set!(ins.a, v);
                 }
                 Op::Closure => {
-                    let v = tri!(self.make_closure(func, ins.bx(), base, &env));
+                    let v = tri!(self.make_closure(ins, func, ins.bx(), base, &env));
                     set!(ins.a, v);
                 }
                 Op::Sibling => {
@@ -955,6 +955,7 @@ impl<'m> Vm<'m> {
     #[inline(never)]
     fn make_closure(
         &mut self,
+        ins: Instr,
         func: &Function,
         site: u32,
         base: usize,
@@ -965,9 +966,19 @@ impl<'m> Vm<'m> {
             .get(site as usize)
             .ok_or_else(|| RtError::new("invalid closure site"))?;
         let mut values = Vec::with_capacity(site.captures.len());
+        // Flag bit i: the i-th register capture is the register's last use.
+        let mut nth_reg = 0u32;
         for c in &site.captures {
             values.push(match *c {
-                CaptureFrom::Reg(r) => self.stack[base + r as usize].clone(),
+                CaptureFrom::Reg(r) => {
+                    let slot = &mut self.stack[base + r as usize];
+                    nth_reg += 1;
+                    if ins.is_last_use(nth_reg - 1) {
+                        std::mem::take(slot)
+                    } else {
+                        slot.clone()
+                    }
+                }
                 CaptureFrom::Env(i) => env
                     .values
                     .get(i as usize)

@@ -677,3 +677,43 @@ fn call_result_register_inside_the_callee_window() {
     id_list.code[2] = abc(Op::Return, 2, 0, 0);
     assert_eq!(list_ints(&run_ok(&module(vec![main, id_list]))), vec![5]);
 }
+
+#[test]
+fn flagged_moves_and_captures_keep_values_intact() {
+    // R0 = (7); R1 = move R0 (last use); R2 = closure capturing R1 (last
+    // use): the list is moved, not lost, along the way. (Reference counts
+    // are not observable after the run, when every register is released.)
+    let mut mv = abc(Op::Move, 1, 0, 0);
+    mv.flags = 1;
+    let mut cl = Instr::abx(Op::Closure, 2, 0);
+    cl.flags = 1;
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        3,
+        vec![
+            ldi(0, 7),
+            abc(Op::MakeList, 0, 0, 1),
+            mv,
+            cl,
+            abc(Op::Return, 2, 0, 0),
+        ],
+    );
+    main.closure_sites = vec![site(1, vec![CaptureFrom::Reg(1)])];
+    let mut get = func(
+        "get",
+        &[],
+        None,
+        1,
+        vec![abc(Op::GetCap, 0, 0, 0), abc(Op::Return, 0, 0, 0)],
+    );
+    get.num_captures = 1;
+    match &run_ok(&module(vec![main.clone(), get.clone()])) {
+        Value::Closure(1, env) => match &env.values[0] {
+            Value::List(0, _) => assert_eq!(list_ints(&env.values[0]), vec![7]),
+            other => panic!("expected a list, got {other:?}"),
+        },
+        other => panic!("expected a closure, got {other:?}"),
+    }
+}
