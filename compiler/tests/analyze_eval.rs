@@ -504,6 +504,9 @@ fn match_patterns() {
         "(1 2 (3))",
     );
     check("(match (list 1) ((a b . rest) 0) (_ 1))", "1");
+    check("(match 5 (() 0) ((a) a) ((a . r) r) (_ \"x\"))", "\"x\"");
+    check("(match \"ab\" ((a . r) 1) (5 2) (() 3) (_ 4))", "4");
+    check("(match (list) ((a . r) 1) (() 3) (_ 4))", "3");
     check(
         "(match (list 1 (list 2 3)) ((a (b c)) (list a b c)))",
         "(1 2 3)",

@@ -86,6 +86,9 @@ impl Analyzer {
             _ => (self.fresh("%match", items[1].span), true),
         };
         let mut clauses = Vec::new();
+        // The scrutinee's length (-1 if not a list), shared by the tests
+        // of the top-level list patterns.
+        let mut len_var: Option<VarId> = None;
         for c in &items[2..] {
             let pair = match &c.kind {
                 SexpKind::List(p) if p.len() == 2 => p,
@@ -98,7 +101,11 @@ impl Analyzer {
                 let _ = self.expr(&pair[1]);
                 continue;
             };
-            let test = self.test(&pat, sv, pair[0].span);
+            let top_list = matches!(pat, Pat::Empty(_) | Pat::List(..));
+            if top_list && len_var.is_none() {
+                len_var = Some(self.fresh("%len", items[1].span));
+            }
+            let test = self.test(&pat, sv, pair[0].span, len_var.filter(|_| top_list));
             let mut binds = Vec::new();
             collect_binds(&pat, CExpr::var(sv, pair[0].span), &mut binds);
             let mark = self.mark();
@@ -136,6 +143,16 @@ impl Analyzer {
                 None => body,
                 Some(t) => CExpr::iff(t, body, chain, cspan),
             };
+        }
+        if let Some(l) = len_var {
+            let x = CExpr::var(sv, span);
+            let init = CExpr::iff(
+                p1(Builtin::ListP, x.clone(), span),
+                p1(Builtin::ListLength, x, span),
+                CExpr::konst(Const::Int(-1), span),
+                span,
+            );
+            chain = CExpr::let_(l, init, chain, false, span);
         }
         if bind_scrutinee {
             CExpr::let_(sv, scrutinee, chain, false, span)
@@ -205,9 +222,26 @@ impl Analyzer {
     }
 
     /// The test of a clause (`None`: always matches).
-    fn test(&mut self, pat: &Pat, v: VarId, span: Span) -> Option<CExpr> {
+    /// `len`: a variable holding the length of `v` (-1 if not a list).
+    fn test(&mut self, pat: &Pat, v: VarId, span: Span, len: Option<VarId>) -> Option<CExpr> {
         let mut steps = Vec::new();
-        self.steps(pat, v, &mut steps);
+        match (pat, len) {
+            (Pat::Empty(sp), Some(l)) => {
+                let n = CExpr::var(l, *sp);
+                steps.push(Step::Check(p2(Builtin::IntegerEq, n, int(0, *sp), *sp)));
+            }
+            (Pat::List(ps, rest, sp), Some(l)) => {
+                let n = CExpr::var(l, *sp);
+                let cmp = if rest.is_some() {
+                    Builtin::IntegerGe
+                } else {
+                    Builtin::IntegerEq
+                };
+                steps.push(Step::Check(p2(cmp, n, int(ps.len(), *sp), *sp)));
+                self.elements(ps, rest.as_deref(), v, *sp, &mut steps);
+            }
+            _ => self.steps(pat, v, &mut steps),
+        }
         let mut acc: Option<CExpr> = None;
         for step in steps.into_iter().rev() {
             acc = Some(match (step, acc) {
@@ -231,6 +265,24 @@ impl Analyzer {
         let t = self.fresh("%elem", e.span);
         out.push(Step::Bind(t, e));
         self.steps(p, t, out);
+    }
+
+    /// The tests of the elements (and rest) of a list known to be long enough.
+    fn elements(
+        &mut self,
+        ps: &[Pat],
+        rest: Option<&Pat>,
+        v: VarId,
+        sp: Span,
+        out: &mut Vec<Step>,
+    ) {
+        let x = CExpr::var(v, sp);
+        for (i, p) in ps.iter().enumerate() {
+            self.sub(p, p2(Builtin::ListRef, x.clone(), int(i, sp), sp), out);
+        }
+        if let Some(r) = rest {
+            self.sub(r, tail_from(x, ps.len(), sp), out);
+        }
     }
 
     fn steps(&mut self, pat: &Pat, v: VarId, out: &mut Vec<Step>) {
@@ -270,12 +322,7 @@ impl Analyzer {
                     Builtin::IntegerEq
                 };
                 out.push(Step::Check(p2(cmp, len, int(ps.len(), sp), sp)));
-                for (i, p) in ps.iter().enumerate() {
-                    self.sub(p, p2(Builtin::ListRef, x.clone(), int(i, sp), sp), out);
-                }
-                if let Some(r) = rest {
-                    self.sub(r, tail_from(x, ps.len(), sp), out);
-                }
+                self.elements(ps, rest.as_deref(), v, sp, out);
             }
             Pat::Pred(pred, _, sp) => {
                 let arg = vec![CExpr::var(v, *sp)];
