@@ -273,8 +273,9 @@ fn spec_cases_and_programs() {
         },
         (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => panic!("{e}"),
     };
-    let (mut tests, problems) = collect();
+    let (mut tests, mut problems) = collect();
     if let Ok(filter) = std::env::var("MENAI_SPEC_FILTER") {
+        problems.retain(|p| p.contains(&filter));
         tests.retain(|t| {
             t.label.contains(&filter) || matches!(&t.source, Source::Text(s) if s.contains(&filter))
         });
@@ -283,10 +284,21 @@ fn spec_cases_and_programs() {
             tests.len()
         );
     }
-    let results = parallel_map(&tests, jobs(), |t| match run_test(&tools, t) {
-        Ok(ways) => judge(t, &ways),
-        Err(e) => Some(format!("FAIL {}\n  could not run: {e}\n", t.label)),
+    let timed = parallel_map(&tests, jobs(), |t| {
+        let start = std::time::Instant::now();
+        let verdict = match run_test(&tools, t) {
+            Ok(ways) => judge(t, &ways),
+            Err(e) => Some(format!("FAIL {}\n  could not run: {e}\n", t.label)),
+        };
+        (verdict, start.elapsed())
     });
+    let mut slowest: Vec<(Duration, &str)> = timed
+        .iter()
+        .zip(&tests)
+        .map(|((_, d), t)| (*d, t.label.as_str()))
+        .collect();
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    let results: Vec<Option<String>> = timed.into_iter().map(|(v, _)| v).collect();
 
     // Per-file tallies, then every failure.
     let mut tally: Vec<(String, usize, usize)> = Vec::new();
@@ -314,6 +326,11 @@ fn spec_cases_and_programs() {
     for (g, total, failed) in &tally {
         summary.push_str(&format!("  {g}: {}/{total}\n", total - failed));
     }
+    summary.push_str("slowest (all three ways):");
+    for (d, label) in slowest.iter().take(5) {
+        summary.push_str(&format!(" {label} {:.1}s;", d.as_secs_f64()));
+    }
+    summary.push('\n');
     for p in &problems {
         summary.push_str(&format!("PROBLEM {p}\n"));
     }
