@@ -297,7 +297,7 @@ fn spec_cases_and_programs() {
         .zip(&tests)
         .map(|((_, d), t)| (*d, t.label.as_str()))
         .collect();
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|&(d, _)| std::cmp::Reverse(d));
     let results: Vec<Option<String>> = timed.into_iter().map(|(v, _)| v).collect();
 
     // Per-file tallies, then every failure.
