@@ -1,7 +1,10 @@
 //! Differential test: random well-typed Menai programs (see `gen/mod.rs`)
 //! are compiled once and optimized at -O0, -O1 and -O2; every module must
 //! pass the bytecode validator and all three must give the same printed
-//! result or the same runtime error message. Any panic, optimizer error,
+//! result or the same runtime error message; the program is also run
+//! wrapped in a non-tail context, and the agreed result is checked against
+//! an independent reference evaluator (`gen/oracle.rs`) where it models
+//! everything the program uses. Any panic, optimizer error,
 //! validation failure, compile error on a generated program, or
 //! disagreement fails the test; each distinct kind of failure is shrunk
 //! automatically and its minimal reproducer printed.
@@ -47,7 +50,8 @@ struct Failure {
 
 /// The outcome of checking one program.
 enum Outcome {
-    Agree(Run),
+    /// All levels agree; the flag says whether the oracle confirmed it.
+    Agree(Run, bool),
     /// A level hit the step limit: the program is too slow to compare.
     TooSlow,
     Fail(Failure),
@@ -160,7 +164,7 @@ fn check(src: &str) -> Outcome {
     }
     let first = runs[0].1.clone();
     if runs.iter().all(|(_, r)| *r == first) {
-        return Outcome::Agree(first);
+        return against_oracle(src, first);
     }
     let detail: Vec<String> = runs.iter().map(|(l, r)| format!("{l}: {r:?}")).collect();
     // Which levels disagree with -O0, and how.
@@ -177,6 +181,29 @@ fn check(src: &str) -> Outcome {
         }
     }
     fail(key, detail.join("\n"))
+}
+
+/// Compares the result all levels agree on with the reference evaluator.
+fn against_oracle(src: &str, got: Run) -> Outcome {
+    use gen::oracle::Outcome as O;
+    let Some(program) = gen::parse(src) else {
+        return Outcome::Agree(got, false);
+    };
+    let want = match catch_unwind(AssertUnwindSafe(|| gen::oracle::eval_program(&program))) {
+        Err(p) => return fail("oracle panic", panic_text(p)),
+        Ok(w) => w,
+    };
+    let key = match (&want, &got) {
+        (O::Unsupported(_), _) => return Outcome::Agree(got, false),
+        (O::Value(w), Run::Value(g)) if w == g => return Outcome::Agree(got, true),
+        (O::Error(None), Run::Error(_)) => return Outcome::Agree(got, true),
+        (O::Error(Some(w)), Run::Error(g)) if w == g => return Outcome::Agree(got, true),
+        (O::Value(_), Run::Value(_)) => "oracle: other value",
+        (O::Value(_), Run::Error(_)) => "oracle: error instead of a value",
+        (O::Error(_), Run::Value(_)) => "oracle: value instead of an error",
+        (O::Error(_), Run::Error(_)) => "oracle: other error message",
+    };
+    fail(key, format!("all levels: {got:?}\noracle: {want:?}"))
 }
 
 /// Every tree obtained from `s` by one shrinking step, smallest first-ish.
@@ -277,6 +304,8 @@ struct Tally {
     values: u64,
     errors: u64,
     too_slow: u64,
+    /// Programs whose agreed result the oracle confirmed.
+    oracle_checked: u64,
     /// How often each kind of agreed runtime error occurred (its text up to the first ':').
     error_kinds: std::collections::BTreeMap<String, u64>,
     failures: Vec<Found>,
@@ -340,7 +369,7 @@ fn run_all() -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<(u64, u64, S, Outcome)>();
     let (prog_tx, prog_rx) = mpsc::channel::<(u64, u64, S)>();
     let worker = std::thread::Builder::new()
-        .stack_size(256 << 20)
+        .stack_size(1 << 30)
         .spawn(move || {
             for (seed, index, prog) in prog_rx {
                 let out = check(&prog.to_string());
@@ -358,13 +387,16 @@ fn run_all() -> Result<(), String> {
                 .map_err(|_| "the worker stopped".to_string())?;
             let (seed, index, prog, out) = match rx.recv_timeout(HANG) {
                 Ok(r) => r,
-                Err(_) => return Err(format!(
+                Err(_) => {
+                    return Err(format!(
                     "hang: program seed {seed} index {index} did not finish in {HANG:?}:\n{prog}"
-                )),
+                ))
+                }
             };
             tally.programs += 1;
             match out {
-                Outcome::Agree(r) => {
+                Outcome::Agree(r, checked) => {
+                    tally.oracle_checked += u64::from(checked);
                     if show {
                         println!("{seed}/{index}: {prog}\n  => {r:?}");
                     }
@@ -400,11 +432,12 @@ fn run_all() -> Result<(), String> {
     drop(prog_tx);
     let _ = worker.join();
     println!(
-        "differential: {} programs in {:.1?}: {} agree on a value, {} agree on an error, {} too slow (skipped), {} failed",
+        "differential: {} programs in {:.1?}: {} agree on a value, {} agree on an error ({} of these confirmed by the oracle), {} too slow (skipped), {} failed",
         tally.programs,
         started.elapsed(),
         tally.values,
         tally.errors,
+        tally.oracle_checked,
         tally.too_slow,
         tally.failures.len()
     );
@@ -446,7 +479,7 @@ fn optimization_levels_agree_on_random_programs() {
         std::panic::set_hook(Box::new(|_| {}));
     }
     let handle = std::thread::Builder::new()
-        .stack_size(256 << 20)
+        .stack_size(1 << 30)
         .spawn(run_all);
     let result = match handle {
         Ok(h) => h
@@ -507,7 +540,7 @@ fn shrinker_keeps_a_failure_and_gets_smaller() {
         S::atom("0"),
     ])));
     match check(&big.to_string()) {
-        Outcome::Agree(Run::Error(m)) => assert!(m.contains("division by zero"), "{m}"),
+        Outcome::Agree(Run::Error(m), _) => assert!(m.contains("division by zero"), "{m}"),
         _ => panic!("expected all levels to agree on the division error"),
     }
 }

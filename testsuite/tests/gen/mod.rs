@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+pub mod oracle;
+
 /// SplitMix64: tiny, deterministic, good enough for test generation.
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
@@ -1312,5 +1314,59 @@ impl Gen {
         };
         self.env.truncate(mark);
         sl!["lambda", S::L(params), body]
+    }
+}
+
+/// Reads back the text of an [`S`] (atoms, strings and lists; no comments
+/// or quote sugar), for the oracle and the single-program mode.
+pub fn parse(src: &str) -> Option<S> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut i = 0;
+    let s = parse_at(&chars, &mut i)?;
+    while i < chars.len() && chars[i].is_whitespace() {
+        i += 1;
+    }
+    (i == chars.len()).then_some(s)
+}
+
+fn parse_at(c: &[char], i: &mut usize) -> Option<S> {
+    while *i < c.len() && c[*i].is_whitespace() {
+        *i += 1;
+    }
+    match c.get(*i)? {
+        '(' => {
+            *i += 1;
+            let mut items = vec![];
+            loop {
+                while *i < c.len() && c[*i].is_whitespace() {
+                    *i += 1;
+                }
+                if *c.get(*i)? == ')' {
+                    *i += 1;
+                    return Some(S::L(items));
+                }
+                items.push(parse_at(c, i)?);
+            }
+        }
+        ')' => None,
+        '"' => {
+            let start = *i;
+            *i += 1;
+            while *c.get(*i)? != '"' {
+                if c[*i] == '\\' {
+                    *i += 1;
+                }
+                *i += 1;
+            }
+            *i += 1;
+            Some(S::A(c[start..*i].iter().collect()))
+        }
+        _ => {
+            let start = *i;
+            while *i < c.len() && !c[*i].is_whitespace() && c[*i] != '(' && c[*i] != ')' {
+                *i += 1;
+            }
+            Some(S::A(c[start..*i].iter().collect()))
+        }
     }
 }
