@@ -417,7 +417,7 @@ impl Gen {
         };
         let is_fn = matches!(ty, Ty::Fn(..));
         match cand {
-            Some(c) if !taken.contains(&c) && !(is_fn && KEYWORDS.contains(&c.as_str())) => c,
+            Some(c) if !taken.contains(&c) && (!is_fn || !KEYWORDS.contains(&c.as_str())) => c,
             _ => self.fresh(),
         }
     }
