@@ -28,9 +28,10 @@
 
 use crate::builtins::{call_builtin, Args, Ctx};
 use crate::error::{RtError, RtResult};
+use crate::interp_code::{translate, XInstr, XOp};
 use crate::interp_ops as ops;
 use crate::value::{Env, StructObj, Value};
-use menai_bytecode::{Builtin, CaptureFrom, Function, Instr, Module, Op};
+use menai_bytecode::{Builtin, CaptureFrom, Function, Module, Op};
 use std::rc::Rc;
 
 /// Limits and switches for one run.
@@ -204,10 +205,17 @@ pub fn run(module: &Module, opts: &RunOptions) -> Result<(Value, Stats), RtError
     } else {
         0
     };
-    let result = if opts.stats || opts.max_steps.is_some() {
-        vm.execute::<true>()
+    let count = opts.stats || opts.max_steps.is_some();
+    // Fusing is off when instructions are counted, so counts stay exact.
+    let xcode: Vec<Vec<XInstr>> = module
+        .functions
+        .iter()
+        .map(|f| translate(f, !count))
+        .collect();
+    let result = if count {
+        vm.execute::<true>(&xcode)
     } else {
-        vm.execute::<false>()
+        vm.execute::<false>(&xcode)
     };
     if counting {
         vm.stats.allocations = crate::alloc_count::count().saturating_sub(before);
@@ -407,7 +415,7 @@ impl<'m> Vm<'m> {
 
     /// Runs the entry function to completion. `COUNT` enables the
     /// instruction counter (for stats and the step limit).
-    fn execute<const COUNT: bool>(&mut self) -> RtResult<Value> {
+    fn execute<const COUNT: bool>(&mut self, xcode: &[Vec<XInstr>]) -> RtResult<Value> {
         let module = self.module;
         let ctx = Ctx { module };
         let mut fi = module.entry;
@@ -415,7 +423,10 @@ impl<'m> Vm<'m> {
             Some(f) => f,
             None => return Err(RtError::new("invalid module: no entry function")),
         };
-        let mut code: &'m [Instr] = &func.code;
+        let mut code: &[XInstr] = match xcode.get(fi as usize) {
+            Some(c) => c,
+            None => return Err(RtError::new("invalid module: no entry function")),
+        };
         let mut pc: usize = 0;
         let mut base: usize = 0;
         let mut env: Rc<Env> = Rc::new(Env::default());
@@ -487,7 +498,7 @@ impl<'m> Vm<'m> {
             ($f:expr, $fidx:expr, $newbase:expr, $env:expr) => {{
                 fi = $fidx;
                 func = $f;
-                code = &func.code;
+                code = &xcode[fi as usize];
                 pc = 0;
                 base = $newbase;
                 env = $env;
@@ -572,7 +583,7 @@ impl<'m> Vm<'m> {
                     env = e;
                 }
                 func = &module.functions[fi as usize];
-                code = &func.code;
+                code = &xcode[fi as usize];
             }};
         }
         // A typed integer comparison: inline on two small integers, else the builtin.
@@ -603,6 +614,52 @@ impl<'m> Vm<'m> {
             }};
         }
 
+        // A fused integer compare and `jmpf` on its result (the `jmpf`
+        // follows at `pc`; see `interp_code`).
+        macro_rules! cmp_jf {
+            ($ins:ident, $id:expr, $op:tt) => {{
+                let r = if let (Value::Int(x), Value::Int(y)) = (&reg!($ins.b), &reg!($ins.c)) {
+                    x $op y
+                } else {
+                    let v = tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &reg!($ins.c)));
+                    matches!(v, Value::Bool(true))
+                };
+                set_imm!($ins.a, Value::Bool(r));
+                pc = if r { pc + 1 } else { code[pc].bx() as usize };
+            }};
+        }
+        // A fused `loadint`, integer compare with it, and `jmpf` (the compare
+        // follows at `pc`, the `jmpf` after it).
+        macro_rules! cmp_imm_jf {
+            ($ins:ident, $id:expr, $op:tt) => {{
+                pc += 1;
+                let y = $ins.c as i16 as i64;
+                let r = if let Value::Int(x) = reg!($ins.b) {
+                    x $op y
+                } else {
+                    let v = tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &Value::Int(y)));
+                    matches!(v, Value::Bool(true))
+                };
+                set_imm!($ins.a, Value::Bool(r));
+                pc = if r { pc + 1 } else { code[pc].bx() as usize };
+            }};
+        }
+        // A fused `loadint` and `addi`/`subi` of it (the arithmetic follows).
+        macro_rules! arith_imm {
+            ($ins:ident, $id:expr, $method:ident) => {{
+                pc += 1;
+                let y = $ins.c as i16 as i64;
+                if let Value::Int(x) = reg!($ins.b) {
+                    if let Some(z) = x.$method(y) {
+                        set_imm!($ins.a, Value::Int(z));
+                        continue;
+                    }
+                }
+                let v = tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &Value::Int(y)));
+                set!($ins.a, v);
+            }};
+        }
+
         loop {
             // SAFETY: `Vm::new` checked that every function's code is
             // non-empty, ends with an instruction that does not fall through
@@ -623,8 +680,8 @@ impl<'m> Vm<'m> {
                 }
             }
             match ins.op {
-                Op::Nop => {}
-                Op::Move => {
+                XOp::Nop => {}
+                XOp::Move => {
                     if let Value::Int(i) = reg!(ins.b) {
                         set_imm!(ins.a, Value::Int(i));
                     } else {
@@ -632,18 +689,18 @@ impl<'m> Vm<'m> {
                         set!(ins.a, v);
                     }
                 }
-                Op::LoadK => {
+                XOp::LoadK => {
                     set!(ins.a, self.consts[fi as usize][ins.b as usize].clone());
                 }
-                Op::LoadInt => set_imm!(ins.a, Value::Int(ins.sbx() as i64)),
-                Op::LoadBool => set_imm!(ins.a, Value::Bool(ins.b != 0)),
-                Op::LoadNone => set_imm!(ins.a, Value::None),
-                Op::LoadNil => set!(ins.a, Value::empty_list()),
-                Op::LoadBuiltin => {
+                XOp::LoadInt => set_imm!(ins.a, Value::Int(ins.sbx() as i64)),
+                XOp::LoadBool => set_imm!(ins.a, Value::Bool(ins.b != 0)),
+                XOp::LoadNone => set_imm!(ins.a, Value::None),
+                XOp::LoadNil => set!(ins.a, Value::empty_list()),
+                XOp::LoadBuiltin => {
                     let v = tri!(ops::builtin_value(ins.b));
                     set!(ins.a, v);
                 }
-                Op::GetCap => {
+                XOp::GetCap => {
                     let v = tri!(env
                         .values
                         .get(ins.b as usize)
@@ -651,15 +708,15 @@ impl<'m> Vm<'m> {
                         .ok_or_else(ops::bad_capture));
                     set!(ins.a, v);
                 }
-                Op::Closure => {
+                XOp::Closure => {
                     let v = tri!(self.make_closure(ins, func, ins.bx(), base, &env));
                     set!(ins.a, v);
                 }
-                Op::Sibling => {
+                XOp::Sibling => {
                     let e = env.clone();
                     set_imm!(ins.a, Value::Closure(ins.b as u32, e));
                 }
-                Op::ClosureRef => {
+                XOp::ClosureRef => {
                     let v = match &reg!(ins.c) {
                         Value::Closure(_, e)
                             if module
@@ -676,18 +733,18 @@ impl<'m> Vm<'m> {
                 }
 
                 // ---- control ----
-                Op::Jmp => pc = ins.bx() as usize,
-                Op::JmpTrue => match reg!(ins.a) {
+                XOp::Jmp => pc = ins.bx() as usize,
+                XOp::JmpTrue => match reg!(ins.a) {
                     Value::Bool(true) => pc = ins.bx() as usize,
                     Value::Bool(false) => {}
                     ref other => tri!(Err(ops::condition_error(other))),
                 },
-                Op::JmpFalse => match reg!(ins.a) {
+                XOp::JmpFalse => match reg!(ins.a) {
                     Value::Bool(false) => pc = ins.bx() as usize,
                     Value::Bool(true) => {}
                     ref other => tri!(Err(ops::condition_error(other))),
                 },
-                Op::Call => {
+                XOp::Call => {
                     if COUNT {
                         self.stats.calls += 1;
                     }
@@ -710,7 +767,7 @@ impl<'m> Vm<'m> {
                         }
                     }
                 }
-                Op::TailCall => {
+                XOp::TailCall => {
                     if COUNT {
                         self.stats.calls += 1;
                     }
@@ -736,12 +793,12 @@ impl<'m> Vm<'m> {
                         }
                     }
                 }
-                Op::CallBuiltin => {
+                XOp::CallBuiltin => {
                     let v = tri!(self.call_builtin_op(&ctx, ins, base));
                     set!(ins.a, v);
                 }
-                Op::Return => return_reg!(ins.a),
-                Op::Apply => {
+                XOp::Return => return_reg!(ins.a),
+                XOp::Apply => {
                     if COUNT {
                         self.stats.calls += 1;
                     }
@@ -762,7 +819,7 @@ impl<'m> Vm<'m> {
                         }
                     }
                 }
-                Op::TailApply => {
+                XOp::TailApply => {
                     if COUNT {
                         self.stats.calls += 1;
                     }
@@ -782,21 +839,21 @@ impl<'m> Vm<'m> {
                         }
                     }
                 }
-                Op::Raise => tri!(Err(ops::raise(&reg!(ins.a)))),
-                Op::RaiseUnbound => {
+                XOp::Raise => tri!(Err(ops::raise(&reg!(ins.a)))),
+                XOp::RaiseUnbound => {
                     tri!(Err(ops::raise_unbound(
                         self.consts[fi as usize].get(ins.b as usize)
                     )))
                 }
-                Op::RaiseNoMatch => tri!(Err(ops::raise_no_match(&reg!(ins.a), module))),
+                XOp::RaiseNoMatch => tri!(Err(ops::raise_no_match(&reg!(ins.a), module))),
 
                 // ---- constructors ----
-                Op::MakeList => {
+                XOp::MakeList => {
                     let v = self.make_list(ins, base);
                     set!(ins.a, v);
                 }
-                Op::MakeDict | Op::MakeSet => {
-                    let id = if ins.op == Op::MakeDict {
+                XOp::MakeDict | XOp::MakeSet => {
+                    let id = if ins.op == XOp::MakeDict {
                         Builtin::Dict
                     } else {
                         Builtin::Set
@@ -810,13 +867,29 @@ impl<'m> Vm<'m> {
                     let v = tri!(r);
                     set!(ins.a, v);
                 }
-                Op::MakeStruct => {
+                XOp::MakeStruct => {
                     let v = tri!(self.make_struct(ins, base));
                     set!(ins.a, v);
                 }
 
+                // ---- fused sequences (see `interp_code`) ----
+                XOp::AddIntImm => arith_imm!(ins, Builtin::IntegerAdd, checked_add),
+                XOp::SubIntImm => arith_imm!(ins, Builtin::IntegerSub, checked_sub),
+                XOp::LtIntJf => cmp_jf!(ins, Builtin::IntegerLt, <),
+                XOp::LeIntJf => cmp_jf!(ins, Builtin::IntegerLe, <=),
+                XOp::GtIntJf => cmp_jf!(ins, Builtin::IntegerGt, >),
+                XOp::GeIntJf => cmp_jf!(ins, Builtin::IntegerGe, >=),
+                XOp::EqIntJf => cmp_jf!(ins, Builtin::IntegerEq, ==),
+                XOp::NeIntJf => cmp_jf!(ins, Builtin::IntegerNe, !=),
+                XOp::LtIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerLt, <),
+                XOp::LeIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerLe, <=),
+                XOp::GtIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerGt, >),
+                XOp::GeIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerGe, >=),
+                XOp::EqIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerEq, ==),
+                XOp::NeIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerNe, !=),
+
                 // ---- typed integer operations ----
-                Op::AddInt => {
+                XOp::AddInt => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
                         if let Some(z) = x.checked_add(*y) {
                             set_imm!(ins.a, Value::Int(z));
@@ -831,7 +904,7 @@ impl<'m> Vm<'m> {
                     ));
                     set!(ins.a, v);
                 }
-                Op::SubInt => {
+                XOp::SubInt => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
                         if let Some(z) = x.checked_sub(*y) {
                             set_imm!(ins.a, Value::Int(z));
@@ -846,7 +919,7 @@ impl<'m> Vm<'m> {
                     ));
                     set!(ins.a, v);
                 }
-                Op::MulInt => {
+                XOp::MulInt => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
                         if let Some(z) = x.checked_mul(*y) {
                             set_imm!(ins.a, Value::Int(z));
@@ -861,18 +934,18 @@ impl<'m> Vm<'m> {
                     ));
                     set!(ins.a, v);
                 }
-                Op::LtInt => int_cmp!(ins, Builtin::IntegerLt, <),
-                Op::LeInt => int_cmp!(ins, Builtin::IntegerLe, <=),
-                Op::GtInt => int_cmp!(ins, Builtin::IntegerGt, >),
-                Op::GeInt => int_cmp!(ins, Builtin::IntegerGe, >=),
-                Op::EqInt => int_cmp!(ins, Builtin::IntegerEq, ==),
-                Op::NeInt => int_cmp!(ins, Builtin::IntegerNe, !=),
+                XOp::LtInt => int_cmp!(ins, Builtin::IntegerLt, <),
+                XOp::LeInt => int_cmp!(ins, Builtin::IntegerLe, <=),
+                XOp::GtInt => int_cmp!(ins, Builtin::IntegerGt, >),
+                XOp::GeInt => int_cmp!(ins, Builtin::IntegerGe, >=),
+                XOp::EqInt => int_cmp!(ins, Builtin::IntegerEq, ==),
+                XOp::NeInt => int_cmp!(ins, Builtin::IntegerNe, !=),
 
                 // ---- typed float operations ----
-                Op::AddFloat => float_op!(ins, "float+", |x, y| Value::Float(x + y)),
-                Op::SubFloat => float_op!(ins, "float-", |x, y| Value::Float(x - y)),
-                Op::MulFloat => float_op!(ins, "float*", |x, y| Value::Float(x * y)),
-                Op::DivFloat => {
+                XOp::AddFloat => float_op!(ins, "float+", |x, y| Value::Float(x + y)),
+                XOp::SubFloat => float_op!(ins, "float-", |x, y| Value::Float(x - y)),
+                XOp::MulFloat => float_op!(ins, "float*", |x, y| Value::Float(x * y)),
+                XOp::DivFloat => {
                     if let (Value::Float(x), Value::Float(y)) = (&reg!(ins.b), &reg!(ins.c)) {
                         if *y != 0.0 {
                             set!(ins.a, Value::Float(x / y));
@@ -881,15 +954,15 @@ impl<'m> Vm<'m> {
                     }
                     tri!(Err(ops::float_div_error(&reg!(ins.b), &reg!(ins.c))));
                 }
-                Op::LtFloat => float_op!(ins, "float<?", |x, y| Value::Bool(x < y)),
-                Op::LeFloat => float_op!(ins, "float<=?", |x, y| Value::Bool(x <= y)),
-                Op::GtFloat => float_op!(ins, "float>?", |x, y| Value::Bool(x > y)),
-                Op::GeFloat => float_op!(ins, "float>=?", |x, y| Value::Bool(x >= y)),
-                Op::EqFloat => float_op!(ins, "float=?", |x, y| Value::Bool(x == y)),
-                Op::NeFloat => float_op!(ins, "float!=?", |x, y| Value::Bool(x != y)),
+                XOp::LtFloat => float_op!(ins, "float<?", |x, y| Value::Bool(x < y)),
+                XOp::LeFloat => float_op!(ins, "float<=?", |x, y| Value::Bool(x <= y)),
+                XOp::GtFloat => float_op!(ins, "float>?", |x, y| Value::Bool(x > y)),
+                XOp::GeFloat => float_op!(ins, "float>=?", |x, y| Value::Bool(x >= y)),
+                XOp::EqFloat => float_op!(ins, "float=?", |x, y| Value::Bool(x == y)),
+                XOp::NeFloat => float_op!(ins, "float!=?", |x, y| Value::Bool(x != y)),
 
                 // ---- hot list and boolean operations ----
-                Op::ListFirst => {
+                XOp::ListFirst => {
                     let v = match &reg!(ins.b) {
                         Value::List(start, buf) if (*start as usize) < buf.len() => {
                             buf[*start as usize].clone()
@@ -898,7 +971,7 @@ impl<'m> Vm<'m> {
                     };
                     set!(ins.a, v);
                 }
-                Op::ListRest => {
+                XOp::ListRest => {
                     let v = match read!(ins, 0, ins.b).into_list() {
                         Ok((start, buf)) if (start as usize) < buf.len() => {
                             Value::List(start + 1, buf)
@@ -910,14 +983,14 @@ impl<'m> Vm<'m> {
                     };
                     set!(ins.a, v);
                 }
-                Op::ListNull => {
+                XOp::ListNull => {
                     let r = match &reg!(ins.b) {
                         Value::List(start, buf) => *start as usize >= buf.len(),
                         other => tri!(Err(ops::type_error("list-null?", "list", other))),
                     };
                     set_imm!(ins.a, Value::Bool(r));
                 }
-                Op::ListPrepend => {
+                XOp::ListPrepend => {
                     let mut pair = [read!(ins, 0, ins.b), read!(ins, 1, ins.c)];
                     let v = tri!(call_builtin(
                         &ctx,
@@ -926,7 +999,7 @@ impl<'m> Vm<'m> {
                     ));
                     set!(ins.a, v);
                 }
-                Op::Not => {
+                XOp::Not => {
                     let r = match &reg!(ins.b) {
                         Value::Bool(b) => !b,
                         other => tri!(Err(ops::type_error("boolean-not", "boolean", other))),
@@ -939,7 +1012,7 @@ impl<'m> Vm<'m> {
 
     /// `callb A B C`.
     #[inline(never)]
-    fn call_builtin_op(&mut self, ctx: &Ctx, ins: Instr, base: usize) -> RtResult<Value> {
+    fn call_builtin_op(&mut self, ctx: &Ctx, ins: XInstr, base: usize) -> RtResult<Value> {
         let id = Builtin::from_code(ins.b)
             .ok_or_else(|| RtError::new(format!("invalid builtin code {}", ins.b)))?;
         let n = id.info().prim_arity as usize;
@@ -955,7 +1028,7 @@ impl<'m> Vm<'m> {
     #[inline(never)]
     fn make_closure(
         &mut self,
-        ins: Instr,
+        ins: XInstr,
         func: &Function,
         site: u32,
         base: usize,
@@ -996,7 +1069,7 @@ impl<'m> Vm<'m> {
 
     /// `makelist A B C`.
     #[inline(never)]
-    fn make_list(&mut self, ins: Instr, base: usize) -> Value {
+    fn make_list(&mut self, ins: XInstr, base: usize) -> Value {
         let at = base + ins.b as usize;
         let n = ins.c as usize;
         let mut buf = crate::value::ListBuf::with_capacity(n);
@@ -1013,7 +1086,7 @@ impl<'m> Vm<'m> {
 
     /// `makestruct A B C`.
     #[inline(never)]
-    fn make_struct(&mut self, ins: Instr, base: usize) -> RtResult<Value> {
+    fn make_struct(&mut self, ins: XInstr, base: usize) -> RtResult<Value> {
         let n = self
             .module
             .struct_types

@@ -5,6 +5,7 @@ pub mod builtins;
 pub mod equality;
 pub mod error;
 pub mod interp;
+mod interp_code;
 mod interp_ops;
 pub mod loader;
 pub mod numfmt;

@@ -1,0 +1,313 @@
+//! The interpreter's internal form of a function's code: the file's
+//! instructions, one for one, plus fused "superinstructions" that replace
+//! the first instruction of a few hot sequences the optimizer emits:
+//!
+//! - `loadint Rk i; addi/subi Ra Rb Rk` (Rk dead after) → `addii/subii Ra Rb i`;
+//! - `<int compare> Ra Rb Rc; jmpf Ra T` → one compare-and-branch;
+//! - `loadint Rk i; <int compare> Ra Rb Rk; jmpf Ra T` (Rk dead after) →
+//!   one compare-with-immediate-and-branch.
+//!
+//! A fused instruction keeps the original instructions after it in place
+//! (the handler reads the jump target from them and skips them), so pcs,
+//! jump targets and the line table are unchanged. A sequence is fused only
+//! when no control transfer lands inside it (no jump target, no return
+//! address), and only when stats and step limits are off, so instruction
+//! counts stay exact when they are asked for. Fused handlers have the exact
+//! semantics of the sequence, except that a dead immediate register is not
+//! written.
+
+use menai_bytecode::{Function, Instr, Op};
+
+macro_rules! xops {
+    ([$($plain:ident),* $(,)?], [$($fused:ident),* $(,)?]) => {
+        /// An internal opcode: every file opcode, plus the fused ones.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum XOp {
+            $($plain,)*
+            $($fused,)*
+        }
+
+        impl XOp {
+            fn from_op(op: Op) -> XOp {
+                match op {
+                    $(Op::$plain => XOp::$plain,)*
+                }
+            }
+        }
+    };
+}
+
+xops!(
+    [
+        Nop,
+        Move,
+        LoadK,
+        LoadInt,
+        LoadBool,
+        LoadNone,
+        LoadNil,
+        LoadBuiltin,
+        GetCap,
+        Closure,
+        Sibling,
+        ClosureRef,
+        Jmp,
+        JmpTrue,
+        JmpFalse,
+        Call,
+        TailCall,
+        CallBuiltin,
+        Return,
+        Apply,
+        TailApply,
+        Raise,
+        RaiseUnbound,
+        RaiseNoMatch,
+        MakeList,
+        MakeDict,
+        MakeSet,
+        MakeStruct,
+        AddInt,
+        SubInt,
+        MulInt,
+        LtInt,
+        LeInt,
+        GtInt,
+        GeInt,
+        EqInt,
+        NeInt,
+        AddFloat,
+        SubFloat,
+        MulFloat,
+        DivFloat,
+        LtFloat,
+        LeFloat,
+        GtFloat,
+        GeFloat,
+        EqFloat,
+        NeFloat,
+        ListFirst,
+        ListRest,
+        ListNull,
+        ListPrepend,
+        Not,
+    ],
+    [
+        // R[a] := R[b] + c as i16 (the `addi` follows).
+        AddIntImm, // R[a] := R[b] - c as i16 (the `subi` follows).
+        SubIntImm,
+        // R[a] := R[b] <op> R[c]; if not R[a], pc := bx of the `jmpf` that follows.
+        LtIntJf, LeIntJf, GtIntJf, GeIntJf, EqIntJf, NeIntJf,
+        // R[a] := R[b] <op> (c as i16); if not R[a], jump (the compare and
+        // the `jmpf` follow the `loadint` this replaces).
+        LtIntImmJf, LeIntImmJf, GtIntImmJf, GeIntImmJf, EqIntImmJf, NeIntImmJf,
+    ]
+);
+
+/// One internal instruction: the same fields as a file instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct XInstr {
+    pub op: XOp,
+    pub flags: u8,
+    pub a: u16,
+    pub b: u16,
+    pub c: u16,
+}
+
+impl XInstr {
+    fn plain(i: Instr) -> XInstr {
+        XInstr {
+            op: XOp::from_op(i.op),
+            flags: i.flags,
+            a: i.a,
+            b: i.b,
+            c: i.c,
+        }
+    }
+
+    /// The 32-bit Bx field (B low, C high).
+    #[inline(always)]
+    pub fn bx(self) -> u32 {
+        self.b as u32 | (self.c as u32) << 16
+    }
+
+    /// The Bx field as a signed immediate.
+    #[inline(always)]
+    pub fn sbx(self) -> i32 {
+        self.bx() as i32
+    }
+
+    /// Whether the `i`-th register read by this instruction is its last use.
+    #[inline(always)]
+    pub fn is_last_use(self, i: u32) -> bool {
+        i < 8 && self.flags & (1 << i) != 0
+    }
+}
+
+/// The compare-and-branch opcode for an integer comparison.
+fn cmp_jf(op: Op) -> Option<(XOp, XOp)> {
+    Some(match op {
+        Op::LtInt => (XOp::LtIntJf, XOp::LtIntImmJf),
+        Op::LeInt => (XOp::LeIntJf, XOp::LeIntImmJf),
+        Op::GtInt => (XOp::GtIntJf, XOp::GtIntImmJf),
+        Op::GeInt => (XOp::GeIntJf, XOp::GeIntImmJf),
+        Op::EqInt => (XOp::EqIntJf, XOp::EqIntImmJf),
+        Op::NeInt => (XOp::NeIntJf, XOp::NeIntImmJf),
+        _ => return None,
+    })
+}
+
+/// `loadint Rk i` whose immediate fits in 16 bits, as `(k, i)`.
+fn small_loadint(i: Instr) -> Option<(u16, i16)> {
+    if i.op != Op::LoadInt {
+        return None;
+    }
+    i16::try_from(i.sbx()).ok().map(|v| (i.a, v))
+}
+
+/// Translates a function's code, fusing hot sequences when `fuse`.
+pub fn translate(f: &Function, fuse: bool) -> Vec<XInstr> {
+    let code = &f.code;
+    let mut out: Vec<XInstr> = code.iter().map(|&i| XInstr::plain(i)).collect();
+    if !fuse {
+        return out;
+    }
+    // Indices where control may arrive other than by falling through.
+    let mut landing = vec![false; code.len() + 1];
+    landing[0] = true;
+    for (pc, i) in code.iter().enumerate() {
+        match i.op {
+            Op::Jmp | Op::JmpTrue | Op::JmpFalse => {
+                if let Some(l) = landing.get_mut(i.bx() as usize) {
+                    *l = true;
+                }
+            }
+            Op::Call | Op::Apply => landing[pc + 1] = true,
+            _ => {}
+        }
+    }
+    let at = |pc: usize| code.get(pc).copied();
+    for pc in 0..code.len() {
+        let (Some(first), second) = (at(pc), at(pc + 1)) else {
+            continue;
+        };
+        let Some(second) = second else { continue };
+        if landing[pc + 1] {
+            continue;
+        }
+        // compare; jmpf on the compare's result
+        if let Some((jf, _)) = cmp_jf(first.op) {
+            if second.op == Op::JmpFalse && second.a == first.a {
+                out[pc] = XInstr {
+                    op: jf,
+                    ..XInstr::plain(first)
+                };
+                continue;
+            }
+        }
+        let Some((k, imm)) = small_loadint(first) else {
+            continue;
+        };
+        // The immediate's register must be the arithmetic's right operand,
+        // not its left one, and dead afterwards (flag bit 1 = R[c]).
+        let uses_k_as_c = second.c == k && second.b != k && second.is_last_use(1);
+        if !uses_k_as_c {
+            continue;
+        }
+        let imm = imm as u16;
+        match second.op {
+            Op::AddInt | Op::SubInt => {
+                let op = if second.op == Op::AddInt {
+                    XOp::AddIntImm
+                } else {
+                    XOp::SubIntImm
+                };
+                out[pc] = XInstr {
+                    op,
+                    flags: second.flags,
+                    a: second.a,
+                    b: second.b,
+                    c: imm,
+                };
+            }
+            _ => {
+                if let (Some((_, jf_imm)), Some(third)) = (cmp_jf(second.op), at(pc + 2)) {
+                    if third.op == Op::JmpFalse && third.a == second.a && !landing[pc + 2] {
+                        out[pc] = XInstr {
+                            op: jf_imm,
+                            flags: second.flags,
+                            a: second.a,
+                            b: second.b,
+                            c: imm,
+                        };
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use menai_bytecode::SrcLoc;
+
+    fn f(code: Vec<Instr>) -> Function {
+        Function {
+            name: "f".into(),
+            params: vec!["n".into()],
+            rest: None,
+            num_captures: 0,
+            num_registers: 4,
+            constants: vec![],
+            closure_sites: vec![],
+            locs: vec![SrcLoc::UNKNOWN; code.len()],
+            code,
+            loc: SrcLoc::UNKNOWN,
+        }
+    }
+
+    fn last_c(mut i: Instr) -> Instr {
+        i.flags = 0b10;
+        i
+    }
+
+    #[test]
+    fn fuses_only_safe_sequences() {
+        let code = vec![
+            Instr::abx(Op::LoadInt, 1, 2),
+            last_c(Instr::abc(Op::LtInt, 1, 0, 1)),
+            Instr::abx(Op::JmpFalse, 1, 4),
+            Instr::abc(Op::Return, 0, 0, 0),
+            Instr::abx(Op::LoadInt, 1, 1),
+            last_c(Instr::abc(Op::SubInt, 2, 0, 1)),
+            // not fused: the immediate register stays live
+            Instr::abx(Op::LoadInt, 1, 1),
+            Instr::abc(Op::SubInt, 2, 0, 1),
+            Instr::abc(Op::Return, 2, 0, 0),
+        ];
+        let x = translate(&f(code.clone()), true);
+        assert_eq!(x[0].op, XOp::LtIntImmJf);
+        assert_eq!((x[0].a, x[0].b, x[0].c), (1, 0, 2));
+        assert_eq!(x[1].op, XOp::LtIntJf);
+        assert_eq!(x[4].op, XOp::SubIntImm);
+        assert_eq!((x[4].a, x[4].b, x[4].c), (2, 0, 1));
+        assert_eq!(x[6].op, XOp::LoadInt);
+        let plain = translate(&f(code), false);
+        assert!(plain
+            .iter()
+            .all(|i| !matches!(i.op, XOp::LtIntImmJf | XOp::LtIntJf | XOp::SubIntImm)));
+    }
+
+    #[test]
+    fn does_not_fuse_across_a_landing_point() {
+        let code = vec![
+            Instr::abx(Op::LoadInt, 1, 1),
+            last_c(Instr::abc(Op::SubInt, 2, 0, 1)),
+            Instr::abx(Op::Jmp, 0, 1),
+        ];
+        assert_eq!(translate(&f(code), true)[0].op, XOp::LoadInt);
+    }
+}
