@@ -446,6 +446,9 @@ impl Function {
         result
     }
 
+    /// An instruction's data. `Inst` ids come only from `push_inst`, so
+    /// they index the arena (the verifier and the register allocator check
+    /// this before relying on it).
     pub fn inst(&self, i: Inst) -> &InstData {
         &self.insts[i.0 as usize]
     }

@@ -167,10 +167,6 @@ fn dot_escape(s: &str) -> String {
         match ch {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
-            '{' | '}' | '<' | '>' | '|' => {
-                out.push('\\');
-                out.push(ch);
-            }
             '\n' => out.push_str("\\l"),
             c => out.push(c),
         }
@@ -178,7 +174,7 @@ fn dot_escape(s: &str) -> String {
     out
 }
 
-/// A Graphviz digraph of one function: one record node per block.
+/// A Graphviz digraph of one function: one box node per block.
 pub fn function_dot(f: &Function) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "digraph \"{}\" {{", dot_escape(&f.name));

@@ -110,9 +110,12 @@ impl fmt::Display for OptError {
 
 impl std::error::Error for OptError {}
 
-/// Builds the SSA CFGs of a program (no passes).
+/// Builds the SSA CFGs of a program (no passes) and verifies them, so
+/// malformed IR is reported here, in every build.
 pub fn build_cfgs(program: &Program) -> Result<CfgProgram, OptError> {
-    build::build_program(program)
+    let cfgs = build::build_program(program)?;
+    verify::verify_program(&cfgs, "build")?;
+    Ok(cfgs)
 }
 
 /// Runs the passes `opts` selects; printing and statistics go to `log`.

@@ -33,7 +33,7 @@
 use crate::cfg::{Block, CapSrc, Function, Inst, InstKind, Terminator, Value};
 use crate::emit::typed_op;
 use crate::OptError;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One register move; `last_use` = the source register is dead afterwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,43 +198,63 @@ fn window_operands(kind: &InstKind) -> Option<(Vec<Value>, bool)> {
 /// Register occupancy during the walk.
 struct Occ {
     held: Vec<Option<Value>>,
+    /// Free registers below `held.len()`.
+    free: BTreeSet<u16>,
+    /// Held registers (for `top`).
+    taken: BTreeSet<u16>,
 }
 
 impl Occ {
+    fn new() -> Occ {
+        Occ {
+            held: Vec::new(),
+            free: BTreeSet::new(),
+            taken: BTreeSet::new(),
+        }
+    }
     fn is_free(&self, r: u16) -> bool {
         self.held.get(r as usize).is_none_or(|h| h.is_none())
     }
     fn take(&mut self, r: u16, v: Value) {
         let i = r as usize;
-        if self.held.len() <= i {
-            self.held.resize(i + 1, None);
+        while self.held.len() <= i {
+            self.free.insert(self.held.len() as u16);
+            self.held.push(None);
         }
-        self.held[i] = Some(v);
+        if let Some(h) = self.held.get_mut(i) {
+            *h = Some(v);
+        }
+        self.free.remove(&r);
+        self.taken.insert(r);
     }
     fn release(&mut self, r: u16) {
         if let Some(h) = self.held.get_mut(r as usize) {
             *h = None;
+            self.free.insert(r);
+            self.taken.remove(&r);
         }
     }
     fn lowest_free(&self) -> u16 {
-        self.held
-            .iter()
-            .position(|h| h.is_none())
-            .unwrap_or(self.held.len()) as u16
+        self.free.first().copied().unwrap_or(self.held.len() as u16)
     }
-    fn regs(&self) -> HashSet<u16> {
-        self.held
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| h.is_some())
-            .map(|(i, _)| i as u16)
-            .collect()
+    /// The lowest `c` with registers `c .. c+n` all free.
+    fn first_free_run(&self, n: usize) -> usize {
+        let mut run = 0;
+        for (r, h) in self.held.iter().enumerate() {
+            if h.is_none() {
+                run += 1;
+                if run == n {
+                    return r + 1 - n;
+                }
+            } else {
+                run = 0;
+            }
+        }
+        self.held.len() - run
     }
+    /// One above the highest held register.
     fn top(&self) -> u16 {
-        self.held
-            .iter()
-            .rposition(|h| h.is_some())
-            .map_or(0, |i| i as u16 + 1)
+        self.taken.last().map_or(0, |&r| r + 1)
     }
 }
 
@@ -247,6 +267,7 @@ fn checked_reg(n: usize) -> Result<u16, OptError> {
 
 /// Allocates registers for `f` and lowers its windows and block parameters.
 pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
+    check_ranges(f)?;
     let rpo = f.reverse_postorder();
     let lv = liveness(f, &rpo);
     let kl = kills(f, &rpo, &lv);
@@ -269,8 +290,13 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
         let data = f.block(b);
         let mut add =
             |w: WinRef, ops: Vec<Value>, dying: &[Value], across: Vec<Value>, is_call: bool| {
+                let dying: HashSet<Value> = dying.iter().copied().collect();
+                let mut count: HashMap<Value, usize> = HashMap::new();
+                for &v in &ops {
+                    *count.entry(v).or_default() += 1;
+                }
                 for (k, &v) in ops.iter().enumerate() {
-                    if dying.contains(&v) && ops.iter().filter(|&&x| x == v).count() == 1 {
+                    if dying.contains(&v) && count.get(&v) == Some(&1) {
                         window_use.insert(v, (w, k));
                     }
                 }
@@ -332,7 +358,7 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
 
     for &b in &rpo {
         let data = f.block(b);
-        let mut occ = Occ { held: Vec::new() };
+        let mut occ = Occ::new();
         let empty = HashSet::new();
         let live_in = lv.live_in.get(&b).unwrap_or(&empty);
         let live_out = lv.live_out.get(&b).unwrap_or(&empty);
@@ -369,13 +395,13 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                     None => occ.lowest_free(),
                 }
             };
-            regs[p.0 as usize] = r;
+            set_reg(&mut regs, p, r)?;
             occ.take(r, p);
             max_reg = max_reg.max(r as usize + 1);
         }
         for &p in &data.params {
             if !used_in_block.contains(&p) && !live_out.contains(&p) {
-                occ.release(regs[p.0 as usize]);
+                occ.release(get(&regs, p)?);
             }
         }
         // Instructions.
@@ -385,7 +411,6 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                 occ.release(get(&regs, v)?);
             }
             // occ now holds exactly the values live after `i`, except its result.
-            let live_regs = occ.regs();
             let mut low = Lowered::default();
             if let Some((ops, is_call)) = window_operands(&inst.kind) {
                 let src: Vec<u16> = ops
@@ -409,11 +434,7 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                 } else if in_place {
                     src[0] as usize
                 } else {
-                    let mut c = 0usize;
-                    while (c..c + n).any(|r| !occ.is_free(r as u16)) {
-                        c += 1;
-                    }
-                    c
+                    occ.first_free_run(n)
                 };
                 checked_reg(base + n + 1)?;
                 let parallel: Vec<(u16, u16)> = src
@@ -421,15 +442,18 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                     .enumerate()
                     .map(|(k, &s)| ((base + k) as u16, s))
                     .collect();
-                let avoid: HashSet<u16> = live_regs
-                    .iter()
-                    .copied()
-                    .chain(src.iter().copied())
-                    .chain((base..base + n).map(|r| r as u16))
-                    .collect();
-                let temp = (0u16..)
-                    .find(|r| !avoid.contains(r))
-                    .unwrap_or(u16::MAX - 1);
+                let temp = if n == 0 || (in_place && base == src[0] as usize) {
+                    u16::MAX - 1
+                } else {
+                    let srcs: HashSet<u16> = src.iter().copied().collect();
+                    (0u16..u16::MAX - 1)
+                        .find(|&r| {
+                            occ.is_free(r)
+                                && !srcs.contains(&r)
+                                && !(base..base + n).contains(&(r as usize))
+                        })
+                        .unwrap_or(u16::MAX - 1)
+                };
                 low.moves = sequentialize(&parallel, temp);
                 low.window = base as u16;
                 low.reads = (base..base + n).map(|r| r as u16).collect();
@@ -440,10 +464,9 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
             } else {
                 low.reads = direct_reads(&inst.kind, &regs)?;
             }
-            let mut needed = live_regs.clone();
-            needed.extend(low.reads.iter().copied());
-            mark_moves(&mut low.moves, &needed);
-            low.read_dead = dead_reads(&low.reads, &live_regs);
+            let reads: HashSet<u16> = low.reads.iter().copied().collect();
+            mark_moves(&mut low.moves, |r| !occ.is_free(r) || reads.contains(&r));
+            low.read_dead = dead_reads(&low.reads, |r| !occ.is_free(r));
             // The result.
             let preferred = match &inst.kind {
                 InstKind::Copy(v) if kl.insts.get(&i).is_some_and(|k| k.contains(v)) => {
@@ -456,7 +479,7 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                 Some(h) if occ.is_free(h) => h,
                 _ => occ.lowest_free(),
             };
-            regs[inst.result.0 as usize] = r;
+            set_reg(&mut regs, inst.result, r)?;
             max_reg = max_reg.max(r as usize + 1);
             checked_reg(max_reg)?;
             if used(inst.result) {
@@ -468,7 +491,6 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
         for &v in kl.terms.get(&b).into_iter().flatten() {
             occ.release(get(&regs, v)?);
         }
-        let live_regs = occ.regs();
         let mut low = Lowered::default();
         match &data.term {
             Terminator::TailCall { func, args } => {
@@ -510,10 +532,9 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                 }
             }
         }
-        let mut needed = live_regs.clone();
-        needed.extend(low.reads.iter().copied());
-        mark_moves(&mut low.moves, &needed);
-        low.read_dead = dead_reads(&low.reads, &live_regs);
+        let reads: HashSet<u16> = low.reads.iter().copied().collect();
+        mark_moves(&mut low.moves, |r| !occ.is_free(r) || reads.contains(&r));
+        low.read_dead = dead_reads(&low.reads, |r| !occ.is_free(r));
         alloc.terms.insert(b, low);
     }
 
@@ -550,7 +571,7 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
         if moves.iter().any(|m| m.dst == temp) {
             max_reg = max_reg.max(temp as usize + 1);
         }
-        mark_moves(&mut moves, &needed);
+        mark_moves(&mut moves, |r| needed.contains(&r));
         if let Some(low) = alloc.terms.get_mut(&b) {
             low.moves = moves;
         }
@@ -618,6 +639,52 @@ fn window_hint(
     u16::try_from(slot).ok()
 }
 
+fn set_reg(regs: &mut [u16], v: Value, r: u16) -> Result<(), OptError> {
+    match regs.get_mut(v.0 as usize) {
+        Some(slot) => {
+            *slot = r;
+            Ok(())
+        }
+        None => Err(OptError::Internal(format!("{v} is out of range"))),
+    }
+}
+
+/// Every instruction id and value of `f` is in range (so indexing by them
+/// below cannot fail), whether or not the verifier ran.
+fn check_ranges(f: &Function) -> Result<(), OptError> {
+    let bad = |what: String| {
+        Err(OptError::Internal(format!(
+            "{}: {what} out of range",
+            f.name
+        )))
+    };
+    for b in f.blocks() {
+        let data = f.block(b);
+        if let Some(p) = data.params.iter().find(|p| p.0 >= f.num_values) {
+            return bad(p.to_string());
+        }
+        for &i in &data.insts {
+            if i.0 as usize >= f.insts.len() {
+                return bad(i.to_string());
+            }
+            let d = f.inst(i);
+            if let Some(v) = d
+                .kind
+                .uses()
+                .into_iter()
+                .chain([d.result])
+                .find(|v| v.0 >= f.num_values)
+            {
+                return bad(v.to_string());
+            }
+        }
+        if let Some(v) = data.term.uses().into_iter().find(|v| v.0 >= f.num_values) {
+            return bad(v.to_string());
+        }
+    }
+    Ok(())
+}
+
 /// Registers read by an instruction without a window.
 fn direct_reads(kind: &InstKind, regs: &[u16]) -> Result<Vec<u16>, OptError> {
     let get = |v: Value| match regs.get(v.0 as usize) {
@@ -638,58 +705,98 @@ fn direct_reads(kind: &InstKind, regs: &[u16]) -> Result<Vec<u16>, OptError> {
 
 /// Read flags: a read is dead when its register holds nothing live
 /// afterwards and no later read of the same instruction uses it.
-fn dead_reads(reads: &[u16], live_after: &HashSet<u16>) -> Vec<bool> {
+fn dead_reads(reads: &[u16], live_after: impl Fn(u16) -> bool) -> Vec<bool> {
+    let mut last: HashMap<u16, usize> = HashMap::new();
+    for (k, &r) in reads.iter().enumerate() {
+        last.insert(r, k);
+    }
     reads
         .iter()
         .enumerate()
-        .map(|(k, r)| !live_after.contains(r) && !reads[k + 1..].contains(r))
+        .map(|(k, &r)| !live_after(r) && last.get(&r) == Some(&k))
         .collect()
 }
 
 /// Sets `last_use` on moves whose source is not read again before being
-/// overwritten; `needed` = registers read or live after the sequence.
-fn mark_moves(moves: &mut [Move], needed: &HashSet<u16>) {
-    for k in 0..moves.len() {
-        let r = moves[k].src;
-        let later_read = moves[k + 1..].iter().any(|m| m.src == r);
-        let later_write = moves[k + 1..].iter().any(|m| m.dst == r);
-        moves[k].last_use = !later_read && (later_write || !needed.contains(&r));
+/// overwritten; `needed(r)` = register `r` is read or live after the sequence.
+fn mark_moves(moves: &mut [Move], needed: impl Fn(u16) -> bool) {
+    let mut last_read: HashMap<u16, usize> = HashMap::new();
+    let mut last_write: HashMap<u16, usize> = HashMap::new();
+    for (k, m) in moves.iter().enumerate() {
+        last_read.insert(m.src, k);
+        last_write.insert(m.dst, k);
+    }
+    for (k, m) in moves.iter_mut().enumerate() {
+        let later_read = last_read.get(&m.src).is_some_and(|&j| j > k);
+        let later_write = last_write.get(&m.src).is_some_and(|&j| j > k);
+        m.last_use = !later_read && (later_write || !needed(m.src));
     }
 }
 
 /// Orders a parallel move (`(dst, src)` pairs, distinct destinations) into
 /// sequential moves with the same effect, breaking cycles through `temp`
-/// (which must be neither a source nor a destination).
+/// (which must be neither a source nor a destination). Linear in the
+/// number of moves (plus fan-out).
 pub fn sequentialize(parallel: &[(u16, u16)], temp: u16) -> Vec<Move> {
-    let mut pending: Vec<(u16, u16)> = parallel.iter().copied().filter(|(d, s)| d != s).collect();
-    let mut out = Vec::new();
-    while !pending.is_empty() {
-        // A move whose destination no pending move still reads can go now.
-        if let Some(k) = pending
-            .iter()
-            .position(|&(d, _)| !pending.iter().any(|&(_, s)| s == d))
-        {
-            let (dst, src) = pending.remove(k);
+    let moves: Vec<(u16, u16)> = parallel.iter().copied().filter(|(d, s)| d != s).collect();
+    let mut src: Vec<u16> = moves.iter().map(|m| m.1).collect();
+    let mut readers: HashMap<u16, Vec<usize>> = HashMap::new();
+    let mut by_dst: HashMap<u16, usize> = HashMap::new();
+    for (k, &(d, s)) in moves.iter().enumerate() {
+        readers.entry(s).or_default().push(k);
+        by_dst.insert(d, k);
+    }
+    let mut done = vec![false; moves.len()];
+    let mut ready: Vec<usize> = (0..moves.len())
+        .filter(|&k| readers.get(&moves[k].0).is_none_or(|r| r.is_empty()))
+        .collect();
+    ready.reverse();
+    let mut remaining = moves.len();
+    let mut next = 0;
+    let mut out = Vec::with_capacity(moves.len() + 1);
+    loop {
+        while let Some(k) = ready.pop() {
+            if done[k] {
+                continue;
+            }
             out.push(Move {
-                dst,
-                src,
+                dst: moves[k].0,
+                src: src[k],
                 last_use: false,
             });
-            continue;
-        }
-        // Only cycles remain: save one source in `temp` and redirect its readers.
-        let (_, s) = pending[0];
-        out.push(Move {
-            dst: temp,
-            src: s,
-            last_use: false,
-        });
-        for m in pending.iter_mut() {
-            if m.1 == s {
-                m.1 = temp;
+            done[k] = true;
+            remaining -= 1;
+            if let Some(list) = readers.get_mut(&src[k]) {
+                list.retain(|&j| j != k);
+                if list.is_empty() {
+                    if let Some(&j) = by_dst.get(&src[k]) {
+                        if !done[j] {
+                            ready.push(j);
+                        }
+                    }
+                }
             }
         }
-        pending.retain(|(d, s)| d != s);
+        if remaining == 0 {
+            break;
+        }
+        // Only cycles remain: save one destination's old value in `temp`.
+        while next < done.len() && done[next] {
+            next += 1;
+        }
+        let Some(&(d, _)) = moves.get(next) else {
+            break;
+        };
+        out.push(Move {
+            dst: temp,
+            src: d,
+            last_use: false,
+        });
+        for r in readers.remove(&d).unwrap_or_default() {
+            src[r] = temp;
+            readers.entry(temp).or_default().push(r);
+        }
+        ready.push(next);
     }
     out
 }

@@ -11,13 +11,16 @@
 //!    instruction belongs to at most one block;
 //! 6. every use is dominated by its definition (within a block: defined
 //!    earlier; jump arguments are uses at the end of the jumping block);
-//! 7. function references are in range; primitives have their primitive
+//! 7. function references are in range; closures give their function as
+//!    many captures as it has; siblings share this function's environment
+//!    size; capture slots and struct types are in range; primitives have their primitive
 //!    arity (any count for `list`/`set`, an even count for `dict`) and are
 //!    native; struct types are in range and get one argument per field.
 
 use crate::cfg::{Block, CapSrc, Function, Inst, InstKind, Terminator, Value};
 use menai_bytecode::builtins::Impl;
 use menai_bytecode::Builtin;
+use menai_compiler::ir::Const;
 use petgraph::algo::dominators;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -55,7 +58,8 @@ impl fmt::Display for VerifyError {
 /// What the verifier needs to know about the rest of the program.
 #[derive(Clone, Copy, Debug)]
 pub struct ProgramInfo<'a> {
-    pub num_functions: usize,
+    /// Environment size of each function (its length is the function count).
+    pub captures: &'a [u16],
     /// Field count of each struct type.
     pub struct_fields: &'a [usize],
 }
@@ -179,7 +183,7 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
             for v in inst.kind.uses() {
                 check_use(v, b, pos, Location::Inst(b, i), &mut errs);
             }
-            if let Some(m) = check_inst_shape(&inst.kind, info) {
+            if let Some(m) = check_inst_shape(&inst.kind, f, info) {
                 errs.push(VerifyError {
                     function: f.name.clone(),
                     location: Location::Inst(b, i),
@@ -253,24 +257,40 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
     }
 }
 
-fn check_inst_shape(kind: &InstKind, info: ProgramInfo<'_>) -> Option<String> {
+fn check_inst_shape(kind: &InstKind, f: &Function, info: ProgramInfo<'_>) -> Option<String> {
+    let env = f.num_captures;
     match kind {
-        InstKind::Closure { func, captures } => {
-            if func.0 as usize >= info.num_functions {
-                return Some(format!("closure of missing function {func}"));
-            }
-            if captures
-                .iter()
-                .any(|c| matches!(c, CapSrc::Env(s) if *s == u16::MAX))
-            {
-                return Some("capture slot out of range".into());
-            }
-            None
+        InstKind::GetCap(s) if *s >= env => Some(format!(
+            "capture slot {s} out of range (environment size {env})"
+        )),
+        InstKind::Const(Const::StructType(t)) if *t as usize >= info.struct_fields.len() => {
+            Some(format!("struct type {t} does not exist"))
         }
-        InstKind::Sibling(func) | InstKind::ClosureRef { func, .. }
-            if func.0 as usize >= info.num_functions =>
-        {
-            Some(format!("reference to missing function {func}"))
+        InstKind::Closure { func, captures } => {
+            let Some(&n) = info.captures.get(func.0 as usize) else {
+                return Some(format!("closure of missing function {func}"));
+            };
+            if n as usize != captures.len() {
+                return Some(format!(
+                    "closure of {func} gives {} captures, it needs {n}",
+                    captures.len()
+                ));
+            }
+            captures.iter().find_map(|c| match c {
+                CapSrc::Env(s) if *s >= env => Some(format!(
+                    "capture slot {s} out of range (environment size {env})"
+                )),
+                _ => None,
+            })
+        }
+        InstKind::Sibling(func) | InstKind::ClosureRef { func, .. } => {
+            match info.captures.get(func.0 as usize) {
+                None => Some(format!("reference to missing function {func}")),
+                Some(&n) if matches!(kind, InstKind::Sibling(_)) && n != env => Some(format!(
+                    "sibling {func} has {n} captures, this function has {env}"
+                )),
+                Some(_) => None,
+            }
         }
         InstKind::Prim { op, args } => {
             let bi = op.info();
@@ -302,6 +322,30 @@ fn check_inst_shape(kind: &InstKind, info: ProgramInfo<'_>) -> Option<String> {
     }
 }
 
+/// Verifies every function of a program.
+pub fn verify_program(p: &crate::cfg::CfgProgram, after: &str) -> Result<(), crate::OptError> {
+    let fields: Vec<usize> = p.structs.iter().map(|s| s.fields.len()).collect();
+    let captures: Vec<u16> = p.functions.iter().map(|f| f.num_captures).collect();
+    let info = ProgramInfo {
+        captures: &captures,
+        struct_fields: &fields,
+    };
+    let mut errors = Vec::new();
+    for f in &p.functions {
+        if let Err(e) = verify_function(f, info) {
+            errors.extend(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::OptError::Verify {
+            after: after.to_string(),
+            errors,
+        })
+    }
+}
+
 /// Formats verifier errors one per line.
 pub fn render_errors(errs: &[VerifyError]) -> String {
     errs.iter().map(|e| format!("{e}\n")).collect()
@@ -314,7 +358,7 @@ mod tests {
     use menai_compiler::ir::{Const, Span};
 
     const INFO: ProgramInfo<'static> = ProgramInfo {
-        num_functions: 1,
+        captures: &[0],
         struct_fields: &[],
     };
 

@@ -166,7 +166,7 @@ mod tests {
         crate::verify::verify_function(
             &f,
             crate::verify::ProgramInfo {
-                num_functions: 1,
+                captures: &[0],
                 struct_fields: &[],
             },
         )
