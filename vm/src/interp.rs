@@ -181,6 +181,11 @@ fn check_control_flow(f: &Function) -> Result<(), String> {
     Ok(())
 }
 
+/// Register-stack size beyond which no further call is made (512 MiB of
+/// values): deep recursion in functions with large windows ends with a
+/// clean error instead of exhausting memory.
+const MAX_STACK_VALUES: usize = 1 << 25;
+
 /// Registers added at a time when the stack grows.
 const STACK_CHUNK: usize = 4096;
 
@@ -199,12 +204,6 @@ pub struct Vm<'m> {
 /// Runs `module` (which must have passed validation) to its result.
 pub fn run(module: &Module, opts: &RunOptions) -> Result<(Value, Stats), RtError> {
     let mut vm = Vm::new(module, opts)?;
-    let counting = opts.stats && crate::alloc_count::installed();
-    let before = if counting {
-        crate::alloc_count::count()
-    } else {
-        0
-    };
     let count = opts.stats || opts.max_steps.is_some();
     // Fusing is off when instructions are counted, so counts stay exact.
     let xcode: Vec<Vec<XInstr>> = module
@@ -212,6 +211,12 @@ pub fn run(module: &Module, opts: &RunOptions) -> Result<(Value, Stats), RtError
         .iter()
         .map(|f| translate(f, !count))
         .collect();
+    let counting = opts.stats && crate::alloc_count::installed();
+    let before = if counting {
+        crate::alloc_count::count()
+    } else {
+        0
+    };
     let result = if count {
         vm.execute::<true>(&xcode)
     } else {
@@ -331,8 +336,14 @@ impl<'m> Vm<'m> {
 
     #[cold]
     #[inline(never)]
-    fn depth_error(&self) -> RtError {
-        RtError::new(format!("call depth exhausted (limit {})", self.max_depth))
+    fn depth_error(&self, depth: usize) -> RtError {
+        if depth >= self.max_depth {
+            RtError::new(format!("call depth exhausted (limit {})", self.max_depth))
+        } else {
+            RtError::new(format!(
+                "call depth exhausted (register stack full at depth {depth})"
+            ))
+        }
     }
 
     /// Calls a value that is not a closure (a builtin or a struct type) with
@@ -509,8 +520,8 @@ impl<'m> Vm<'m> {
         // absolute stack index `$ret`, and switches to environment `$cenv`.
         macro_rules! push_frame {
             ($ret:expr, $cenv:expr) => {{
-                if depth >= self.max_depth {
-                    tri!(Err(self.depth_error()));
+                if depth >= self.max_depth || self.stack.len() > MAX_STACK_VALUES {
+                    tri!(Err(self.depth_error(depth)));
                 }
                 if depth == self.frames.len() {
                     self.frames.push(Saved::default());
