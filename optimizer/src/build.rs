@@ -17,13 +17,19 @@
 //! position, a join block with one parameter. Tail calls become `TailCall`
 //! (or, for a letrec member calling itself with exactly its parameter count,
 //! a `Jump` back to the entry block: the loop). Code after a `Raise` is not
-//! built.
+//! built. A very long `(list ...)` is built in chunks joined by
+//! `list-concat`, so its register window stays small.
 
 use crate::cfg::{Block, CapSrc, CfgProgram, FuncId, Function, InstKind, Terminator, Value};
 use crate::lines::LineIndex;
 use crate::OptError;
 use menai_compiler::ir::{Atom, Expr, ExprKind, Lambda, Program, RaiseKind, Span, VarId};
+use menai_bytecode::Builtin;
 use std::collections::HashMap;
+
+/// Longest `(list ...)` built by one `makelist`; longer ones are built in
+/// chunks and concatenated.
+pub const LIST_CHUNK: usize = 1024;
 
 /// Builds one CFG per function of the program.
 pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
@@ -327,6 +333,23 @@ impl Builder<'_> {
                 let f = self.atom(cx, func, span)?;
                 let l = self.atom(cx, list, span)?;
                 cx.push(InstKind::Apply { func: f, list: l }, span)
+            }
+            ExprKind::Prim { op: Builtin::List, args } if args.len() > LIST_CHUNK => {
+                // A long list: build it in chunks joined by list-concat, so
+                // only one chunk of elements is in registers at a time.
+                let mut acc: Option<Value> = None;
+                for chunk in args.chunks(LIST_CHUNK) {
+                    let elems = self.atoms(cx, chunk, span)?;
+                    let part = cx.push(InstKind::Prim { op: Builtin::List, args: elems }, span);
+                    acc = Some(match acc {
+                        None => part,
+                        Some(a) => cx.push(InstKind::Prim { op: Builtin::ListConcat, args: vec![a, part] }, span),
+                    });
+                }
+                match acc {
+                    Some(v) => v,
+                    None => cx.push(InstKind::Prim { op: Builtin::List, args: vec![] }, span),
+                }
             }
             ExprKind::Prim { op, args } => {
                 let args = self.atoms(cx, args, span)?;
