@@ -29,9 +29,12 @@
 use crate::builtins::{call_builtin, Args, Ctx};
 use crate::error::{RtError, RtResult};
 use crate::interp_code::{translate, XInstr, XOp};
+
+mod build;
+mod calls;
 use crate::interp_ops as ops;
-use crate::value::{Env, StructObj, Value};
-use menai_bytecode::{Builtin, CaptureFrom, Function, Module, Op};
+use crate::value::{Env, Value};
+use menai_bytecode::{Builtin, Function, Module, Op};
 use std::rc::Rc;
 
 /// Limits and switches for one run.
@@ -300,127 +303,6 @@ impl<'m> Vm<'m> {
                     release(v);
                 }
             }
-        }
-    }
-
-    /// Builds the rest-parameter list for a call of `func` with `nargs`
-    /// arguments at `at..`, or reports a wrong argument count. Returns the
-    /// number of argument registers the callee sees.
-    #[inline(always)]
-    fn bind_args(&mut self, func: &Function, at: usize, nargs: usize) -> RtResult<()> {
-        let nparams = func.params.len();
-        if func.rest.is_none() {
-            if nargs != nparams {
-                return Err(ops::arity_error(nparams, Some(nparams), nargs));
-            }
-            Ok(())
-        } else {
-            self.pack_rest(nparams, at, nargs)
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn pack_rest(&mut self, nparams: usize, at: usize, nargs: usize) -> RtResult<()> {
-        if nargs < nparams {
-            return Err(ops::arity_error(nparams, None, nargs));
-        }
-        self.ensure(at + nparams + 1);
-        let rest: crate::value::ListBuf = self.stack[at + nparams..at + nargs]
-            .iter_mut()
-            .map(std::mem::take)
-            .collect();
-        self.stack[at + nparams] = Value::list_from(rest);
-        Ok(())
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn depth_error(&self, depth: usize) -> RtError {
-        if depth >= self.max_depth {
-            RtError::new(format!("call depth exhausted (limit {})", self.max_depth))
-        } else {
-            RtError::new(format!(
-                "call depth exhausted (register stack full at depth {depth})"
-            ))
-        }
-    }
-
-    /// Calls a value that is not a closure (a builtin or a struct type) with
-    /// the `nargs` arguments at `at..`; the argument registers are cleared.
-    #[cold]
-    #[inline(never)]
-    fn call_other(&mut self, callee: &Value, at: usize, nargs: usize) -> RtResult<Value> {
-        self.ensure(at + nargs);
-        let result = match callee {
-            Value::Builtin(id) => {
-                let info = id.info();
-                if !info.accepts(nargs) {
-                    let max = if info.max_args == menai_bytecode::builtins::MANY {
-                        None
-                    } else {
-                        Some(info.max_args as usize)
-                    };
-                    Err(ops::arity_error(info.min_args as usize, max, nargs))
-                } else {
-                    let ctx = Ctx {
-                        module: self.module,
-                    };
-                    call_builtin(&ctx, *id, &mut Args::owned(&mut self.stack[at..at + nargs]))
-                }
-            }
-            Value::StructType(t) => {
-                let nfields = self
-                    .module
-                    .struct_types
-                    .get(*t as usize)
-                    .map_or(0, |d| d.fields.len());
-                if nargs != nfields {
-                    Err(ops::arity_error(nfields, Some(nfields), nargs))
-                } else {
-                    let fields: Box<[Value]> = self.stack[at..at + nargs]
-                        .iter_mut()
-                        .map(std::mem::take)
-                        .collect();
-                    Ok(Value::Struct(Rc::new(StructObj { ty: *t, fields })))
-                }
-            }
-            other => Err(RtError::new(format!(
-                "call: cannot call a {}",
-                other.type_name()
-            ))),
-        };
-        self.clear(at, at + nargs);
-        result
-    }
-
-    /// Spreads the elements of `list` into `stack[at..]`; returns their count.
-    #[cold]
-    #[inline(never)]
-    fn spread(&mut self, list: Value, at: usize) -> RtResult<usize> {
-        match list.into_list() {
-            Ok((start, buf)) => {
-                let start = start as usize;
-                let n = buf.len().saturating_sub(start);
-                self.ensure(at + n);
-                match Rc::try_unwrap(buf) {
-                    Ok(mut owned) => {
-                        for (i, v) in owned.drain(start.min(owned.len())..).enumerate() {
-                            self.stack[at + i] = v;
-                        }
-                    }
-                    Err(shared) => {
-                        for (i, v) in shared.iter().skip(start).enumerate() {
-                            self.stack[at + i] = v.clone();
-                        }
-                    }
-                }
-                Ok(n)
-            }
-            Err(other) => Err(RtError::new(format!(
-                "apply: expected list, got {}",
-                other.type_name()
-            ))),
         }
     }
 
@@ -1019,105 +901,5 @@ impl<'m> Vm<'m> {
                 }
             }
         }
-    }
-
-    /// `callb A B C`.
-    #[inline(never)]
-    fn call_builtin_op(&mut self, ctx: &Ctx, ins: XInstr, base: usize) -> RtResult<Value> {
-        let id = Builtin::from_code(ins.b)
-            .ok_or_else(|| RtError::new(format!("invalid builtin code {}", ins.b)))?;
-        let n = id.info().prim_arity as usize;
-        let at = base + ins.c as usize;
-        call_builtin(
-            ctx,
-            id,
-            &mut Args::with_flags(&mut self.stack[at..at + n], ins.flags),
-        )
-    }
-
-    /// `closure A Bx`: a fresh environment from closure site Bx.
-    #[inline(never)]
-    fn make_closure(
-        &mut self,
-        ins: XInstr,
-        func: &Function,
-        site: u32,
-        base: usize,
-        env: &Rc<Env>,
-    ) -> RtResult<Value> {
-        let site = func
-            .closure_sites
-            .get(site as usize)
-            .ok_or_else(|| RtError::new("invalid closure site"))?;
-        let mut values = Vec::with_capacity(site.captures.len());
-        // Flag bit i: the i-th register capture is the register's last use.
-        let mut nth_reg = 0u32;
-        for c in &site.captures {
-            values.push(match *c {
-                CaptureFrom::Reg(r) => {
-                    let slot = &mut self.stack[base + r as usize];
-                    nth_reg += 1;
-                    if ins.is_last_use(nth_reg - 1) {
-                        std::mem::take(slot)
-                    } else {
-                        slot.clone()
-                    }
-                }
-                CaptureFrom::Env(i) => env
-                    .values
-                    .get(i as usize)
-                    .cloned()
-                    .ok_or_else(ops::bad_capture)?,
-            });
-        }
-        Ok(Value::Closure(
-            site.function,
-            Rc::new(Env {
-                values: values.into_boxed_slice(),
-            }),
-        ))
-    }
-
-    /// `makelist A B C`.
-    #[inline(never)]
-    fn make_list(&mut self, ins: XInstr, base: usize) -> Value {
-        let at = base + ins.b as usize;
-        let n = ins.c as usize;
-        let mut buf = crate::value::ListBuf::with_capacity(n);
-        for i in 0..n {
-            let slot = &mut self.stack[at + i];
-            buf.push_back(if ins.is_last_use(i as u32) {
-                std::mem::take(slot)
-            } else {
-                slot.clone()
-            });
-        }
-        Value::list_from(buf)
-    }
-
-    /// `makestruct A B C`.
-    #[inline(never)]
-    fn make_struct(&mut self, ins: XInstr, base: usize) -> RtResult<Value> {
-        let n = self
-            .module
-            .struct_types
-            .get(ins.b as usize)
-            .map(|d| d.fields.len())
-            .ok_or_else(|| RtError::new("invalid struct type"))?;
-        let at = base + ins.c as usize;
-        let fields: Box<[Value]> = (0..n)
-            .map(|i| {
-                let slot = &mut self.stack[at + i];
-                if ins.is_last_use(i as u32) {
-                    std::mem::take(slot)
-                } else {
-                    slot.clone()
-                }
-            })
-            .collect();
-        Ok(Value::Struct(Rc::new(StructObj {
-            ty: ins.b as u32,
-            fields,
-        })))
     }
 }
