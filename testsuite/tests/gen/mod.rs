@@ -127,6 +127,10 @@ pub enum Ty {
     Str,
     ListInt,
     Fn(Vec<Ty>, Box<Ty>),
+    /// An instance of the struct type bound to this (unique) name.
+    Struct(String),
+    /// The struct type itself (the binding made by `(struct ...)`).
+    StructType(String),
 }
 
 fn f1(a: Ty, r: Ty) -> Ty {
@@ -279,6 +283,9 @@ const EDGE_INTS: &[&str] = &[
 ];
 const STRINGS: &[&str] = &[
     "\"\"",
+    "\"a\\nb\"",
+    "\"\\u0007x\"",
+    "\"back\\\\slash\"",
     "\"a\"",
     "\"héllo\"",
     "\"x\\\"y\"",
@@ -302,6 +309,8 @@ pub struct Gen {
     top: bool,
     /// A deep recursion has been generated (at most one per program).
     deep: bool,
+    /// Every struct type declared so far: name and fields (names are unique).
+    structs: Vec<(String, Vec<(String, Ty)>)>,
 }
 
 /// Generates the program for `seed`.
@@ -314,6 +323,7 @@ pub fn program(seed: u64) -> S {
         loops: 0,
         top: false,
         deep: false,
+        structs: vec![],
     };
     g.fuel = if g.rng.chance(20) {
         g.rng.range(150, 400)
@@ -356,9 +366,110 @@ impl Gen {
     fn any_ty(&mut self) -> Ty {
         if self.rng.chance(20) {
             self.fn_ty()
+        } else if self.rng.chance(35) && self.struct_ty().is_some() {
+            self.struct_ty().unwrap_or(Ty::Int)
         } else {
             self.base_ty()
         }
+    }
+
+    /// A struct type in scope, if any.
+    fn struct_ty(&mut self) -> Option<Ty> {
+        let names: Vec<String> = self
+            .env
+            .iter()
+            .filter(|(_, t)| matches!(t, Ty::StructType(_)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if names.is_empty() {
+            None
+        } else {
+            Some(Ty::Struct(self.rng.pick(&names).clone()))
+        }
+    }
+
+    /// The fields of struct type `name`.
+    fn fields(&self, name: &str) -> Vec<(String, Ty)> {
+        self.structs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default()
+    }
+
+    /// A constructor call `(P e ...)`.
+    fn construct(&mut self, name: &str, d: u32) -> S {
+        let mut v = vec![S::atom(name)];
+        for (_, t) in self.fields(name) {
+            v.push(if d == 0 {
+                self.leaf(&t)
+            } else {
+                self.expr(&t, d)
+            });
+        }
+        S::L(v)
+    }
+
+    /// An expression of struct type.
+    fn struct_expr(&mut self, name: &str, d: u32) -> Option<S> {
+        match self.rng.below(3) {
+            0 if self.avail(&["struct-set"]) => {
+                let fs = self.fields(name);
+                if fs.is_empty() {
+                    return None;
+                }
+                let (f, t) = self.rng.pick(&fs).clone();
+                let e = self.expr(&Ty::Struct(name.to_string()), d);
+                let x = self.expr(&t, d);
+                Some(sl!["struct-set", e, format!("'{f}"), x])
+            }
+            _ => Some(self.construct(name, d)),
+        }
+    }
+
+    /// A field read `(struct-get s 'f)` / `(struct-get-imm s i)` of type `ty`, if some struct in scope has one.
+    fn field_read(&mut self, ty: &Ty, d: u32) -> Option<S> {
+        let mut cands = vec![];
+        for (n, t) in &self.env {
+            if let Ty::StructType(sn) = t {
+                if n == sn {
+                    for (i, (f, ft)) in self.fields(sn).iter().enumerate() {
+                        if ft == ty {
+                            cands.push((sn.clone(), f.clone(), i));
+                        }
+                    }
+                }
+            }
+        }
+        if cands.is_empty() || !self.avail(&["struct-get", "struct-get-imm"]) {
+            return None;
+        }
+        let (sn, f, i) = self.rng.pick(&cands).clone();
+        let e = self.expr(&Ty::Struct(sn), d);
+        Some(if self.rng.chance(70) {
+            sl!["struct-get", e, format!("'{f}")]
+        } else {
+            sl!["struct-get-imm", e, i.to_string()]
+        })
+    }
+
+    /// Maybe declares a struct type in a binding list: `(P (struct (f ...)))`.
+    fn struct_decl(&mut self, binds: &mut Vec<S>, new_env: &mut Vec<(String, Ty)>) {
+        if !self.rng.chance(20) {
+            return;
+        }
+        self.next_name += 1;
+        let name = format!("P{}", self.next_name);
+        let n = 1 + self.rng.below(3);
+        let mut fields = vec![];
+        for i in 0..n {
+            let t = self.base_ty();
+            fields.push((format!("f{i}"), t));
+        }
+        let decl = S::L(fields.iter().map(|(f, _)| S::atom(f.clone())).collect());
+        self.structs.push((name.clone(), fields));
+        binds.push(sl![name.clone(), sl!["struct", decl]]);
+        new_env.push((name.clone(), Ty::StructType(name)));
     }
 
     /// The visible binding of `name`, if any.
@@ -397,7 +508,7 @@ impl Gen {
         let r = self.rng.below(100);
         let cand = if r < 8 && !self.env.is_empty() {
             let i = self.rng.below(self.env.len());
-            Some(self.env[i].0.clone())
+            Some(self.env[i].0.clone()).filter(|n| !n.starts_with('P'))
         } else if r < 14 {
             let sh = shadowable();
             let m: Vec<&str> = sh
@@ -466,6 +577,11 @@ impl Gen {
                 }
                 S::L(v)
             }
+            Ty::Struct(name) => {
+                let name = name.clone();
+                self.construct(&name, 0)
+            }
+            Ty::StructType(name) => S::atom(name.clone()),
             Ty::Fn(args, ret) => {
                 let bs: Vec<&str> = builtins_of(ty)
                     .iter()
@@ -497,6 +613,11 @@ impl Gen {
             20 => return self.fail(ty, d),
             21 => return self.ill_typed(ty, d),
             22 => return self.and_or_value(ty, d),
+            23..=30 => {
+                if let Some(e) = self.field_read(ty, d) {
+                    return e;
+                }
+            }
             _ => {}
         }
         let e = match ty {
@@ -506,6 +627,11 @@ impl Gen {
             Ty::Str => self.str_expr(d),
             Ty::ListInt => self.list_expr(d),
             Ty::Fn(args, ret) => self.fn_expr(args, ret, d),
+            Ty::Struct(name) => {
+                let name = name.clone();
+                self.struct_expr(&name, d)
+            }
+            Ty::StructType(_) => None,
         };
         e.unwrap_or_else(|| self.leaf(ty))
     }
@@ -557,6 +683,18 @@ impl Gen {
                 sl!["if", sl![op, a, b, x], c, e]
             }
             6 if self.avail(&["string-length"]) => sl!["string-length", x],
+            7 if self.rng.chance(50) => {
+                // A known function called with the wrong number of arguments.
+                let (a, b) = (self.fresh(), self.fresh());
+                let body = self.expr(ty, d.min(2));
+                let f = sl!["lambda", sl![a, b], body];
+                if self.rng.chance(50) {
+                    sl![f, x]
+                } else {
+                    let v = self.fresh();
+                    sl!["let", sl![sl![v.clone(), f]], sl![v, x]]
+                }
+            }
             _ => sl!["and", x, self.expr(ty, d)],
         }
     }
@@ -629,12 +767,16 @@ impl Gen {
                 new_env.push((name, t));
             }
             self.dead_binding(&mut binds, &names, d);
+            self.struct_decl(&mut binds, &mut new_env);
             self.env.extend(new_env);
             let body = self.expr(ty, d);
             sl!["let", S::L(binds), body]
         } else if kind < 8 {
             // Sequential let*: names may repeat.
             let mut binds = vec![];
+            let mut decl = vec![];
+            self.struct_decl(&mut binds, &mut decl);
+            self.env.extend(decl);
             for _ in 0..n {
                 let t = self.any_ty();
                 let name = self.binder(&t, &[]);
@@ -924,12 +1066,24 @@ impl Gen {
                 }
                 S::L(v)
             }
-            Ty::Fn(..) => S::atom("_"),
+            Ty::Struct(name) => {
+                let fs = self.fields(name);
+                let mut v = vec![S::atom(name.clone())];
+                for (_, t) in fs {
+                    v.push(self.pattern(&t, binds, d));
+                }
+                S::L(v)
+            }
+            Ty::Fn(..) | Ty::StructType(_) => S::atom("_"),
         }
     }
 
     fn match_form(&mut self, ty: &Ty, d: u32) -> S {
-        let sty = self.base_ty();
+        let sty = if self.rng.chance(25) {
+            self.struct_ty().unwrap_or(Ty::Int)
+        } else {
+            self.base_ty()
+        };
         let scrut = self.expr(&sty, d);
         let mut form = vec![S::atom("match"), scrut];
         let n = 1 + self.rng.below(3);
@@ -1248,7 +1402,11 @@ impl Gen {
                     return None;
                 }
                 let a = self.rng.range(-3, 5).to_string();
-                let b = self.rng.range(-3, 9).to_string();
+                let b = if self.rng.chance(3) {
+                    "3000".to_string()
+                } else {
+                    self.rng.range(-3, 9).to_string()
+                };
                 Some(sl!["range", a, b])
             }
             9 => self.bcall("list-reverse", &[ListInt], d),
@@ -1261,6 +1419,7 @@ impl Gen {
     fn fn_expr(&mut self, args: &[Ty], ret: &Ty, d: u32) -> Option<S> {
         match self.rng.below(10) {
             0..=6 => Some(self.lambda(args, ret, d)),
+            8 if args.len() == 1 && args[0] == Ty::Int => self.escaping_group(ret, d),
             7 => {
                 // A closure made by a call: ((lambda (k) (lambda (x) ...)) e).
                 let kt = self.base_ty();
@@ -1274,6 +1433,42 @@ impl Gen {
             }
             _ => None,
         }
+    }
+
+    /// A function of one integer made from a mutually recursive `letrec`
+    /// group that escapes its scope: `(letrec ((f ...) (g ...)) (lambda
+    /// (m) (f (integer% m 9))))`; the members' bases capture outer names.
+    fn escaping_group(&mut self, ret: &Ty, d: u32) -> Option<S> {
+        if self.loops >= 2 || !self.avail(&["integer<=?", "integer-", "integer%"]) {
+            return None;
+        }
+        self.loops += 1;
+        let (f, g, n, m) = (self.fresh(), self.fresh(), self.fresh(), self.fresh());
+        let mark = self.env.len();
+        self.env.push((n.clone(), Ty::Int));
+        let base1 = self.expr(ret, d.min(2));
+        let base2 = self.expr(ret, d.min(2));
+        self.env.truncate(mark);
+        let member = |me_base: S, other: &str| {
+            sl![
+                "lambda",
+                sl![n.clone()],
+                sl![
+                    "if",
+                    sl!["integer<=?", n.clone(), "0"],
+                    me_base,
+                    sl![other, sl!["integer-", n.clone(), "1"]]
+                ]
+            ]
+        };
+        let fdef = member(base1, &g);
+        let gdef = member(base2, &f);
+        self.loops -= 1;
+        Some(sl![
+            "letrec",
+            sl![sl![f.clone(), fdef], sl![g, gdef]],
+            sl!["lambda", sl![m.clone()], sl![f, sl!["integer%", m, "9"]]]
+        ])
     }
 
     /// `(lambda (params) body)` of the given type; trailing integer

@@ -35,6 +35,11 @@ enum V {
     Nil,
     Closure(Rc<Closure>),
     Builtin(Rc<str>),
+    Sym(Rc<str>),
+    /// A struct type: its (unique) name and field names.
+    StructType(Rc<(String, Vec<String>)>),
+    /// An instance: its type and field values.
+    Struct(Rc<(String, Vec<String>)>, Rc<Vec<V>>),
 }
 
 #[derive(Debug)]
@@ -245,6 +250,12 @@ fn used_bindings(kind: &str, pairs: &[(String, S)], body: &S) -> Vec<bool> {
             }
         }
     }
+    // Struct declarations are kept: patterns name them too, and they cannot fail.
+    for (u, (_, init)) in used.iter_mut().zip(pairs) {
+        if matches!(init, S::L(x) if x.first().and_then(sym) == Some("struct")) {
+            *u = true;
+        }
+    }
     used
 }
 
@@ -355,6 +366,9 @@ fn literal(a: &str) -> Option<V> {
         "()" => return Some(V::List(Rc::new(vec![]))),
         _ => {}
     }
+    if let Some(name) = a.strip_prefix('\'') {
+        return Some(V::Sym(name.into()));
+    }
     if let Some(s) = a.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
         let mut out = String::new();
         let mut chars = s.chars();
@@ -366,6 +380,10 @@ fn literal(a: &str) -> Option<V> {
                     'r' => out.push('\r'),
                     '"' => out.push('"'),
                     '\\' => out.push('\\'),
+                    'u' => {
+                        let hex: String = chars.by_ref().take(4).collect();
+                        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                    }
                     _ => return None,
                 }
             } else {
@@ -463,6 +481,21 @@ fn equal(a: &V, b: &V) -> R<bool> {
             }
             true
         }
+        (V::Sym(x), V::Sym(y)) => x == y,
+        (V::Struct(t, xs), V::Struct(u, ys)) => {
+            if t.0 != u.0 {
+                return Ok(false);
+            }
+            for (p, q) in xs.iter().zip(ys.iter()) {
+                if !equal(p, q)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        (V::StructType(_), _) | (_, V::StructType(_)) => {
+            return unsupported("struct type equality")
+        }
         (V::Closure(_) | V::Builtin(_), _) | (_, V::Closure(_) | V::Builtin(_)) => {
             return unsupported("function equality")
         }
@@ -556,6 +589,17 @@ fn print_into(v: &V, out: &mut String) -> R<()> {
             out.push(')');
         }
         V::Closure(_) | V::Builtin(_) => return unsupported("printing a function"),
+        V::Sym(n) => out.push_str(n),
+        V::StructType(t) => out.push_str(&format!("<struct-type {} ({})>", t.0, t.1.join(" "))),
+        V::Struct(t, xs) => {
+            out.push('(');
+            out.push_str(&t.0);
+            for x in xs.iter() {
+                out.push(' ');
+                print_into(x, out)?;
+            }
+            out.push(')');
+        }
     }
     Ok(())
 }
@@ -681,6 +725,20 @@ impl Eval {
         }
     }
 
+    /// Evaluates a binding's init; `(struct (f ...))` makes a type named `name`.
+    fn eval_init(&mut self, name: &str, init: &S, env: &Env) -> R<V> {
+        if let S::L(items) = init {
+            if items.len() == 2 && sym(&items[0]) == Some("struct") {
+                let S::L(fs) = &items[1] else {
+                    return unsupported("struct shape");
+                };
+                let fields: Vec<String> = fs.iter().filter_map(sym).map(str::to_string).collect();
+                return Ok(V::StructType(Rc::new((name.to_string(), fields))));
+            }
+        }
+        self.eval(init, env)
+    }
+
     fn eval_let(&mut self, kind: &str, binds: &S, body: &S, env: &Env) -> R<V> {
         let S::L(bs) = binds else {
             return unsupported("let shape");
@@ -702,7 +760,7 @@ impl Eval {
                 let mut vals = vec![];
                 for (i, (name, init)) in pairs.iter().enumerate() {
                     if used[i] {
-                        vals.push((name.clone(), self.eval(init, env)?));
+                        vals.push((name.clone(), self.eval_init(name, init, env)?));
                     }
                 }
                 let mut e = env.clone();
@@ -715,7 +773,7 @@ impl Eval {
                 let mut e = env.clone();
                 for (i, (name, init)) in pairs.iter().enumerate() {
                     if used[i] {
-                        let v = self.eval(init, &e)?;
+                        let v = self.eval_init(name, init, &e)?;
                         e = e.bind(name, Some(v));
                     } else {
                         // Not evaluated, but it still shadows.
@@ -760,7 +818,7 @@ impl Eval {
                 self.letrec_visit(j, pairs, used, done, visiting, e)?;
             }
         }
-        let v = self.eval(&pairs[i].1, e)?;
+        let v = self.eval_init(&pairs[i].0, &pairs[i].1, e)?;
         e.set(&pairs[i].0, v);
         done[i] = true;
         Ok(())
@@ -803,6 +861,24 @@ impl Eval {
                         }
                     }
                     return Ok(true);
+                }
+                if let Some(Some(Ok(V::StructType(t)))) =
+                    items.first().and_then(sym).map(|h| env.lookup(h))
+                {
+                    if items.len() == t.1.len() + 1 {
+                        let V::Struct(u, xs) = v else {
+                            return Ok(false);
+                        };
+                        if u.0 != t.0 {
+                            return Ok(false);
+                        }
+                        for (q, x) in items[1..].iter().zip(xs.iter()) {
+                            if !self.pmatch(q, x, env, out)? {
+                                return Ok(false);
+                            }
+                        }
+                        return Ok(true);
+                    }
                 }
                 let V::List(vals) = v else { return Ok(false) };
                 let dot = items.iter().position(|x| sym(x) == Some("."));
@@ -858,6 +934,12 @@ impl Eval {
                 let r = self.eval(&c.body, &e);
                 self.depth -= 1;
                 r
+            }
+            V::StructType(t) => {
+                if args.len() != t.1.len() {
+                    return err();
+                }
+                Ok(V::Struct(t.clone(), Rc::new(args)))
             }
             V::Builtin(name) => {
                 let Some(b) = menai_bytecode::Builtin::by_name(name) else {
@@ -1154,6 +1236,36 @@ impl Eval {
                 Str(int(arg(0)?)?.to_string().into())
             }
             "list" => List(Rc::new(a)),
+            "struct?" => Bool(matches!(arg(0)?, Struct(..))),
+            "struct-type?" => {
+                let V::StructType(t) = arg(0)? else {
+                    return err();
+                };
+                Bool(matches!(arg(1)?, Struct(u, _) if u.0 == t.0))
+            }
+            "struct-get" | "struct-get-imm" | "struct-set" => {
+                let V::Struct(t, xs) = arg(0)? else {
+                    return err();
+                };
+                let i = match (name, arg(1)?) {
+                    ("struct-get-imm", Int(i)) => match i.to_usize() {
+                        Some(i) if i < xs.len() => i,
+                        _ => return err(),
+                    },
+                    (_, Sym(f)) => match t.1.iter().position(|g| **g == **f) {
+                        Some(i) => i,
+                        None => return err(),
+                    },
+                    _ => return err(),
+                };
+                if name == "struct-set" {
+                    let mut ys = xs.to_vec();
+                    ys[i] = arg(2)?.clone();
+                    Struct(t.clone(), Rc::new(ys))
+                } else {
+                    xs[i].clone()
+                }
+            }
             "list-prepend" => {
                 let l = list(arg(0)?)?;
                 let mut v = vec![arg(1)?.clone()];
