@@ -23,8 +23,8 @@
 use crate::cfg::{Block, CapSrc, CfgProgram, FuncId, Function, InstKind, Terminator, Value};
 use crate::lines::LineIndex;
 use crate::OptError;
-use menai_compiler::ir::{Atom, Expr, ExprKind, Lambda, Program, RaiseKind, Span, VarId};
 use menai_bytecode::Builtin;
+use menai_compiler::ir::{Atom, Expr, ExprKind, Lambda, Program, RaiseKind, Span, VarId};
 use std::collections::HashMap;
 
 /// Longest `(list ...)` built by one `makelist`; longer ones are built in
@@ -334,21 +334,42 @@ impl Builder<'_> {
                 let l = self.atom(cx, list, span)?;
                 cx.push(InstKind::Apply { func: f, list: l }, span)
             }
-            ExprKind::Prim { op: Builtin::List, args } if args.len() > LIST_CHUNK => {
+            ExprKind::Prim {
+                op: Builtin::List,
+                args,
+            } if args.len() > LIST_CHUNK => {
                 // A long list: build it in chunks joined by list-concat, so
                 // only one chunk of elements is in registers at a time.
                 let mut acc: Option<Value> = None;
                 for chunk in args.chunks(LIST_CHUNK) {
                     let elems = self.atoms(cx, chunk, span)?;
-                    let part = cx.push(InstKind::Prim { op: Builtin::List, args: elems }, span);
+                    let part = cx.push(
+                        InstKind::Prim {
+                            op: Builtin::List,
+                            args: elems,
+                        },
+                        span,
+                    );
                     acc = Some(match acc {
                         None => part,
-                        Some(a) => cx.push(InstKind::Prim { op: Builtin::ListConcat, args: vec![a, part] }, span),
+                        Some(a) => cx.push(
+                            InstKind::Prim {
+                                op: Builtin::ListConcat,
+                                args: vec![a, part],
+                            },
+                            span,
+                        ),
                     });
                 }
                 match acc {
                     Some(v) => v,
-                    None => cx.push(InstKind::Prim { op: Builtin::List, args: vec![] }, span),
+                    None => cx.push(
+                        InstKind::Prim {
+                            op: Builtin::List,
+                            args: vec![],
+                        },
+                        span,
+                    ),
                 }
             }
             ExprKind::Prim { op, args } => {

@@ -418,31 +418,22 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                     .map(|&v| get(&regs, v))
                     .collect::<Result<_, _>>()?;
                 let n = src.len();
-                let in_place = src
-                    .iter()
-                    .enumerate()
-                    .all(|(k, &r)| r as usize == src[0] as usize + k);
-                let base: usize = if n == 0 {
-                    0
-                } else if is_call {
-                    let top = occ.top() as usize;
-                    if in_place && src[0] as usize + 1 >= top {
-                        src[0] as usize
-                    } else {
-                        top
+                let kind = if is_call {
+                    WinKind::Call {
+                        top: occ.top() as usize,
                     }
-                } else if in_place {
-                    src[0] as usize
                 } else {
-                    occ.first_free_run(n)
+                    WinKind::Reads
                 };
+                let base = choose_base(&src, kind, &occ);
                 checked_reg(base + n + 1)?;
                 let parallel: Vec<(u16, u16)> = src
                     .iter()
                     .enumerate()
                     .map(|(k, &s)| ((base + k) as u16, s))
                     .collect();
-                let temp = if n == 0 || (in_place && base == src[0] as usize) {
+                let in_place = src.iter().enumerate().all(|(k, &r)| r as usize == base + k);
+                let temp = if in_place {
                     u16::MAX - 1
                 } else {
                     let srcs: HashSet<u16> = src.iter().copied().collect();
@@ -499,11 +490,7 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                     .map(|v| get(&regs, v))
                     .collect::<Result<_, _>>()?;
                 let n = src.len();
-                let in_place = src
-                    .iter()
-                    .enumerate()
-                    .all(|(k, &r)| r as usize == src[0] as usize + k);
-                let base = if in_place { src[0] as usize } else { 0 };
+                let base = choose_base(&src, WinKind::Tail, &occ);
                 checked_reg(base + n + 1)?;
                 let parallel: Vec<(u16, u16)> = src
                     .iter()
@@ -581,6 +568,50 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
     Ok(alloc)
 }
 
+/// What constrains where an operand window may start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WinKind {
+    /// `call`: the callee's window (A+1 up) must lie above every register
+    /// live across the call (all below `top`).
+    Call { top: usize },
+    /// `callb`/`make*`: each slot either already holds its operand or holds
+    /// nothing live after the instruction.
+    Reads,
+    /// `tailcall`: nothing is live afterwards; any place works.
+    Tail,
+}
+
+/// Where to put a window of `src.len()` operands (currently in registers
+/// `src`): among the valid bases, the one where the most operands already
+/// sit (ties: the lowest); else the lowest valid place.
+fn choose_base(src: &[u16], kind: WinKind, occ: &Occ) -> usize {
+    let n = src.len();
+    if n == 0 {
+        return 0;
+    }
+    let valid = |c: usize| match kind {
+        WinKind::Call { top } => c >= top || (c + 1 == top && src[0] as usize == c),
+        WinKind::Reads => (0..n).all(|k| src[k] as usize == c + k || occ.is_free((c + k) as u16)),
+        WinKind::Tail => true,
+    };
+    let mut counts: HashMap<usize, usize> = HashMap::new();
+    for (k, &r) in src.iter().enumerate() {
+        if r as usize >= k {
+            *counts.entry(r as usize - k).or_default() += 1;
+        }
+    }
+    let mut cands: Vec<(usize, usize)> = counts.into_iter().collect();
+    cands.sort_by_key(|&(c, matches)| (std::cmp::Reverse(matches), c));
+    if let Some(&(c, _)) = cands.iter().find(|&&(c, _)| valid(c)) {
+        return c;
+    }
+    match kind {
+        WinKind::Call { top } => top,
+        WinKind::Reads => occ.first_free_run(n),
+        WinKind::Tail => 0,
+    }
+}
+
 /// An instruction or terminator with an operand window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum WinRef {
@@ -621,8 +652,7 @@ fn window_hint(
     } else {
         let placed = win.ops.iter().enumerate().find_map(|(j, op)| {
             let r = reg(op)?;
-            (j != *k && window_use.get(op) == Some(&(*w, j)) && r as usize >= j)
-                .then(|| r as usize - j + k)
+            (j != *k && r as usize >= j).then(|| r as usize - j + k)
         });
         match placed {
             Some(s) => s,

@@ -205,7 +205,10 @@ fn cfg_dump_is_readable() {
 #[test]
 fn long_lists_are_built_in_chunks() {
     let elems: Vec<String> = (0..5000).map(|i| i.to_string()).collect();
-    let src = format!("(let ((xs (list {}))) (list (list-length xs) (list-ref xs 4321)))", elems.join(" "));
+    let src = format!(
+        "(let ((xs (list {}))) (list (list-length xs) (list-ref xs 4321)))",
+        elems.join(" ")
+    );
     assert_eq!(run(&src), "(5000 4321)");
     let m = module(&src, 2);
     let main = &m.functions[m.entry as usize];
