@@ -34,6 +34,7 @@ mod build;
 mod calls;
 use crate::interp_ops as ops;
 use crate::value::{Env, Value};
+use menai_bytecode::validate::register_effects;
 use menai_bytecode::{Builtin, Function, Module, Op};
 use std::rc::Rc;
 
@@ -134,6 +135,61 @@ fn move_slot(stack: &mut [Value], from: usize, to: usize) {
         let v = std::mem::take(&mut stack[from]);
         put(&mut stack[to], v);
     }
+}
+
+/// `stack[i]` without a bounds check.
+///
+/// # Safety
+/// `i < stack.len()`. The interpreter calls it with `i = base + r` where `r`
+/// is a register operand (a `RegR`/`RegW` field, or a register of a range
+/// or capture list) of an instruction of the running function, so
+/// `r < num_registers` (validator invariant I2, re-checked for every
+/// instruction by `check_registers` in `Vm::new`), and `base` is the running
+/// frame's base, for which `stack.len() >= base + num_registers` (every
+/// frame entry calls `ensure`, and the stack never shrinks during a run).
+#[inline(always)]
+unsafe fn reg_at(stack: &[Value], i: usize) -> &Value {
+    debug_assert!(i < stack.len());
+    // SAFETY: guaranteed by the caller (see above).
+    unsafe { stack.get_unchecked(i) }
+}
+
+/// `&mut stack[i]` without a bounds check.
+///
+/// # Safety
+/// As for [`reg_at`].
+#[inline(always)]
+unsafe fn reg_at_mut(stack: &mut [Value], i: usize) -> &mut Value {
+    debug_assert!(i < stack.len());
+    // SAFETY: guaranteed by the caller (see `reg_at`).
+    unsafe { stack.get_unchecked_mut(i) }
+}
+
+/// Checks that every register an instruction of `f` names is inside its
+/// window (validator invariant I2), which `reg_at` relies on.
+fn check_registers(m: &Module, f: &Function) -> Result<(), String> {
+    let n = f.num_registers as u32;
+    if (f.num_arg_registers() as u32) > n {
+        return Err("more parameters than registers".into());
+    }
+    for (pc, &ins) in f.code.iter().enumerate() {
+        let fx = register_effects(m, f, ins);
+        let bad = |r: u32| format!("pc {pc}: register R{r} outside a window of {n}");
+        fx.reads
+            .try_for_each(|_, r| if r < n { Ok(()) } else { Err(bad(r)) })?;
+        if let Some(w) = fx.write {
+            if w as u32 >= n {
+                return Err(bad(w as u32));
+            }
+        }
+        // Fields that name registers in ways `register_effects` does not
+        // list as single reads (the callee of `call`/`tailcall` is part of
+        // its range; checked here explicitly all the same).
+        if matches!(ins.op, Op::Call | Op::TailCall) && ins.a as u32 >= n {
+            return Err(bad(ins.a as u32));
+        }
+    }
+    Ok(())
 }
 
 /// Sets a register holding a heap value to `#none`.
@@ -239,6 +295,7 @@ impl<'m> Vm<'m> {
     pub fn new(module: &'m Module, opts: &RunOptions) -> RtResult<Vm<'m>> {
         for (i, f) in module.functions.iter().enumerate() {
             check_control_flow(f)
+                .and_then(|()| check_registers(module, f))
                 .map_err(|e| RtError::new(format!("invalid module: function {i}: {e}")))?;
         }
         let mut consts = Vec::with_capacity(module.functions.len());
@@ -341,16 +398,26 @@ impl<'m> Vm<'m> {
                 }
             };
         }
+        // Register `$r` of the running function, as a place to read.
         macro_rules! reg {
             ($r:expr) => {
-                self.stack[base + $r as usize]
+                // SAFETY: see `reg_at`: `$r` is a register operand of the
+                // running function's instruction and `base` its window.
+                (*unsafe { reg_at(&self.stack, base + $r as usize) })
+            };
+        }
+        // Register `$r` of the running function, as `&mut Value`.
+        macro_rules! reg_mut {
+            ($r:expr) => {
+                // SAFETY: as for `reg!`.
+                unsafe { reg_at_mut(&mut self.stack, base + $r as usize) }
             };
         }
         // Writes register `$r`.
         macro_rules! set {
             ($r:expr, $v:expr) => {{
                 let v = $v;
-                put(&mut self.stack[base + $r as usize], v)
+                put(reg_mut!($r), v)
             }};
         }
         // Stores a value built by a constructor expression `$v` (of already
@@ -372,7 +439,7 @@ impl<'m> Vm<'m> {
         // `set_new!` on register `$r`.
         macro_rules! set_imm {
             ($r:expr, $v:expr) => {{
-                let slot = &mut self.stack[base + $r as usize];
+                let slot = reg_mut!($r);
                 set_new!(slot, $v);
             }};
         }
@@ -380,7 +447,7 @@ impl<'m> Vm<'m> {
         macro_rules! read {
             ($ins:expr, $bit:expr, $r:expr) => {
                 if $ins.is_last_use($bit) {
-                    std::mem::take(&mut reg!($r))
+                    std::mem::take(reg_mut!($r))
                 } else {
                     reg!($r).clone()
                 }
@@ -442,7 +509,7 @@ impl<'m> Vm<'m> {
         macro_rules! return_reg {
             ($r:expr) => {{
                 if depth == 0 {
-                    let v = std::mem::take(&mut reg!($r));
+                    let v = std::mem::take(reg_mut!($r));
                     do_return!(v);
                 } else {
                     // The result register may lie inside the callee's
@@ -455,7 +522,7 @@ impl<'m> Vm<'m> {
                         let slot = &mut self.stack[ret];
                         set_new!(slot, Value::Int(i));
                     } else {
-                        let v = std::mem::take(&mut reg!($r));
+                        let v = std::mem::take(reg_mut!($r));
                         pop_frame!();
                         put(&mut self.stack[ret], v);
                     }
@@ -646,7 +713,7 @@ impl<'m> Vm<'m> {
                     // The callee register is overwritten by the result when
                     // C == A, so the closure can be moved out of it.
                     let taken = ins.c == ins.a || ins.is_last_use(0);
-                    match closure_parts(&mut reg!(ins.a), taken) {
+                    match closure_parts(reg_mut!(ins.a), taken) {
                         Some((callee, cenv)) => {
                             let f = &module.functions[callee as usize];
                             tri!(self.bind_args(f, at, nargs));
@@ -665,9 +732,9 @@ impl<'m> Vm<'m> {
                         self.stats.calls += 1;
                     }
                     let nargs = ins.b as usize;
-                    let callee = match closure_parts(&mut reg!(ins.a), true) {
+                    let callee = match closure_parts(reg_mut!(ins.a), true) {
                         Some(parts) => Ok(parts),
-                        None => Err(std::mem::take(&mut reg!(ins.a))),
+                        None => Err(std::mem::take(reg_mut!(ins.a))),
                     };
                     let from = base + ins.a as usize + 1;
                     for i in 0..nargs {
@@ -716,8 +783,8 @@ impl<'m> Vm<'m> {
                     if COUNT {
                         self.stats.calls += 1;
                     }
-                    let callee = std::mem::take(&mut reg!(ins.a));
-                    let list = std::mem::take(&mut reg!(ins.b));
+                    let callee = std::mem::take(reg_mut!(ins.a));
+                    let list = std::mem::take(reg_mut!(ins.b));
                     self.clear(base, base + func.num_registers as usize);
                     let nargs = tri!(self.spread(list, base));
                     match callee.into_closure() {

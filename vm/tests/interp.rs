@@ -100,7 +100,11 @@ fn run_ok(m: &Module) -> Value {
 }
 
 fn run_err(m: &Module, opts: &RunOptions) -> menai_vm::RtError {
-    match run(valid(m), opts) {
+    run_err_unvalidated(valid(m), opts)
+}
+
+fn run_err_unvalidated(m: &Module, opts: &RunOptions) -> menai_vm::RtError {
+    match run(m, opts) {
         Ok((v, _)) => panic!("expected an error, got {v:?}"),
         Err(e) => e,
     }
@@ -716,4 +720,30 @@ fn flagged_moves_and_captures_keep_values_intact() {
         },
         other => panic!("expected a closure, got {other:?}"),
     }
+}
+
+#[test]
+fn run_rejects_unvalidated_modules_it_cannot_run_safely() {
+    // `run` re-checks what its unchecked fast paths rely on, so a module
+    // that skipped the validator gets an error, never undefined behaviour.
+    let bad_reg = func(
+        "main",
+        &[],
+        None,
+        2,
+        vec![abc(Op::AddInt, 0, 0, 9), abc(Op::Return, 0, 0, 0)],
+    );
+    let e = run_err_unvalidated(&module(vec![bad_reg]), &RunOptions::default());
+    assert!(
+        e.message
+            .starts_with("invalid module: function 0: pc 0: register R9"),
+        "{}",
+        e.message
+    );
+    let falls_off = func("main", &[], None, 2, vec![ldi(0, 1)]);
+    let e = run_err_unvalidated(&module(vec![falls_off]), &RunOptions::default());
+    assert!(e.message.contains("falls off"), "{}", e.message);
+    let bad_jump = func("main", &[], None, 2, vec![Instr::abx(Op::Jmp, 0, 7)]);
+    let e = run_err_unvalidated(&module(vec![bad_jump]), &RunOptions::default());
+    assert!(e.message.contains("jump target 7"), "{}", e.message);
 }
