@@ -747,3 +747,64 @@ fn run_rejects_unvalidated_modules_it_cannot_run_safely() {
     let e = run_err_unvalidated(&module(vec![bad_jump]), &RunOptions::default());
     assert!(e.message.contains("jump target 7"), "{}", e.message);
 }
+
+/// `i` with flag bit 1 set: its right operand register is dead afterwards
+/// (the pattern the optimizer emits, which the VM fuses with a `loadint`).
+fn dead_c(mut i: Instr) -> Instr {
+    i.flags = 0b10;
+    i
+}
+
+#[test]
+fn fused_sequences_keep_semantics_and_error_locations() {
+    // R0 = K0; R1 = R0 - 1 (fused loadint+subi); if R1 < 5 (fused
+    // loadint+lti+jmpf) return R1 else return R0.
+    let mut main = func(
+        "main",
+        &[],
+        None,
+        3,
+        vec![
+            abc(Op::LoadK, 0, 0, 0),
+            ldi(2, 1),
+            dead_c(abc(Op::SubInt, 1, 0, 2)),
+            ldi(2, 5),
+            dead_c(abc(Op::LtInt, 2, 1, 2)),
+            jmp(Op::JmpFalse, 2, 7),
+            abc(Op::Return, 1, 0, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    main.constants = vec![Constant::Int(3)];
+    assert_eq!(int(&run_ok(&module(vec![main.clone()]))), 2);
+    main.constants = vec![Constant::Int(30)];
+    assert_eq!(int(&run_ok(&module(vec![main.clone()]))), 30);
+    // Overflow in the fused subtraction promotes to a big integer.
+    main.constants = vec![Constant::Int(i64::MIN)];
+    match &run_ok(&module(vec![main.clone()])) {
+        Value::BigInt(b) => assert_eq!(b.to_string(), "-9223372036854775809"),
+        other => panic!("expected a big integer, got {other:?}"),
+    }
+    // Type errors are located at the arithmetic / comparison (lines 3, 5).
+    main.constants = vec![Constant::Str("x".into())];
+    let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
+    assert_eq!(e.message, "integer-: expected integer, got string");
+    assert_eq!(e.loc.map(|l| l.line), Some(3));
+    main.code[2] = abc(Op::Move, 1, 0, 0);
+    let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
+    assert_eq!(e.message, "integer<?: expected integer, got string");
+    assert_eq!(e.loc.map(|l| l.line), Some(5));
+    // The same program with counting on (no fusion) agrees.
+    main.constants = vec![Constant::Int(3)];
+    main.code[2] = dead_c(abc(Op::SubInt, 1, 0, 2));
+    let (v, stats) = run(
+        valid(&module(vec![main])),
+        &RunOptions {
+            stats: true,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(int(&v), 2);
+    assert_eq!(stats.instructions, 7);
+}
