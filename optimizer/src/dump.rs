@@ -69,7 +69,9 @@ pub fn inst_text(kind: &InstKind) -> String {
         }
         InstKind::Sibling(func) => format!("sibling {func}"),
         InstKind::ClosureRef { func, of } => format!("closureref {func} of {of}"),
+        InstKind::Prim { op, args } if args.is_empty() => format!("prim {}", op.name()),
         InstKind::Prim { op, args } => format!("prim {} {}", op.name(), list(args)),
+        InstKind::MakeStruct { ty, args } if args.is_empty() => format!("makestruct #{ty}"),
         InstKind::MakeStruct { ty, args } => format!("makestruct #{ty} {}", list(args)),
         InstKind::Call { func, args } => format!("call {func}({})", list(args)),
         InstKind::Apply { func, list } => format!("apply {func}, {list}"),
