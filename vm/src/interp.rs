@@ -16,27 +16,35 @@
 //! `apply` spreads a list above the caller's window.
 //!
 //! Invariants the loop keeps: `stack.len() >= base + num_registers` of the
-//! running function; on return the callee's window is cleared (set to
-//! `#none`), so dead values are released promptly and unshared structures
-//! keep a reference count of 1.
+//! running function (the stack only grows during a run); on return the
+//! callee's window is cleared (heap values set to `#none`), so dead values
+//! are released promptly and unshared structures keep a reference count
+//! of 1; a call's result is written after that clearing (`call A B C` may
+//! have C inside the callee's window).
 //!
-//! Register and constant indices come from a module that passed
-//! `menai_bytecode::validate`; the loop still uses checked indexing, so a
-//! module that skipped validation can make it panic but never misbehave
-//! silently. Slow paths (big integers, errors, allocation-heavy operations)
-//! live in `#[cold]` functions in `interp_ops`.
+//! Unchecked accesses, each with a `SAFETY` comment: the instruction fetch
+//! (`check_control_flow`: code non-empty, ends in a non-falling-through
+//! instruction, jump targets in range) and register access (`reg_at`:
+//! `check_registers`, validator invariant I2). Both checks run in `Vm::new`
+//! on every module, so `run` is sound even on a module that skipped the
+//! validator; other indices (constants, functions, ranges) stay checked.
+//!
+//! Code runs in an internal form (`interp_code`) that fuses a few hot
+//! sequences. Slow paths live out of line: calls of non-closures, rest
+//! parameters and `apply` in `interp/calls.rs`, value construction in
+//! `interp/build.rs`, big integers and error messages in `interp_ops`.
 
 use crate::builtins::{call_builtin, Args, Ctx};
 use crate::error::{RtError, RtResult};
 use crate::interp_code::{translate, XInstr, XOp};
-
-mod build;
-mod calls;
 use crate::interp_ops as ops;
 use crate::value::{Env, Value};
 use menai_bytecode::validate::register_effects;
 use menai_bytecode::{Builtin, Function, Module, Op};
 use std::rc::Rc;
+
+mod build;
+mod calls;
 
 /// Limits and switches for one run.
 #[derive(Clone, Debug, PartialEq, Eq)]
