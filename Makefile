@@ -29,7 +29,7 @@ build-debug:
 
 # The test suites drive the binaries, so build them first.
 test: build-debug
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --no-fail-fast
 
 lint:
 	$(CARGO) fmt --all --check
