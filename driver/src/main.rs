@@ -129,6 +129,10 @@ enum Color {
     Never,
 }
 
+/// Counts heap allocations for `--stats` (only while counting is on).
+#[global_allocator]
+static ALLOC: menai_vm::alloc_count::CountingAlloc = menai_vm::alloc_count::CountingAlloc;
+
 /// Exit codes.
 const EXIT_RUNTIME: u8 = 1;
 const EXIT_COMPILE: u8 = 2;
