@@ -137,6 +137,9 @@ impl Analyzer {
             }
             clauses.push((test, body, c.span));
         }
+        // Whether the first clause matches anything: then no test reads the
+        // scrutinee, and only that clause's body runs.
+        let first_irrefutable = clauses.first().is_some_and(|c| c.0.is_none());
         let mut chain = CExpr::new(CKind::NoMatch(sv), span);
         for (test, body, cspan) in clauses.into_iter().rev() {
             chain = match test {
@@ -156,6 +159,14 @@ impl Analyzer {
         }
         if bind_scrutinee {
             CExpr::let_(sv, scrutinee, chain, false, span)
+        } else if first_irrefutable {
+            // A variable scrutinee is a reference to it even when no test
+            // reads it (`(match x (_ 1))`, `(match x (y 1))` with `y`
+            // unused): keep one use, so a `let` binding of `x` is still
+            // evaluated (LANGUAGE.md §4: only a binding that is never
+            // referenced is dropped).
+            let keep = self.fresh("%match", items[1].span);
+            CExpr::let_(keep, CExpr::var(sv, items[1].span), chain, false, span)
         } else {
             chain
         }
