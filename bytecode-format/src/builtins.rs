@@ -139,7 +139,8 @@ impl serde::Serialize for Builtin {
 impl<'de> serde::Deserialize<'de> for Builtin {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let code = <u16 as serde::Deserialize>::deserialize(d)?;
-        Builtin::from_code(code).ok_or_else(|| serde::de::Error::custom(format!("unknown builtin code {code}")))
+        Builtin::from_code(code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown builtin code {code}")))
     }
 }
 
@@ -371,18 +372,31 @@ mod tests {
             assert!(names.insert(b.name), "duplicate name {}", b.name);
             assert_eq!(Builtin::from_code(b.id as u16), Some(b.id));
             assert_eq!(b.id.info().name, b.name);
-            assert!(b.prim_arity == 0 || b.accepts(b.prim_arity as usize), "{}", b.name);
+            assert!(
+                b.prim_arity == 0 || b.accepts(b.prim_arity as usize),
+                "{}",
+                b.name
+            );
         }
     }
 
     #[test]
     fn reflection_follows_printed_parameters() {
         let info = Builtin::FloatExpn.info();
-        assert_eq!((info.reflected_min_arity(), info.reflected_variadic()), (0, true));
+        assert_eq!(
+            (info.reflected_min_arity(), info.reflected_variadic()),
+            (0, true)
+        );
         let info = Builtin::DictGet.info();
-        assert_eq!((info.reflected_min_arity(), info.reflected_variadic()), (2, true));
+        assert_eq!(
+            (info.reflected_min_arity(), info.reflected_variadic()),
+            (2, true)
+        );
         let info = Builtin::StringReplace.info();
-        assert_eq!((info.reflected_min_arity(), info.reflected_variadic()), (3, false));
+        assert_eq!(
+            (info.reflected_min_arity(), info.reflected_variadic()),
+            (3, false)
+        );
         assert_eq!(Builtin::by_name("integer+"), Some(Builtin::IntegerAdd));
         assert_eq!(Builtin::by_name("nope"), None);
     }

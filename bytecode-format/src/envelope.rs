@@ -27,11 +27,25 @@ pub struct Kind {
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvelopeError {
-    NotThisKind { expected: &'static str },
-    Truncated { what: &'static str },
-    Version { kind: &'static str, found: u32, expected: u32, producer: String },
-    TooLarge { size: u64 },
-    LengthMismatch { declared: u64, actual: u64 },
+    NotThisKind {
+        expected: &'static str,
+    },
+    Truncated {
+        what: &'static str,
+    },
+    Version {
+        kind: &'static str,
+        found: u32,
+        expected: u32,
+        producer: String,
+    },
+    TooLarge {
+        size: u64,
+    },
+    LengthMismatch {
+        declared: u64,
+        actual: u64,
+    },
     Checksum,
     Decode(String),
     Encode(String),
@@ -76,9 +90,13 @@ fn config() -> impl bincode::config::Config {
 }
 
 /// Encodes `value` in an envelope of kind `kind`.
-pub fn encode<T: Serialize>(kind: Kind, producer: &str, value: &T) -> Result<Vec<u8>, EnvelopeError> {
-    let payload =
-        bincode::serde::encode_to_vec(value, config()).map_err(|e| EnvelopeError::Encode(e.to_string()))?;
+pub fn encode<T: Serialize>(
+    kind: Kind,
+    producer: &str,
+    value: &T,
+) -> Result<Vec<u8>, EnvelopeError> {
+    let payload = bincode::serde::encode_to_vec(value, config())
+        .map_err(|e| EnvelopeError::Encode(e.to_string()))?;
     let producer = &producer.as_bytes()[..producer.len().min(u16::MAX as usize)];
     let mut out = Vec::with_capacity(payload.len() + 40 + producer.len());
     out.extend_from_slice(&kind.magic);
@@ -124,15 +142,26 @@ impl<'a> Reader<'a> {
 /// checksum before decoding the payload under the size limit.
 pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T, EnvelopeError> {
     let mut r = Reader { bytes };
-    let magic = r.take(8, "magic number").map_err(|_| EnvelopeError::NotThisKind { expected: kind.name })?;
+    let magic = r
+        .take(8, "magic number")
+        .map_err(|_| EnvelopeError::NotThisKind {
+            expected: kind.name,
+        })?;
     if magic != kind.magic {
-        return Err(EnvelopeError::NotThisKind { expected: kind.name });
+        return Err(EnvelopeError::NotThisKind {
+            expected: kind.name,
+        });
     }
     let version = r.u32("format version")?;
     let producer_len = r.u16("producer name")? as usize;
     let producer = String::from_utf8_lossy(r.take(producer_len, "producer name")?).into_owned();
     if version != kind.version {
-        return Err(EnvelopeError::Version { kind: kind.name, found: version, expected: kind.version, producer });
+        return Err(EnvelopeError::Version {
+            kind: kind.name,
+            found: version,
+            expected: kind.version,
+            producer,
+        });
     }
     let declared = r.u64("payload length")?;
     if declared > MAX_PAYLOAD as u64 {
@@ -140,7 +169,10 @@ pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T, Envelo
     }
     let sum = r.u64("checksum")?;
     if r.bytes.len() as u64 != declared {
-        return Err(EnvelopeError::LengthMismatch { declared, actual: r.bytes.len() as u64 });
+        return Err(EnvelopeError::LengthMismatch {
+            declared,
+            actual: r.bytes.len() as u64,
+        });
     }
     if checksum(r.bytes) != sum {
         return Err(EnvelopeError::Checksum);
@@ -148,7 +180,10 @@ pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T, Envelo
     let (value, used) = bincode::serde::decode_from_slice(r.bytes, config())
         .map_err(|e| EnvelopeError::Decode(e.to_string()))?;
     if used != r.bytes.len() {
-        return Err(EnvelopeError::Decode(format!("{} trailing bytes", r.bytes.len() - used)));
+        return Err(EnvelopeError::Decode(format!(
+            "{} trailing bytes",
+            r.bytes.len() - used
+        )));
     }
     Ok(value)
 }
@@ -157,7 +192,11 @@ pub fn decode<T: DeserializeOwned>(kind: Kind, bytes: &[u8]) -> Result<T, Envelo
 mod tests {
     use super::*;
 
-    const KIND: Kind = Kind { name: "test", magic: *b"TESTFILE", version: 3 };
+    const KIND: Kind = Kind {
+        name: "test",
+        magic: *b"TESTFILE",
+        version: 3,
+    };
 
     #[test]
     fn round_trip_and_rejections() {
@@ -176,9 +215,18 @@ mod tests {
         // future version
         let future = Kind { version: 4, ..KIND };
         let newer = encode(future, "unit 9.9", &vec![1u32]).unwrap();
-        assert!(matches!(decode::<Vec<u32>>(KIND, &newer), Err(EnvelopeError::Version { found: 4, .. })));
+        assert!(matches!(
+            decode::<Vec<u32>>(KIND, &newer),
+            Err(EnvelopeError::Version { found: 4, .. })
+        ));
         // wrong magic
-        assert!(matches!(decode::<Vec<u32>>(KIND, b"NOTMAGIC"), Err(EnvelopeError::NotThisKind { .. })));
-        assert!(matches!(decode::<Vec<u32>>(KIND, b""), Err(EnvelopeError::NotThisKind { .. })));
+        assert!(matches!(
+            decode::<Vec<u32>>(KIND, b"NOTMAGIC"),
+            Err(EnvelopeError::NotThisKind { .. })
+        ));
+        assert!(matches!(
+            decode::<Vec<u32>>(KIND, b""),
+            Err(EnvelopeError::NotThisKind { .. })
+        ));
     }
 }

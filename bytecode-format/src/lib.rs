@@ -22,7 +22,11 @@ pub use module::{CaptureFrom, ClosureSite, Constant, Function, Module, SrcLoc, S
 pub use opcodes::{Instr, Op, Operand};
 
 /// The `.bc` file kind. Bump `version` on any change to `module` or `opcodes`.
-pub const BC_KIND: envelope::Kind = envelope::Kind { name: "bytecode", magic: *b"MENAIBC\0", version: 1 };
+pub const BC_KIND: envelope::Kind = envelope::Kind {
+    name: "bytecode",
+    magic: *b"MENAIBC\0",
+    version: 1,
+};
 
 /// The producer string written into files by this build.
 pub const PRODUCER: &str = concat!("menai ", env!("CARGO_PKG_VERSION"));

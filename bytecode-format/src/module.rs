@@ -23,7 +23,13 @@ pub struct SrcLoc {
 pub const NO_FILE: u32 = u32::MAX;
 
 impl SrcLoc {
-    pub const UNKNOWN: SrcLoc = SrcLoc { file: NO_FILE, line: 0, col: 0, start: 0, end: 0 };
+    pub const UNKNOWN: SrcLoc = SrcLoc {
+        file: NO_FILE,
+        line: 0,
+        col: 0,
+        start: 0,
+        end: 0,
+    };
 }
 
 /// A constant-pool entry.

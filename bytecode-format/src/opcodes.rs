@@ -170,12 +170,24 @@ pub struct Instr {
 impl Instr {
     /// An ABC-format instruction with no flags.
     pub fn abc(op: Op, a: u16, b: u16, c: u16) -> Instr {
-        Instr { op, flags: 0, a, b, c }
+        Instr {
+            op,
+            flags: 0,
+            a,
+            b,
+            c,
+        }
     }
 
     /// An ABx-format instruction: `bx` is split over B (low) and C (high).
     pub fn abx(op: Op, a: u16, bx: u32) -> Instr {
-        Instr { op, flags: 0, a, b: bx as u16, c: (bx >> 16) as u16 }
+        Instr {
+            op,
+            flags: 0,
+            a,
+            b: bx as u16,
+            c: (bx >> 16) as u16,
+        }
     }
 
     /// The 32-bit Bx field (B low, C high).
@@ -199,7 +211,11 @@ impl Instr {
 
 impl From<Instr> for u64 {
     fn from(i: Instr) -> u64 {
-        i.op as u64 | (i.flags as u64) << 8 | (i.a as u64) << 16 | (i.b as u64) << 32 | (i.c as u64) << 48
+        i.op as u64
+            | (i.flags as u64) << 8
+            | (i.a as u64) << 16
+            | (i.b as u64) << 32
+            | (i.c as u64) << 48
     }
 }
 
@@ -218,7 +234,13 @@ impl TryFrom<u64> for Instr {
     fn try_from(w: u64) -> Result<Instr, UnknownOpcode> {
         let code = w as u8;
         let op = Op::from_code(code).ok_or(UnknownOpcode(code))?;
-        Ok(Instr { op, flags: (w >> 8) as u8, a: (w >> 16) as u16, b: (w >> 32) as u16, c: (w >> 48) as u16 })
+        Ok(Instr {
+            op,
+            flags: (w >> 8) as u8,
+            a: (w >> 16) as u16,
+            b: (w >> 32) as u16,
+            c: (w >> 48) as u16,
+        })
     }
 }
 
@@ -237,7 +259,13 @@ mod tests {
 
     #[test]
     fn instr_word_round_trip() {
-        let i = Instr { op: Op::Call, flags: 0b101, a: 7, b: 65535, c: 12 };
+        let i = Instr {
+            op: Op::Call,
+            flags: 0b101,
+            a: 7,
+            b: 65535,
+            c: 12,
+        };
         assert_eq!(Instr::try_from(u64::from(i)), Ok(i));
         let j = Instr::abx(Op::LoadInt, 3, (-5i32) as u32);
         assert_eq!(j.sbx(), -5);

@@ -121,21 +121,44 @@ pub struct Expr {
 pub enum ExprKind {
     Atom(Atom),
     /// `let var = value in body`; `value` is not itself a `Let`/`Letrec`.
-    Let { var: VarId, value: Box<Expr>, body: Box<Expr> },
+    Let {
+        var: VarId,
+        value: Box<Expr>,
+        body: Box<Expr>,
+    },
     /// Mutually recursive lambdas (one strongly connected group).
-    Letrec { bindings: Vec<(VarId, Lambda)>, body: Box<Expr> },
+    Letrec {
+        bindings: Vec<(VarId, Lambda)>,
+        body: Box<Expr>,
+    },
     Lambda(Lambda),
     /// `cond` must be a boolean at run time (else a runtime error).
-    If { cond: Atom, then_branch: Box<Expr>, else_branch: Box<Expr> },
+    If {
+        cond: Atom,
+        then_branch: Box<Expr>,
+        else_branch: Box<Expr>,
+    },
     /// Call of a function value (closure, builtin value, struct type…).
-    Call { func: Atom, args: Vec<Atom> },
+    Call {
+        func: Atom,
+        args: Vec<Atom>,
+    },
     /// `(apply func list)`.
-    Apply { func: Atom, list: Atom },
+    Apply {
+        func: Atom,
+        list: Atom,
+    },
     /// A primitive operation: a `Native` builtin with exactly its primitive
     /// arity, or `List`/`Dict`/`Set` with any count (`Dict`: even).
-    Prim { op: Builtin, args: Vec<Atom> },
+    Prim {
+        op: Builtin,
+        args: Vec<Atom>,
+    },
     /// Construct an instance of struct type `ty` (args = one per field).
-    MakeStruct { ty: u32, args: Vec<Atom> },
+    MakeStruct {
+        ty: u32,
+        args: Vec<Atom>,
+    },
     Raise(RaiseKind),
 }
 
@@ -146,8 +169,11 @@ impl Expr {
 }
 
 /// The `.mir` file kind.
-pub const MIR_KIND: menai_bytecode::envelope::Kind =
-    menai_bytecode::envelope::Kind { name: "MIR", magic: *b"MENAIMIR", version: 1 };
+pub const MIR_KIND: menai_bytecode::envelope::Kind = menai_bytecode::envelope::Kind {
+    name: "MIR",
+    magic: *b"MENAIMIR",
+    version: 1,
+};
 
 /// Encodes a program as a `.mir` file.
 pub fn encode_program(p: &Program) -> Result<Vec<u8>, menai_bytecode::envelope::EnvelopeError> {

@@ -14,7 +14,10 @@ pub struct RtError {
 
 impl RtError {
     pub fn new(message: impl Into<String>) -> RtError {
-        RtError { message: message.into(), loc: None }
+        RtError {
+            message: message.into(),
+            loc: None,
+        }
     }
 }
 

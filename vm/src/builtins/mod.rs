@@ -30,12 +30,18 @@ impl<'a> Args<'a> {
 
     /// Arguments whose registers are dead after the call: `take` moves.
     pub fn owned(vals: &'a mut [Value]) -> Args<'a> {
-        Args { vals, owned: u32::MAX }
+        Args {
+            vals,
+            owned: u32::MAX,
+        }
     }
 
     /// Arguments where bit i of `owned` marks argument i as movable.
     pub fn with_flags(vals: &'a mut [Value], owned: u8) -> Args<'a> {
-        Args { vals, owned: owned as u32 }
+        Args {
+            vals,
+            owned: owned as u32,
+        }
     }
 
     pub fn len(&self) -> usize {
