@@ -14,9 +14,11 @@
 //! `closure` and the others with `closureref` to the first one's environment.
 //!
 //! Control: `If` becomes a `Branch` to two fresh blocks and, outside tail
-//! position, a join block with one parameter. Tail calls become `TailCall`
-//! (or, for a letrec member calling itself with exactly its parameter count,
-//! a `Jump` back to the entry block: the loop). Code after a `Raise` is not
+//! position, a join block with one parameter. Tail calls become `TailCall`,
+//! except that a letrec member calling itself in tail position with exactly
+//! its parameter count jumps back to a loop header: such a function's entry
+//! block only jumps to the header, whose parameters are the loop variables
+//! (so `licm` can hoist invariants into the entry block, the preheader). Code after a `Raise` is not
 //! built. A very long `(list ...)` is built in chunks joined by
 //! `list-concat`, so its register window stays small.
 
@@ -48,6 +50,7 @@ pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
         captures: HashMap::new(),
         group: HashMap::new(),
         self_var: None,
+        loop_header: None,
     };
     b.build_tail(&mut cx, &program.body)?;
     b.finish(top, cx)?;
@@ -66,6 +69,31 @@ pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
     })
 }
 
+/// Whether `e` calls `me` in tail position with exactly `n` arguments.
+fn has_self_tail_call(e: &Expr, me: VarId, n: usize) -> bool {
+    let mut e = e;
+    loop {
+        match &e.kind {
+            ExprKind::Let { body, .. } | ExprKind::Letrec { body, .. } => e = body,
+            ExprKind::If {
+                then_branch,
+                else_branch,
+                ..
+            } => {
+                if has_self_tail_call(then_branch, me, n) {
+                    return true;
+                }
+                e = else_branch;
+            }
+            ExprKind::Call {
+                func: Atom::Var(v),
+                args,
+            } => return *v == me && args.len() == n,
+            _ => return false,
+        }
+    }
+}
+
 struct Builder<'p> {
     program: &'p Program,
     functions: Vec<Option<Function>>,
@@ -82,6 +110,9 @@ struct FnCtx {
     group: HashMap<VarId, FuncId>,
     /// The letrec binder of this function, when a self tail call may loop.
     self_var: Option<VarId>,
+    /// The block self tail calls jump to (its parameters are the loop's
+    /// variables; the entry block is its preheader).
+    loop_header: Option<Block>,
 }
 
 impl FnCtx {
@@ -221,14 +252,14 @@ impl Builder<'_> {
                 self.build_tail(cx, else_branch)
             }
             ExprKind::Call { func, args } => {
-                if let (Atom::Var(v), Some(me)) = (func, cx.self_var) {
+                if let (Atom::Var(v), Some(me), Some(header)) = (func, cx.self_var, cx.loop_header)
+                {
                     if *v == me
                         && cx.func.rest_name.is_none()
                         && args.len() == cx.func.param_names.len()
                     {
                         let args = self.atoms(cx, args, span)?;
-                        let entry = cx.func.entry;
-                        cx.terminate(Terminator::Jump { dest: entry, args }, span);
+                        cx.terminate(Terminator::Jump { dest: header, args }, span);
                         return Ok(());
                     }
                 }
@@ -465,13 +496,37 @@ impl Builder<'_> {
             .enumerate()
             .map(|(i, v)| (*v, i as u16))
             .collect();
+        let mut cur = entry;
+        let mut loop_header = None;
+        if let Some(me) = self_var {
+            if lam.rest.is_none() && has_self_tail_call(&lam.body, me, lam.params.len()) {
+                // entry(p..) -> header(h..): self tail calls jump to the header.
+                let header = func.add_block(lam.body.span);
+                let entry_params = func.block(entry).params.clone();
+                for var in &lam.params {
+                    let h = func.add_param(header);
+                    locals.insert(*var, h);
+                }
+                func.set_term(
+                    entry,
+                    Terminator::Jump {
+                        dest: header,
+                        args: entry_params,
+                    },
+                    lam.body.span,
+                );
+                cur = header;
+                loop_header = Some(header);
+            }
+        }
         let mut cx = FnCtx {
             func,
-            cur: entry,
+            cur,
             locals,
             captures,
             group,
             self_var,
+            loop_header,
         };
         self.build_tail(&mut cx, &lam.body)?;
         self.finish(id, cx)

@@ -286,6 +286,8 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
     // Window operands whose last use is the window: computed in place when possible.
     let mut windows: HashMap<WinRef, Window> = HashMap::new();
     let mut window_use: HashMap<Value, (WinRef, usize)> = HashMap::new();
+    // Jump arguments whose last use is the jump: the parameter they feed.
+    let mut jump_use: HashMap<Value, Value> = HashMap::new();
     for &b in &rpo {
         let data = f.block(b);
         let mut add =
@@ -327,13 +329,20 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                 let ops: Vec<Value> = std::iter::once(*func).chain(args.iter().copied()).collect();
                 add(WinRef::Term(b), ops.clone(), &ops, vec![], false);
             }
-            Terminator::Jump { dest, args } if *dest == f.entry => {
-                // Self tail call: arguments straight into the parameter registers.
+            Terminator::Jump { dest, args } => {
+                // Arguments go straight into the target's parameter registers
+                // when those are known by then (loop back edges).
                 let dying: HashSet<Value> =
                     kl.terms.get(&b).into_iter().flatten().copied().collect();
+                let params = &f.block(*dest).params;
                 for (k, &v) in args.iter().enumerate() {
                     if dying.contains(&v) && args.iter().filter(|&&w| w == v).count() == 1 {
-                        set_hint(&mut hint, v, k);
+                        if let Some(&p) = params.get(k) {
+                            jump_use.insert(v, p);
+                        }
+                        if *dest == f.entry {
+                            set_hint(&mut hint, v, k);
+                        }
                     }
                 }
             }
@@ -464,6 +473,10 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
                     Some(get(&regs, *v)?)
                 }
                 _ => window_hint(inst.result, &window_use, &windows, &regs, &occ)
+                    .or_else(|| {
+                        let p = jump_use.get(&inst.result)?;
+                        regs.get(p.0 as usize).copied().filter(|&r| r != u16::MAX)
+                    })
                     .or_else(|| hint.get(inst.result.0 as usize).copied().flatten()),
             };
             let r = match preferred {

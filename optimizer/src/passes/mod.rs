@@ -9,6 +9,7 @@
 pub mod constfold;
 pub mod copyprop;
 pub mod dce;
+pub mod licm;
 pub mod simplify_cfg;
 
 use crate::cfg::Function;
@@ -65,6 +66,11 @@ pub const ALL: &[Pass] = &[
         doc: simplify_cfg::DOC,
         run: simplify_cfg::run,
     },
+    Pass {
+        name: "licm",
+        doc: licm::DOC,
+        run: licm::run,
+    },
 ];
 
 /// Looks a pass up by name.
@@ -77,7 +83,23 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
     let names: &[&str] = match level {
         0 => &[],
         1 => &["copyprop", "dce"],
-        _ => &["copyprop", "constfold", "simplify-cfg", "dce"],
+        _ => &["copyprop", "constfold", "simplify-cfg", "dce", "licm"],
     };
     names.iter().filter_map(|n| by_name(n)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pipelines_name_only_registered_passes() {
+        for (level, len) in [(0u8, 0usize), (1, 2), (2, 5)] {
+            assert_eq!(pipeline(level).len(), len, "-O{level}");
+        }
+        let mut names: Vec<&str> = ALL.iter().map(|p| p.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len(), "duplicate pass names");
+    }
 }

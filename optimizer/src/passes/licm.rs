@@ -1,0 +1,160 @@
+//! Loop-invariant code motion for self tail loops.
+//!
+//! `build` gives a function whose self tail calls became jumps the shape
+//! `entry(params) -> header(loop variables)`, with the loop's back edges
+//! jumping to `header`. This pass moves the operand-free, effect-free,
+//! infallible instructions of the loop (`const`, `getcap`, `sibling`,
+//! `builtin`) from the blocks that can reach a back edge into the entry
+//! block, so they run once instead of on every iteration (those whose
+//! only uses are jump arguments stay: hoisted, their load would just become
+//! a move). Sound because such an instruction yields the same value wherever it runs in the
+//! function and cannot fail; the entry block dominates the whole function,
+//! so every former use is still dominated. (Closures are not hoisted: each
+//! evaluation of a lambda makes a new closure.)
+
+use super::Changed;
+use crate::cfg::{Block, Function, InstKind, Terminator, Value};
+use std::collections::HashSet;
+
+pub const DOC: &str = "hoist constants, captures and sibling closures out of self tail loops";
+
+fn hoistable(kind: &InstKind) -> bool {
+    matches!(
+        kind,
+        InstKind::Const(_) | InstKind::GetCap(_) | InstKind::Sibling(_) | InstKind::Builtin(_)
+    )
+}
+
+pub fn run(f: &mut Function) -> Changed {
+    let entry = f.entry;
+    let Terminator::Jump { dest: header, .. } = f.block(entry).term.clone() else {
+        return Changed(0);
+    };
+    if header == entry {
+        return Changed(0);
+    }
+    let latches: Vec<Block> = f
+        .preds(header)
+        .into_iter()
+        .filter(|&b| b != entry)
+        .collect();
+    if latches.is_empty() {
+        return Changed(0);
+    }
+    // The loop: the header plus every block that reaches a latch without passing the header.
+    let mut body: HashSet<Block> = HashSet::from([header]);
+    let mut stack = latches;
+    while let Some(b) = stack.pop() {
+        if b == entry || !body.insert(b) {
+            continue;
+        }
+        stack.extend(f.preds(b));
+    }
+    // Values some instruction or non-jump terminator reads. A constant that
+    // only feeds jumps would just turn its load into a move: left alone.
+    let mut operand: HashSet<Value> = HashSet::new();
+    for b in f.blocks() {
+        for &i in &f.block(b).insts {
+            operand.extend(f.inst(i).kind.uses());
+        }
+        if !matches!(f.block(b).term, Terminator::Jump { .. }) {
+            operand.extend(f.block(b).term.uses());
+        }
+    }
+    let mut hoisted = Vec::new();
+    for b in f.reverse_postorder() {
+        if !body.contains(&b) {
+            continue;
+        }
+        let insts = f.block(b).insts.clone();
+        let (up, keep): (Vec<_>, Vec<_>) = insts
+            .into_iter()
+            .partition(|&i| hoistable(&f.inst(i).kind) && operand.contains(&f.inst(i).result));
+        if !up.is_empty() {
+            f.block_mut(b).insts = keep;
+            hoisted.extend(up);
+        }
+    }
+    let n = hoisted.len();
+    f.block_mut(entry).insts.extend(hoisted);
+    Changed(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfg::FuncId;
+    use menai_bytecode::Builtin;
+    use menai_compiler::ir::{Const, Span};
+
+    #[test]
+    fn hoists_invariants_of_a_self_loop_only() {
+        // entry(n) -> header(m): if m = 0 then return 7 else header(m - 1)
+        let sp = Span::default();
+        let mut f = Function::new(FuncId(0), "f".into(), vec!["n".into()], None, sp);
+        let e = f.entry;
+        let n = f.block(e).params[0];
+        let h = f.add_block(sp);
+        let m = f.add_param(h);
+        f.set_term(
+            e,
+            Terminator::Jump {
+                dest: h,
+                args: vec![n],
+            },
+            sp,
+        );
+        let zero = f.push_inst(h, InstKind::Const(Const::Int(0)), sp);
+        let c = f.push_inst(
+            h,
+            InstKind::Prim {
+                op: Builtin::IntegerEq,
+                args: vec![m, zero],
+            },
+            sp,
+        );
+        let (t, el) = (f.add_block(sp), f.add_block(sp));
+        f.set_term(
+            h,
+            Terminator::Branch {
+                cond: c,
+                then_dest: t,
+                else_dest: el,
+            },
+            sp,
+        );
+        let seven = f.push_inst(t, InstKind::Const(Const::Int(7)), sp);
+        f.set_term(t, Terminator::Return(seven), sp);
+        let one = f.push_inst(el, InstKind::Const(Const::Int(1)), sp);
+        let m1 = f.push_inst(
+            el,
+            InstKind::Prim {
+                op: Builtin::IntegerSub,
+                args: vec![m, one],
+            },
+            sp,
+        );
+        f.set_term(
+            el,
+            Terminator::Jump {
+                dest: h,
+                args: vec![m1],
+            },
+            sp,
+        );
+        assert_eq!(
+            run(&mut f),
+            Changed(2),
+            "0 and 1 move; 7 is on the exit path"
+        );
+        assert_eq!(f.block(e).insts.len(), 2);
+        assert_eq!(f.block(h).insts.len(), 1);
+        assert_eq!(f.block(t).insts.len(), 1);
+        assert_eq!(run(&mut f), Changed(0));
+        let info = crate::verify::ProgramInfo {
+            captures: &[0],
+            struct_fields: &[],
+        };
+        assert_eq!(crate::verify::verify_function(&f, info), Ok(()));
+    }
+}
