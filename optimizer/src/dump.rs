@@ -13,6 +13,7 @@
 //! ```
 
 use crate::cfg::{Block, CapSrc, CfgProgram, Function, InstKind, Terminator};
+use crate::verify::{Location, VerifyError};
 use menai_compiler::ir::Const;
 use std::fmt::Write;
 
@@ -110,6 +111,17 @@ fn block_header(f: &Function, b: Block) -> String {
 /// The text form of one function. Blocks unreachable from the entry are
 /// listed last, marked as such.
 pub fn function_text(f: &Function) -> String {
+    function_text_with_errors(f, &[])
+}
+
+/// The text form with verifier errors printed inline, each under the
+/// block header, instruction or terminator it is about.
+pub fn function_text_with_errors(f: &Function, errors: &[VerifyError]) -> String {
+    let note = |s: &mut String, loc: &Location| {
+        for e in errors.iter().filter(|e| &e.location == loc) {
+            let _ = writeln!(s, "    ; error: {}", e.message);
+        }
+    };
     let mut s = String::new();
     let entry_params = &f.block(f.entry).params;
     let mut names: Vec<String> = f
@@ -129,6 +141,7 @@ pub fn function_text(f: &Function) -> String {
         names.join(", "),
         f.num_captures
     );
+    note(&mut s, &Location::Function);
     let mut order = f.reverse_postorder();
     let unreachable: Vec<Block> = f
         .blocks()
@@ -144,11 +157,14 @@ pub fn function_text(f: &Function) -> String {
             ""
         };
         let _ = writeln!(s, "{}{mark}", block_header(f, b));
+        note(&mut s, &Location::Block(b));
         for &i in &data.insts {
             let inst = f.inst(i);
             let _ = writeln!(s, "    {} = {}", inst.result, inst_text(&inst.kind));
+            note(&mut s, &Location::Inst(b, i));
         }
         let _ = writeln!(s, "    {}", term_text(&data.term));
+        note(&mut s, &Location::Term(b));
     }
     s
 }

@@ -77,10 +77,12 @@ impl Default for Options {
 pub enum OptError {
     /// The IR breaks its own contract (an unknown variable, a missing function…).
     Malformed(String),
-    /// The CFG verifier failed after building or after a pass.
+    /// The CFG verifier failed after building or after a pass; `listing`
+    /// is the offending functions' text with the errors inline.
     Verify {
         after: String,
         errors: Vec<verify::VerifyError>,
+        listing: String,
     },
     /// A bytecode limit was exceeded (registers, constants, operands).
     Limit(String),
@@ -94,11 +96,16 @@ impl fmt::Display for OptError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OptError::Malformed(m) => write!(f, "malformed IR: {m}"),
-            OptError::Verify { after, errors } => {
+            OptError::Verify {
+                after,
+                errors,
+                listing,
+            } => {
                 write!(
                     f,
-                    "CFG verification failed after {after}:\n{}",
-                    verify::render_errors(errors).trim_end()
+                    "CFG verification failed after {after}:\n{}\n{}",
+                    verify::render_errors(errors).trim_end(),
+                    listing.trim_end()
                 )
             }
             OptError::Limit(m) => write!(f, "limit exceeded: {m}"),

@@ -49,6 +49,7 @@ pub fn verifying(opts: &Options) -> bool {
 fn check(f: &Function, info: ProgramInfo<'_>, after: &str) -> Result<(), OptError> {
     verify::verify_function(f, info).map_err(|errors| OptError::Verify {
         after: after.to_string(),
+        listing: crate::dump::function_text_with_errors(f, &errors),
         errors,
     })
 }

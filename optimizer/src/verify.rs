@@ -331,8 +331,10 @@ pub fn verify_program(p: &crate::cfg::CfgProgram, after: &str) -> Result<(), cra
         struct_fields: &fields,
     };
     let mut errors = Vec::new();
+    let mut listing = String::new();
     for f in &p.functions {
         if let Err(e) = verify_function(f, info) {
+            listing.push_str(&crate::dump::function_text_with_errors(f, &e));
             errors.extend(e);
         }
     }
@@ -342,6 +344,7 @@ pub fn verify_program(p: &crate::cfg::CfgProgram, after: &str) -> Result<(), cra
         Err(crate::OptError::Verify {
             after: after.to_string(),
             errors,
+            listing,
         })
     }
 }

@@ -49,10 +49,15 @@ fn malformed_ir_is_an_error_not_a_panic() {
         0,
     );
     let err = opt(&p).unwrap_err();
+    let text = err.to_string();
     assert!(
-        err.to_string()
-            .contains("integer+ takes 2 operands, given 1"),
-        "{err}"
+        text.contains("integer+ takes 2 operands, given 1"),
+        "{text}"
+    );
+    // The listing shows the error under the instruction.
+    assert!(
+        text.contains("= prim integer+ v0\n    ; error: integer+ takes 2 operands, given 1"),
+        "{text}"
     );
     // A prelude builtin as a primitive.
     let p = program(prim(Builtin::MapList, vec![]), 0);
