@@ -9,6 +9,7 @@
 pub mod constfold;
 pub mod copyprop;
 pub mod dce;
+pub mod known_calls;
 pub mod licm;
 pub mod simplify_cfg;
 
@@ -67,6 +68,11 @@ pub const ALL: &[Pass] = &[
         run: simplify_cfg::run,
     },
     Pass {
+        name: "known-calls",
+        doc: known_calls::DOC,
+        run: known_calls::run,
+    },
+    Pass {
         name: "licm",
         doc: licm::DOC,
         run: licm::run,
@@ -83,7 +89,14 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
     let names: &[&str] = match level {
         0 => &[],
         1 => &["copyprop", "dce"],
-        _ => &["copyprop", "constfold", "simplify-cfg", "dce", "licm"],
+        _ => &[
+            "copyprop",
+            "known-calls",
+            "constfold",
+            "simplify-cfg",
+            "dce",
+            "licm",
+        ],
     };
     names.iter().filter_map(|n| by_name(n)).collect()
 }
@@ -94,7 +107,7 @@ mod tests {
 
     #[test]
     fn pipelines_name_only_registered_passes() {
-        for (level, len) in [(0u8, 0usize), (1, 2), (2, 5)] {
+        for (level, len) in [(0u8, 0usize), (1, 2), (2, 6)] {
             assert_eq!(pipeline(level).len(), len, "-O{level}");
         }
         let mut names: Vec<&str> = ALL.iter().map(|p| p.name).collect();
