@@ -210,6 +210,7 @@ fn main() {
     }
     let lua = on_path("lua5.4");
     let mut failed = false;
+    let mut lua_logs: Vec<f64> = Vec::new();
 
     println!(
         "menai-bench: {} runs each, median wall time; tools from {}",
@@ -263,10 +264,9 @@ fn main() {
                     if lres != result {
                         note.push_str(&format!("  (lua printed {lres})"));
                     }
-                    (
-                        secs(t),
-                        format!("{:.2}x", mtime.as_secs_f64() / t.as_secs_f64().max(1e-9)),
-                    )
+                    let ratio = mtime.as_secs_f64() / t.as_secs_f64().max(1e-9);
+                    lua_logs.push(ratio.ln());
+                    (secs(t), format!("{ratio:.2}x"))
                 }
                 Err(e) => (format!("failed: {e}"), "-".into()),
             },
@@ -275,6 +275,14 @@ fn main() {
         println!(
             "{name:<8} {result:>16} {:>10} {ltime:>10} {ratio:>10}{note}",
             secs(mtime)
+        );
+    }
+
+    if !lua_logs.is_empty() {
+        let g = (lua_logs.iter().sum::<f64>() / lua_logs.len() as f64).exp();
+        println!(
+            "{:<8} {:>16} {:>10} {:>10} {:>9.2}x",
+            "geomean", "", "", "", g
         );
     }
 
