@@ -945,8 +945,36 @@ impl Gen {
                 } else {
                     sl![f.clone(), next, step]
                 };
-                let body = sl!["if", sl!["integer<=?", nn.clone(), "0"], acc.clone(), recur];
-                let k = self.count(d);
+                let done = sl!["integer<=?", nn.clone(), "0"];
+                let body = match self.rng.below(5) {
+                    // The tail call in a match clause (counts are never negative).
+                    0 => sl!["match", nn.clone(), sl!["0", acc.clone()], sl!["_", recur]],
+                    // ... in a let body.
+                    1 => {
+                        let t = self.fresh();
+                        let S::L(mut call) = recur else {
+                            return self.leaf(ty);
+                        };
+                        let last = call.pop().unwrap_or_else(|| S::atom("0"));
+                        call.push(S::atom(t.clone()));
+                        sl![
+                            "if",
+                            done,
+                            acc.clone(),
+                            sl!["let", sl![sl![t, last]], S::L(call)]
+                        ]
+                    }
+                    // ... as the last operand of or.
+                    2 => sl!["if", sl!["or", done, "#f"], acc.clone(), recur],
+                    _ => sl!["if", done, acc.clone(), recur],
+                };
+                // Now and then a long loop (constant stack at every level).
+                let k = if self.loops == 1 && !self.deep && *ty != Ty::Str && self.rng.chance(3) {
+                    self.deep = true;
+                    S::atom("30000")
+                } else {
+                    self.count(d)
+                };
                 let init = self.expr(ty, d.min(2));
                 sl![
                     "letrec",

@@ -928,7 +928,7 @@ impl Eval {
                     e = e.bind(r, Some(V::List(Rc::new(it.collect()))));
                 }
                 self.depth += 1;
-                if self.depth > 30_000 {
+                if self.depth > 3_000 {
                     return unsupported("recursion too deep for the oracle");
                 }
                 let r = self.eval(&c.body, &e);
@@ -961,6 +961,13 @@ impl Eval {
 
     fn builtin(&mut self, name: &str, a: Vec<V>) -> R<V> {
         use V::*;
+        // Copying lists costs steps too (bounds memory and time).
+        for v in &a {
+            if let List(l) = v {
+                self.steps += l.len() as u64 / 4;
+            }
+        }
+        self.tick()?;
         let n = a.len();
         let arg = |i: usize| -> R<&V> { a.get(i).map_or_else(err, Ok) };
         Ok(match name {
