@@ -24,7 +24,7 @@ pub fn is_primitive_call(b: Builtin, n: usize) -> bool {
     }
     match b {
         Builtin::List | Builtin::Set => true,
-        Builtin::Dict => n % 2 == 0,
+        Builtin::Dict => n.is_multiple_of(2),
         _ => info.prim_arity > 0 && n == info.prim_arity as usize,
     }
 }

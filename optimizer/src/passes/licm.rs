@@ -5,15 +5,16 @@
 //! jumping to `header`. This pass moves the operand-free, effect-free,
 //! infallible instructions of the loop (`const`, `getcap`, `sibling`,
 //! `builtin`) from the blocks that can reach a back edge into the entry
-//! block, so they run once instead of on every iteration (those whose
-//! only uses are jump arguments stay: hoisted, their load would just become
-//! a move). Sound because such an instruction yields the same value wherever it runs in the
+//! block, so they run once instead of on every iteration (those only
+//! used as jump arguments or in operand windows stay: hoisted, their load
+//! would just become a move). Sound because such an instruction yields the same value wherever it runs in the
 //! function and cannot fail; the entry block dominates the whole function,
 //! so every former use is still dominated. (Closures are not hoisted: each
 //! evaluation of a lambda makes a new closure.)
 
 use super::Changed;
 use crate::cfg::{Block, Function, InstKind, Terminator, Value};
+use crate::emit::typed_op;
 use std::collections::HashSet;
 
 pub const DOC: &str = "hoist constants, captures and sibling closures out of self tail loops";
@@ -50,14 +51,26 @@ pub fn run(f: &mut Function) -> Changed {
         }
         stack.extend(f.preds(b));
     }
-    // Values some instruction or non-jump terminator reads. A constant that
-    // only feeds jumps would just turn its load into a move: left alone.
+    // Values read in place by some instruction or terminator. A value that
+    // only feeds jumps or operand windows (calls, callb, make*) would be
+    // moved there anyway: hoisted, its load would just become a move.
     let mut operand: HashSet<Value> = HashSet::new();
     for b in f.blocks() {
         for &i in &f.block(b).insts {
-            operand.extend(f.inst(i).kind.uses());
+            let kind = &f.inst(i).kind;
+            let in_place = match kind {
+                InstKind::Prim { op, .. } => typed_op(*op).is_some(),
+                InstKind::Call { .. } | InstKind::MakeStruct { .. } => false,
+                _ => true,
+            };
+            if in_place {
+                operand.extend(kind.uses());
+            }
         }
-        if !matches!(f.block(b).term, Terminator::Jump { .. }) {
+        if !matches!(
+            f.block(b).term,
+            Terminator::Jump { .. } | Terminator::TailCall { .. }
+        ) {
             operand.extend(f.block(b).term.uses());
         }
     }
