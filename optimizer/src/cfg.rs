@@ -7,8 +7,10 @@
 //!   the result of an instruction, and every use is dominated by its
 //!   definition;
 //! - the entry block's parameters are the function's parameters (then the
-//!   rest parameter), in order; it may be the target of jumps (self tail
-//!   calls become loops back to it);
+//!   rest parameter), in order; the register allocator pins them to
+//!   registers 0.. (the calling convention). Self tail calls jump to a loop
+//!   header right after the entry (see `build`), though a jump to the entry
+//!   itself is also valid;
 //! - every block ends in exactly one terminator; a `Jump` passes exactly one
 //!   argument per parameter of its target, and `Branch` targets have no
 //!   parameters (so out-of-SSA never needs to split an edge);
