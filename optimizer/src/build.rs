@@ -532,3 +532,111 @@ impl Builder<'_> {
         self.finish(id, cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::function_text;
+    use menai_compiler::ir::{Const, SourceFile, VarInfo};
+
+    fn e(kind: ExprKind) -> Expr {
+        Expr::new(kind, Span::default())
+    }
+    fn var(v: u32) -> Atom {
+        Atom::Var(VarId(v))
+    }
+    fn lambda(name: &str, params: Vec<u32>, free: Vec<u32>, body: Expr) -> Lambda {
+        Lambda {
+            name: name.into(),
+            params: params.into_iter().map(VarId).collect(),
+            rest: None,
+            free: free.into_iter().map(VarId).collect(),
+            body: Box::new(body),
+            span: Span::default(),
+        }
+    }
+
+    /// (let ((k 1))
+    ///   (letrec ((f (lambda (x) (g x)))
+    ///            (g (lambda (y) (lambda (z) (f k)))))
+    ///     (f 2)))
+    /// vars: k=0 f=1 g=2 x=3 y=4 z=5
+    #[test]
+    fn letrec_group_shares_one_environment_and_rebuilds_siblings() {
+        let f_body = e(ExprKind::Call {
+            func: var(2),
+            args: vec![var(3)],
+        });
+        let inner = lambda(
+            "lambda",
+            vec![5],
+            vec![1, 0],
+            e(ExprKind::Call {
+                func: var(1),
+                args: vec![var(0)],
+            }),
+        );
+        let g_body = e(ExprKind::Lambda(inner));
+        let group = vec![
+            (VarId(1), lambda("f", vec![3], vec![2], f_body)),
+            (VarId(2), lambda("g", vec![4], vec![1, 0], g_body)),
+        ];
+        let body = e(ExprKind::Let {
+            var: VarId(0),
+            value: Box::new(e(ExprKind::Atom(Atom::Const(Const::Int(1))))),
+            body: Box::new(e(ExprKind::Letrec {
+                bindings: group,
+                body: Box::new(e(ExprKind::Call {
+                    func: var(1),
+                    args: vec![Atom::Const(Const::Int(2))],
+                })),
+            })),
+        });
+        let program = Program {
+            files: vec![SourceFile {
+                path: "t".into(),
+                text: String::new(),
+            }],
+            vars: ["k", "f", "g", "x", "y", "z"]
+                .iter()
+                .map(|n| VarInfo {
+                    name: n.to_string(),
+                    span: Span::default(),
+                })
+                .collect(),
+            structs: vec![],
+            body,
+        };
+        let p = build_program(&program).unwrap();
+        crate::verify::verify_program(&p, "build").unwrap();
+        let texts: Vec<String> = p.functions.iter().map(function_text).collect();
+        // main: one fresh environment holding k for the group, the sibling from it.
+        assert!(texts[0].contains("v1 = closure fn1 [v0]"), "{}", texts[0]);
+        assert!(
+            texts[0].contains("v2 = closureref fn2 of v1"),
+            "{}",
+            texts[0]
+        );
+        assert!(texts[0].contains("tailcall v1(v3)"), "{}", texts[0]);
+        // f calls its sibling g, rebuilt on demand, in tail position.
+        assert_eq!(p.functions[1].num_captures, 1);
+        assert!(
+            texts[1].contains("= sibling fn2\n    tailcall v1(v0)"),
+            "{}",
+            texts[1]
+        );
+        // g's inner lambda captures f (rebuilt into a register) and k (straight from g's env).
+        assert!(
+            texts[2].contains("v1 = sibling fn1\n    v2 = closure fn3 [v1, env0]"),
+            "{}",
+            texts[2]
+        );
+        // The inner lambda has its own two-slot environment: f then k.
+        assert_eq!(p.functions[3].num_captures, 2);
+        assert!(
+            texts[3].contains("v1 = getcap 0\n    v2 = getcap 1\n    tailcall v1(v2)"),
+            "{}",
+            texts[3]
+        );
+    }
+}
