@@ -126,6 +126,10 @@ pub enum Ty {
     Bool,
     Str,
     ListInt,
+    /// A dict from strings to integers.
+    Dict,
+    /// A set of integers.
+    Set,
     Fn(Vec<Ty>, Box<Ty>),
     /// An instance of the struct type bound to this (unique) name.
     Struct(String),
@@ -228,6 +232,7 @@ const KEYWORDS: &[&str] = &[
     "if", "let", "match", "and", "or", "lambda", "apply", "quote", "error",
 ];
 
+const DICT_KEYS: &[&str] = &["\"a\"", "\"b\"", "\"c\"", "\"héllo\"", "\"\""];
 const SMALL_INTS: &[&str] = &[
     "0", "1", "2", "3", "-1", "5", "7", "10", "-4", "12", "100", "-17",
 ];
@@ -354,12 +359,14 @@ impl Gen {
     }
 
     fn base_ty(&mut self) -> Ty {
-        match self.rng.below(6) {
-            0 | 1 => Ty::Int,
-            2 => Ty::Float,
-            3 => Ty::Bool,
-            4 => Ty::Str,
-            _ => Ty::ListInt,
+        match self.rng.below(14) {
+            0..=3 => Ty::Int,
+            4 | 5 => Ty::Float,
+            6 | 7 => Ty::Bool,
+            8 | 9 => Ty::Str,
+            10 | 11 => Ty::ListInt,
+            12 => Ty::Dict,
+            _ => Ty::Set,
         }
     }
 
@@ -582,6 +589,27 @@ impl Gen {
                 self.construct(&name, 0)
             }
             Ty::StructType(name) => S::atom(name.clone()),
+            Ty::Dict => {
+                if !self.avail(&["dict"]) {
+                    return S::atom("0");
+                }
+                let mut v = vec![S::atom("dict")];
+                for _ in 0..self.rng.below(4) {
+                    v.push(S::atom(*self.rng.pick(DICT_KEYS)));
+                    v.push(self.int_lit());
+                }
+                S::L(v)
+            }
+            Ty::Set => {
+                if !self.avail(&["set"]) {
+                    return S::atom("0");
+                }
+                let mut v = vec![S::atom("set")];
+                for _ in 0..self.rng.below(4) {
+                    v.push(S::atom(*self.rng.pick(SMALL_INTS)));
+                }
+                S::L(v)
+            }
             Ty::Fn(args, ret) => {
                 let bs: Vec<&str> = builtins_of(ty)
                     .iter()
@@ -632,6 +660,8 @@ impl Gen {
                 self.struct_expr(&name, d)
             }
             Ty::StructType(_) => None,
+            Ty::Dict => self.dict_expr(d),
+            Ty::Set => self.set_expr(d),
         };
         e.unwrap_or_else(|| self.leaf(ty))
     }
@@ -1102,7 +1132,7 @@ impl Gen {
                 }
                 S::L(v)
             }
-            Ty::Fn(..) | Ty::StructType(_) => S::atom("_"),
+            Ty::Fn(..) | Ty::StructType(_) | Ty::Dict | Ty::Set => S::atom("_"),
         }
     }
 
@@ -1154,7 +1184,7 @@ impl Gen {
 
     fn int_expr(&mut self, d: u32) -> Option<S> {
         use Ty::*;
-        match self.rng.below(30) {
+        match self.rng.below(34) {
             25 | 26 => self.edge_int(d),
             27 => {
                 // A builtin through apply on a list that may be too short.
@@ -1179,6 +1209,29 @@ impl Gen {
                 ])
             }
             29 => self.deep_recursion(d),
+            30 => {
+                let k = self.dict_key(d);
+                let dd = self.expr(&Dict, d);
+                if !self.avail(&["dict-get"]) {
+                    return None;
+                }
+                Some(if self.rng.chance(70) {
+                    sl!["dict-get", dd, k, self.int_lit()]
+                } else {
+                    sl!["dict-get", dd, k]
+                })
+            }
+            31 => self.bcall("dict-length", &[Dict], d),
+            32 => self.bcall("set-length", &[Set], d),
+            33 => {
+                if !self.avail(&["fold-set"]) {
+                    return None;
+                }
+                let f = self.expr(&f2(Int, Int, Int), d);
+                let i = self.expr(&Int, d);
+                let st = self.expr(&Set, d);
+                Some(sl!["fold-set", f, i, st])
+            }
             0 | 1 => {
                 let n = 2 + self.rng.below(2);
                 self.bcall("integer+", &vec![Int; n], d)
@@ -1323,7 +1376,7 @@ impl Gen {
 
     fn bool_expr(&mut self, d: u32) -> Option<S> {
         use Ty::*;
-        match self.rng.below(16) {
+        match self.rng.below(18) {
             0..=2 => {
                 let op = *self.rng.pick(&[
                     "integer<?",
@@ -1373,6 +1426,25 @@ impl Gen {
                 Some(sl!["any-list?", p, l])
             }
             13 => self.bcall("list=?", &[ListInt, ListInt], d),
+            14 => {
+                if !self.avail(&["dict-has?"]) {
+                    return None;
+                }
+                let dd = self.expr(&Dict, d);
+                let k = self.dict_key(d);
+                Some(sl!["dict-has?", dd, k])
+            }
+            15 => {
+                let op =
+                    *self
+                        .rng
+                        .pick(&["set-member?", "dict=?", "set=?", "set-subset?", "dict!=?"]);
+                match op {
+                    "set-member?" => self.bcall(op, &[Set, Int], d),
+                    "dict=?" | "dict!=?" => self.bcall(op, &[Dict, Dict], d),
+                    _ => self.bcall(op, &[Set, Set], d),
+                }
+            }
             _ => None,
         }
     }
@@ -1440,7 +1512,102 @@ impl Gen {
             9 => self.bcall("list-reverse", &[ListInt], d),
             10 => self.bcall("list-concat", &[ListInt, ListInt], d),
             11 => self.loop_form(&ListInt, d).into(),
+            12 => self.bcall("dict-values", &[Dict], d),
+            13 => self.bcall("set->list", &[Set], d),
             _ => None,
+        }
+    }
+
+    /// A dict key: usually a literal, sometimes computed.
+    fn dict_key(&mut self, d: u32) -> S {
+        if self.rng.chance(75) {
+            S::atom(*self.rng.pick(DICT_KEYS))
+        } else {
+            self.expr(&Ty::Str, d.min(2))
+        }
+    }
+
+    fn dict_expr(&mut self, d: u32) -> Option<S> {
+        use Ty::*;
+        match self.rng.below(8) {
+            0 | 1 => {
+                if !self.avail(&["dict"]) {
+                    return None;
+                }
+                let mut v = vec![S::atom("dict")];
+                for _ in 0..self.rng.below(4) {
+                    v.push(self.dict_key(d));
+                    v.push(self.expr(&Int, d));
+                }
+                Some(S::L(v))
+            }
+            2 | 3 => {
+                if !self.avail(&["dict-set"]) {
+                    return None;
+                }
+                let dd = self.expr(&Dict, d);
+                let k = self.dict_key(d);
+                let v = self.expr(&Int, d);
+                Some(sl!["dict-set", dd, k, v])
+            }
+            4 => {
+                if !self.avail(&["dict-remove"]) {
+                    return None;
+                }
+                let dd = self.expr(&Dict, d);
+                let k = self.dict_key(d);
+                Some(sl!["dict-remove", dd, k])
+            }
+            5 => self.bcall("dict-merge", &[Dict, Dict], d),
+            6 => {
+                if !self.avail(&["map-dict"]) {
+                    return None;
+                }
+                let f = self.expr(&f2(Str, Int, Int), d);
+                let dd = self.expr(&Dict, d);
+                Some(sl!["map-dict", f, dd])
+            }
+            _ => {
+                if !self.avail(&["filter-dict"]) {
+                    return None;
+                }
+                let f = self.expr(&f2(Str, Int, Bool), d);
+                let dd = self.expr(&Dict, d);
+                Some(sl!["filter-dict", f, dd])
+            }
+        }
+    }
+
+    fn set_expr(&mut self, d: u32) -> Option<S> {
+        use Ty::*;
+        match self.rng.below(8) {
+            0 | 1 => {
+                let n = self.rng.below(4);
+                self.bcall("set", &vec![Int; n], d)
+            }
+            2 => self.bcall("set-add", &[Set, Int], d),
+            3 => self.bcall("set-remove", &[Set, Int], d),
+            4 => {
+                let op = *self.rng.pick(&["set-union", "set-difference"]);
+                self.bcall(op, &[Set, Set], d)
+            }
+            5 => self.bcall("list->set", &[ListInt], d),
+            6 => {
+                if !self.avail(&["map-set"]) {
+                    return None;
+                }
+                let f = self.expr(&f1(Int, Int), d);
+                let st = self.expr(&Set, d);
+                Some(sl!["map-set", f, st])
+            }
+            _ => {
+                if !self.avail(&["filter-set"]) {
+                    return None;
+                }
+                let f = self.expr(&f1(Int, Bool), d);
+                let st = self.expr(&Set, d);
+                Some(sl!["filter-set", f, st])
+            }
         }
     }
 

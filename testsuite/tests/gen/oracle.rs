@@ -36,6 +36,10 @@ enum V {
     Closure(Rc<Closure>),
     Builtin(Rc<str>),
     Sym(Rc<str>),
+    /// Entries in insertion order.
+    Dict(Rc<Vec<(V, V)>>),
+    /// Members in first-insertion order.
+    Set(Rc<Vec<V>>),
     /// A struct type: its (unique) name and field names.
     StructType(Rc<(String, Vec<String>)>),
     /// An instance: its type and field values.
@@ -482,6 +486,28 @@ fn equal(a: &V, b: &V) -> R<bool> {
             true
         }
         (V::Sym(x), V::Sym(y)) => x == y,
+        (V::Dict(x), V::Dict(y)) => {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for ((k1, v1), (k2, v2)) in x.iter().zip(y.iter()) {
+                if !equal(k1, k2)? || !equal(v1, v2)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        (V::Set(x), V::Set(y)) => {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for a in x.iter() {
+                if position(y, a)?.is_none() {
+                    return Ok(false);
+                }
+            }
+            true
+        }
         (V::Struct(t, xs), V::Struct(u, ys)) => {
             if t.0 != u.0 {
                 return Ok(false);
@@ -501,6 +527,70 @@ fn equal(a: &V, b: &V) -> R<bool> {
         }
         _ => false,
     })
+}
+
+/// Index of `x` in `xs` (structural equality).
+fn position(xs: &[V], x: &V) -> R<Option<usize>> {
+    for (i, y) in xs.iter().enumerate() {
+        if equal(x, y)? {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+fn key_position(xs: &[(V, V)], k: &V) -> R<Option<usize>> {
+    for (i, (y, _)) in xs.iter().enumerate() {
+        if equal(k, y)? {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
+/// Dict keys and set members must be hashable.
+fn hashable(v: &V) -> R<()> {
+    match v {
+        V::Int(_) | V::Float(_) | V::Str(_) | V::Bool(_) | V::Sym(_) => Ok(()),
+        V::Struct(_, xs) => {
+            for x in xs.iter() {
+                hashable(x)?;
+            }
+            Ok(())
+        }
+        _ => err(),
+    }
+}
+
+fn dict_insert(d: &mut Vec<(V, V)>, k: V, v: V) -> R<()> {
+    hashable(&k)?;
+    match key_position(d, &k)? {
+        Some(i) => d[i].1 = v,
+        None => d.push((k, v)),
+    }
+    Ok(())
+}
+
+fn set_insert(s: &mut Vec<V>, x: V) -> R<()> {
+    hashable(&x)?;
+    if position(s, &x)?.is_none() {
+        s.push(x);
+    }
+    Ok(())
+}
+
+fn dict(v: &V) -> R<&Rc<Vec<(V, V)>>> {
+    match v {
+        V::Dict(d) => Ok(d),
+        _ => err(),
+    }
+}
+
+fn set(v: &V) -> R<&Rc<Vec<V>>> {
+    match v {
+        V::Set(d) => Ok(d),
+        _ => err(),
+    }
 }
 
 /// Python's `repr` of a float.
@@ -590,6 +680,30 @@ fn print_into(v: &V, out: &mut String) -> R<()> {
         }
         V::Closure(_) | V::Builtin(_) => return unsupported("printing a function"),
         V::Sym(n) => out.push_str(n),
+        V::Dict(d) => {
+            out.push('{');
+            for (i, (k, v)) in d.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                out.push('(');
+                print_into(k, out)?;
+                out.push(' ');
+                print_into(v, out)?;
+                out.push(')');
+            }
+            out.push('}');
+        }
+        V::Set(xs) => {
+            out.push_str("#{");
+            for (i, x) in xs.iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                print_into(x, out)?;
+            }
+            out.push('}');
+        }
         V::StructType(t) => out.push_str(&format!("<struct-type {} ({})>", t.0, t.1.join(" "))),
         V::Struct(t, xs) => {
             out.push('(');
@@ -1243,6 +1357,184 @@ impl Eval {
                 Str(int(arg(0)?)?.to_string().into())
             }
             "list" => List(Rc::new(a)),
+            "dict" => {
+                if n % 2 != 0 {
+                    return err();
+                }
+                let mut d = vec![];
+                let mut it = a.into_iter();
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    dict_insert(&mut d, k, v)?;
+                }
+                Dict(Rc::new(d))
+            }
+            "dict-get" => {
+                let d = dict(arg(0)?)?;
+                let k = arg(1)?;
+                hashable(k)?;
+                match key_position(d, k)? {
+                    Some(i) => d[i].1.clone(),
+                    None => a.get(2).cloned().unwrap_or(Nil),
+                }
+            }
+            "dict-has?" => {
+                let d = dict(arg(0)?)?;
+                hashable(arg(1)?)?;
+                Bool(key_position(d, arg(1)?)?.is_some())
+            }
+            "dict-set" => {
+                let mut d = dict(arg(0)?)?.to_vec();
+                dict_insert(&mut d, arg(1)?.clone(), arg(2)?.clone())?;
+                Dict(Rc::new(d))
+            }
+            "dict-remove" => {
+                let mut d = dict(arg(0)?)?.to_vec();
+                hashable(arg(1)?)?;
+                if let Some(i) = key_position(&d, arg(1)?)? {
+                    d.remove(i);
+                }
+                Dict(Rc::new(d))
+            }
+            "dict-merge" => {
+                let mut d = dict(arg(0)?)?.to_vec();
+                for (k, v) in dict(arg(1)?)?.iter() {
+                    dict_insert(&mut d, k.clone(), v.clone())?;
+                }
+                Dict(Rc::new(d))
+            }
+            "dict-length" => Int(BigInt::from(dict(arg(0)?)?.len())),
+            "dict-values" => List(Rc::new(
+                dict(arg(0)?)?.iter().map(|(_, v)| v.clone()).collect(),
+            )),
+            "dict=?" | "dict!=?" => {
+                if n < 2 {
+                    return err();
+                }
+                let mut r = true;
+                for i in 0..n - 1 {
+                    dict(&a[i])?;
+                    dict(&a[i + 1])?;
+                    if !equal(&a[i], &a[i + 1])? {
+                        r = false;
+                        break;
+                    }
+                }
+                Bool(if name == "dict=?" { r } else { !r })
+            }
+            "map-dict" | "filter-dict" => {
+                let f = arg(0)?.clone();
+                let d = dict(arg(1)?)?.clone();
+                let mut out = vec![];
+                for (k, v) in d.iter() {
+                    let r = self.call(&f, vec![k.clone(), v.clone()])?;
+                    if name == "map-dict" {
+                        out.push((k.clone(), r));
+                    } else if boolean(&r)? {
+                        out.push((k.clone(), v.clone()));
+                    }
+                }
+                Dict(Rc::new(out))
+            }
+            "set" => {
+                let mut st = vec![];
+                for x in a {
+                    set_insert(&mut st, x)?;
+                }
+                Set(Rc::new(st))
+            }
+            "list->set" => {
+                let mut st = vec![];
+                for x in list(arg(0)?)?.iter() {
+                    set_insert(&mut st, x.clone())?;
+                }
+                Set(Rc::new(st))
+            }
+            "set-add" => {
+                let mut st = set(arg(0)?)?.to_vec();
+                set_insert(&mut st, arg(1)?.clone())?;
+                Set(Rc::new(st))
+            }
+            "set-remove" => {
+                let mut st = set(arg(0)?)?.to_vec();
+                hashable(arg(1)?)?;
+                if let Some(i) = position(&st, arg(1)?)? {
+                    st.remove(i);
+                }
+                Set(Rc::new(st))
+            }
+            "set-member?" => {
+                let st = set(arg(0)?)?;
+                hashable(arg(1)?)?;
+                Bool(position(st, arg(1)?)?.is_some())
+            }
+            "set-union" => {
+                let mut st = set(arg(0)?)?.to_vec();
+                for x in set(arg(1)?)?.iter() {
+                    set_insert(&mut st, x.clone())?;
+                }
+                Set(Rc::new(st))
+            }
+            "set-difference" => {
+                let b = set(arg(1)?)?.clone();
+                let mut st = vec![];
+                for x in set(arg(0)?)?.iter() {
+                    if position(&b, x)?.is_none() {
+                        st.push(x.clone());
+                    }
+                }
+                Set(Rc::new(st))
+            }
+            "set-subset?" => {
+                let b = set(arg(1)?)?.clone();
+                let mut r = true;
+                for x in set(arg(0)?)?.iter() {
+                    if position(&b, x)?.is_none() {
+                        r = false;
+                        break;
+                    }
+                }
+                Bool(r)
+            }
+            "set=?" => {
+                if n < 2 {
+                    return err();
+                }
+                let mut r = true;
+                for i in 0..n - 1 {
+                    set(&a[i])?;
+                    set(&a[i + 1])?;
+                    if !equal(&a[i], &a[i + 1])? {
+                        r = false;
+                        break;
+                    }
+                }
+                Bool(r)
+            }
+            "set-length" => Int(BigInt::from(set(arg(0)?)?.len())),
+            "set->list" => List(set(arg(0)?)?.clone()),
+            "map-set" | "filter-set" => {
+                let f = arg(0)?.clone();
+                let st = set(arg(1)?)?.clone();
+                let mut out = vec![];
+                for x in st.iter() {
+                    let r = self.call(&f, vec![x.clone()])?;
+                    if name == "map-set" {
+                        set_insert(&mut out, r)?;
+                    } else if boolean(&r)? {
+                        out.push(x.clone());
+                    }
+                }
+                Set(Rc::new(out))
+            }
+            "fold-set" => {
+                let f = arg(0)?.clone();
+                let mut acc = arg(1)?.clone();
+                let st = set(arg(2)?)?.clone();
+                for x in st.iter() {
+                    acc = self.call(&f, vec![acc, x.clone()])?;
+                }
+                acc
+            }
             "struct?" => Bool(matches!(arg(0)?, Struct(..))),
             "struct-type?" => {
                 let V::StructType(t) = arg(0)? else {
