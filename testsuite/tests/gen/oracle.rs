@@ -1358,7 +1358,7 @@ impl Eval {
             }
             "list" => List(Rc::new(a)),
             "dict" => {
-                if n % 2 != 0 {
+                if !n.is_multiple_of(2) {
                     return err();
                 }
                 let mut d = vec![];
