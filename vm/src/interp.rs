@@ -253,6 +253,9 @@ fn check_control_flow(f: &Function) -> Result<(), String> {
 /// clean error instead of exhausting memory.
 const MAX_STACK_VALUES: usize = 1 << 25;
 
+/// The file name the compiler gives its prelude (see `menai_compiler`'s `prelude.menai`).
+const PRELUDE_FILE: &str = "<prelude>";
+
 /// Registers added at a time when the stack grows.
 const STACK_CHUNK: usize = 4096;
 
@@ -325,17 +328,41 @@ impl<'m> Vm<'m> {
         })
     }
 
-    /// Attaches the location of instruction `pc` of function `fi` to an error that has none.
+    /// Attaches the location of instruction `pc` of function `fi` to an error
+    /// that has none. An error inside a prelude function (the higher-order
+    /// builtins written in Menai) is attributed to the innermost suspended
+    /// call from user code, so it points at the user's `(map-list ...)`.
     #[cold]
     #[inline(never)]
-    fn locate(&self, mut e: RtError, fi: u32, pc: usize) -> RtError {
-        if e.loc.is_none() {
-            e.loc = self
-                .module
+    fn locate(&self, mut e: RtError, fi: u32, pc: usize, depth: usize) -> RtError {
+        if e.loc.is_some() {
+            return e;
+        }
+        let loc_of = |fi: u32, pc: usize| {
+            self.module
                 .functions
                 .get(fi as usize)
                 .and_then(|f| f.locs.get(pc))
-                .copied();
+                .copied()
+        };
+        let in_prelude = |loc: &Option<menai_bytecode::SrcLoc>| {
+            loc.and_then(|l| self.module.files.get(l.file as usize))
+                .is_some_and(|f| f == PRELUDE_FILE)
+        };
+        e.loc = loc_of(fi, pc);
+        if in_prelude(&e.loc) {
+            // Each suspended frame's pc is the instruction after its call.
+            let caller = self
+                .frames
+                .get(..depth)
+                .unwrap_or_default()
+                .iter()
+                .rev()
+                .map(|s| loc_of(s.func, (s.pc as usize).saturating_sub(1)))
+                .find(|l| !in_prelude(l));
+            if let Some(l) = caller {
+                e.loc = l;
+            }
         }
         e
     }
@@ -401,7 +428,7 @@ impl<'m> Vm<'m> {
                     Ok(v) => v,
                     Err(e) => {
                         self.stats.instructions = steps;
-                        return Err(self.locate(e, fi, pc - 1));
+                        return Err(self.locate(e, fi, pc - 1, depth));
                     }
                 }
             };
