@@ -262,12 +262,12 @@ fn comment(m: &Module, f: &Function, ins: Instr) -> String {
         }
         _ => {}
     }
-    if ins.flags != 0 {
+    if ins.flags & !Instr::TYPES_PROVEN != 0 {
         let mut dead = Vec::new();
         let _ = register_effects(m, f, ins)
             .reads
             .try_for_each::<()>(|i, r| {
-                if i >= 8 {
+                if i >= Instr::LAST_USE_BITS as usize {
                     return Err(());
                 }
                 if ins.is_last_use(i as u32) {
@@ -276,6 +276,9 @@ fn comment(m: &Module, f: &Function, ins: Instr) -> String {
                 Ok(())
             });
         parts.push(format!("last use {}", dead.join(" ")));
+    }
+    if ins.types_proven() {
+        parts.push("types proven".to_string());
     }
     parts.join("; ")
 }

@@ -12,9 +12,24 @@
 //!               \_________ Bx = B | C << 16 (32 bits) ____/  (ABx format)
 //! ```
 //!
-//! `flags` bit *i* set means: the *i*-th register this instruction reads is
-//! dead afterwards, so the VM may move the value out instead of cloning it
-//! (this is what keeps reference counts at 1 in accumulator loops).
+//! ```text
+//!  flags:   7            6 .. 0
+//!        +-------------+-----------------------------+
+//!        | TYPES_PROVEN | last-use bits (reads 0..6) |
+//!        +-------------+-----------------------------+
+//! ```
+//!
+//! `flags` bit *i* (0 ≤ i ≤ 6) set means: the *i*-th register this
+//! instruction reads is dead afterwards, so the VM may move the value out
+//! instead of cloning it (this is what keeps reference counts at 1 in
+//! accumulator loops). Reads beyond the 7th never carry a last-use flag.
+//!
+//! Bit 7 ([`Instr::TYPES_PROVEN`]) may only be set on a typed opcode (see
+//! [`Op::has_type_proof`]): it asserts that the operand types the opcode
+//! checks are proven statically (integers for `addi`…`nei`, floats for
+//! `addf`…`nef`, a list for `first`/`rest`/`nullp`, a boolean for `not`).
+//! The validator proves it on every path or rejects the module, so the VM
+//! may skip the tag checks (`first`/`rest` still check for the empty list).
 //!
 //! Codes are explicit and never reused: reordering the table never changes
 //! the file format.
@@ -85,6 +100,20 @@ macro_rules! opcodes {
             /// A one-line meaning in register notation.
             pub fn doc(self) -> &'static str {
                 match self { $( Op::$variant => $doc, )* }
+            }
+
+            /// Whether the TYPES_PROVEN flag (bit 7) is meaningful on this
+            /// opcode: the typed opcodes that check their operands' tags.
+            pub fn has_type_proof(self) -> bool {
+                matches!(
+                    self,
+                    Op::AddInt | Op::SubInt | Op::MulInt | Op::LtInt | Op::LeInt
+                        | Op::GtInt | Op::GeInt | Op::EqInt | Op::NeInt
+                        | Op::AddFloat | Op::SubFloat | Op::MulFloat | Op::DivFloat
+                        | Op::LtFloat | Op::LeFloat | Op::GtFloat | Op::GeFloat
+                        | Op::EqFloat | Op::NeFloat
+                        | Op::ListFirst | Op::ListRest | Op::ListNull | Op::Not
+                )
             }
         }
     };
@@ -202,10 +231,33 @@ impl Instr {
         self.bx() as i32
     }
 
+    /// Flag bit 7: the operand types this typed opcode checks are proven
+    /// (see the module documentation and the validator's invariant T1).
+    pub const TYPES_PROVEN: u8 = 1 << 7;
+
+    /// How many reads can carry a last-use flag (bits 0..6).
+    pub const LAST_USE_BITS: u32 = 7;
+
     /// Whether the `i`-th register read by this instruction is its last use.
     #[inline(always)]
     pub fn is_last_use(self, i: u32) -> bool {
-        i < 8 && self.flags & (1 << i) != 0
+        i < Self::LAST_USE_BITS && self.flags & (1 << i) != 0
+    }
+
+    /// Whether the TYPES_PROVEN flag (bit 7) is set.
+    #[inline(always)]
+    pub fn types_proven(self) -> bool {
+        self.flags & Self::TYPES_PROVEN != 0
+    }
+
+    /// This instruction with TYPES_PROVEN set or cleared.
+    pub fn with_types_proven(self, proven: bool) -> Instr {
+        let flags = if proven {
+            self.flags | Self::TYPES_PROVEN
+        } else {
+            self.flags & !Self::TYPES_PROVEN
+        };
+        Instr { flags, ..self }
     }
 }
 

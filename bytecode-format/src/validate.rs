@@ -67,8 +67,18 @@
 //!   run time that `R[C]` is a closure whose environment length is function
 //!   B's `num_captures`.)
 //!
-//! What is *not* established (the VM checks at run time): value types,
-//! argument counts of calls, and the environment size for `closureref` on
+//! Types (see [`types`]):
+//! - T1. `flags` bit 7 (`Instr::TYPES_PROVEN`) is set only on typed opcodes
+//!   (`Op::has_type_proof`), and on every reachable one the operand types
+//!   the opcode checks are proven on every path by a forward dataflow over
+//!   the registers (a lattice of integer / float / boolean / list / unknown,
+//!   paths joined by meet, registers clobbered by `call` and call results
+//!   unknown). The VM may then skip those tag checks (`first`/`rest` still
+//!   check for the empty list; integer opcodes still tell small from big
+//!   integers).
+//!
+//! What is *not* established (the VM checks at run time): value types
+//! (except as T1 proves them), argument counts of calls, and the environment size for `closureref` on
 //! an unknown closure.
 //!
 //! # Lints
@@ -85,6 +95,8 @@ use crate::builtins::{Builtin, Impl};
 use crate::module::{CaptureFrom, Constant, Function, Module, NO_FILE};
 use crate::opcodes::{Instr, Op, Operand};
 use std::fmt;
+
+pub mod types;
 
 /// The longest function (in instructions) a module may contain.
 pub const MAX_CODE_LEN: usize = 1 << 24;
@@ -273,6 +285,12 @@ pub enum Reason {
         blocks: usize,
         registers: u16,
     },
+    TypesProvenOnUntyped,
+    TypesNotProven {
+        register: u32,
+        expected: &'static str,
+        found: &'static str,
+    },
 }
 
 impl fmt::Display for Field {
@@ -403,6 +421,13 @@ impl fmt::Display for Reason {
             Reason::TooLargeToValidate { blocks, registers } => write!(
                 f,
                 "function too large to validate ({blocks} basic blocks x {registers} registers)"
+            ),
+            Reason::TypesProvenOnUntyped => {
+                write!(f, "types-proven flag on an instruction that checks no types")
+            }
+            Reason::TypesNotProven { register, expected, found } => write!(
+                f,
+                "types-proven flag but register {register} is not proven {expected} (found {found})"
             ),
         }
     }
@@ -1061,10 +1086,13 @@ fn check_instr(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
 /// The static part of I9 for one instruction (run once the total number of
 /// reads is known to be bounded).
 fn check_flags(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
-    if ins.flags != 0 {
+    if ins.types_proven() && !ins.op.has_type_proof() {
+        return Err(Reason::TypesProvenOnUntyped);
+    }
+    if ins.flags & !Instr::TYPES_PROVEN != 0 {
         let effects = register_effects(m, f, ins);
         let reads = effects.reads.count();
-        for bit in 0..8u32 {
+        for bit in 0..Instr::LAST_USE_BITS {
             if ins.flags & (1 << bit) != 0 && bit as usize >= reads {
                 return Err(Reason::FlagBeyondReads { bit, reads });
             }
@@ -1074,8 +1102,8 @@ fn check_flags(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
         effects
             .reads
             .try_for_each::<()>(|i, r| {
-                if i >= 8 {
-                    return Err(()); // only the first 8 reads have flags: stop early
+                if i >= Instr::LAST_USE_BITS as usize {
+                    return Err(()); // only the first 7 reads have flags: stop early
                 }
                 if ins.is_last_use(i as u32) {
                     flagged.push((i, r));
@@ -1231,10 +1259,33 @@ fn dataflow(m: &Module, f: &Function, lints: Option<&mut Vec<Fail>>) -> Result<(
         ));
     }
     check_initialized(m, f, &cfg, words)?;
-    if f.code.iter().any(|i| i.flags != 0) {
+    if f.code.iter().any(|i| i.flags & !Instr::TYPES_PROVEN != 0) {
         check_last_uses(m, f, &cfg, words)?;
     }
+    if f.code.iter().any(|i| i.types_proven()) {
+        check_budget(f, &cfg, 1)?;
+        types::check_types_proven(m, f, &cfg)?;
+    }
     check_callees(m, f, &cfg, lints)
+}
+
+/// Refuses an analysis of `bytes` bytes per register and block beyond the
+/// memory budget.
+fn check_budget(f: &Function, cfg: &Cfg, bytes: usize) -> Result<(), Fail> {
+    let nb = cfg.blocks.len();
+    let need = nb
+        .saturating_mul(f.num_registers as usize)
+        .saturating_mul(bytes);
+    if need > ANALYSIS_BUDGET.saturating_mul(8) {
+        return Err((
+            None,
+            Reason::TooLargeToValidate {
+                blocks: nb,
+                registers: f.num_registers,
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// C2: forward "must be written" analysis; meet is intersection.
@@ -1355,7 +1406,7 @@ fn check_last_uses(m: &Module, f: &Function, cfg: &Cfg, words: usize) -> Result<
                     .try_for_each(|i, r| {
                         let overwritten = e.write.map(u32::from) == Some(r)
                             || e.clobber_from.is_some_and(|c| r >= c);
-                        if i < 8 && ins.is_last_use(i as u32) && state.contains(r) && !overwritten {
+                        if ins.is_last_use(i as u32) && state.contains(r) && !overwritten {
                             Err(Reason::FlagStillLive { register: r })
                         } else {
                             Ok(())

@@ -117,7 +117,7 @@ impl Emitter<'_> {
     fn push(&mut self, mut i: Instr, dead: &[bool], span: Span) {
         i.flags = dead
             .iter()
-            .take(8)
+            .take(Instr::LAST_USE_BITS as usize)
             .enumerate()
             .fold(0u8, |acc, (k, &d)| if d { acc | 1 << k } else { acc });
         self.code.push(i);

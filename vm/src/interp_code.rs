@@ -141,7 +141,7 @@ impl XInstr {
     /// Whether the `i`-th register read by this instruction is its last use.
     #[inline(always)]
     pub fn is_last_use(self, i: u32) -> bool {
-        i < 8 && self.flags & (1 << i) != 0
+        i < Instr::LAST_USE_BITS && self.flags & (1 << i) != 0
     }
 }
 

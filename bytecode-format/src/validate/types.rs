@@ -1,0 +1,343 @@
+//! The type-proof part of the validator (invariant T1 of the parent
+//! module): a forward dataflow over the registers of one function with a
+//! small type lattice, proving the operand types of every instruction that
+//! carries the TYPES_PROVEN flag (bit 7 of `Instr::flags`).
+//!
+//! Lattice per register: top (not reached yet) above the four proven
+//! types [`ValType`], above `Unknown`; the join of two paths is their meet
+//! (equal types stay, different ones become `Unknown`). Transfer:
+//! - `loadint`, `loadk` of an integer → integer; `loadk` of a float →
+//!   float; `loadbool`/`loadk` of a boolean → boolean; `loadnil`/`loadk` of a
+//!   list → list; `move` copies the source's type;
+//! - a typed opcode's result has its result type ([`op_result_type`]);
+//!   `callb` of a builtin with a known result type ([`builtin_result_type`])
+//!   likewise; `prepend`/`makelist` give lists;
+//! - once a checking instruction completes, the registers it checked hold
+//!   the checked type (`addi R2 R0 R1` proves R0 and R1 integers after it,
+//!   `jmpt`/`jmpf` prove their condition boolean);
+//! - every other write, and every register a `call` clobbers, is `Unknown`;
+//!   arguments are `Unknown` on entry.
+//!
+//! "Integer" means the language's integer type (a small or a big integer):
+//! the VM still distinguishes the two representations; what is proven is
+//! only that the tag check of the typed opcode cannot fail.
+
+use super::{register_effects, Cfg, Fail, Reason};
+use crate::builtins::Builtin;
+use crate::module::{Constant, Function, Module};
+use crate::opcodes::{Instr, Op};
+
+/// A statically proven value type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValType {
+    Int,
+    Float,
+    Bool,
+    List,
+}
+
+impl ValType {
+    /// The §3 type name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValType::Int => "integer",
+            ValType::Float => "float",
+            ValType::Bool => "boolean",
+            ValType::List => "list",
+        }
+    }
+}
+
+/// The type a typed opcode requires of every register it reads (`None`:
+/// the opcode cannot carry TYPES_PROVEN).
+pub fn op_operand_type(op: Op) -> Option<ValType> {
+    Some(match op {
+        Op::AddInt
+        | Op::SubInt
+        | Op::MulInt
+        | Op::LtInt
+        | Op::LeInt
+        | Op::GtInt
+        | Op::GeInt
+        | Op::EqInt
+        | Op::NeInt => ValType::Int,
+        Op::AddFloat
+        | Op::SubFloat
+        | Op::MulFloat
+        | Op::DivFloat
+        | Op::LtFloat
+        | Op::LeFloat
+        | Op::GtFloat
+        | Op::GeFloat
+        | Op::EqFloat
+        | Op::NeFloat => ValType::Float,
+        Op::ListFirst | Op::ListRest | Op::ListNull => ValType::List,
+        Op::Not => ValType::Bool,
+        _ => return None,
+    })
+}
+
+/// The type of the result of a typed opcode (or `prepend`) that completed.
+pub fn op_result_type(op: Op) -> Option<ValType> {
+    Some(match op {
+        Op::AddInt | Op::SubInt | Op::MulInt => ValType::Int,
+        Op::AddFloat | Op::SubFloat | Op::MulFloat | Op::DivFloat => ValType::Float,
+        Op::LtInt
+        | Op::LeInt
+        | Op::GtInt
+        | Op::GeInt
+        | Op::EqInt
+        | Op::NeInt
+        | Op::LtFloat
+        | Op::LeFloat
+        | Op::GtFloat
+        | Op::GeFloat
+        | Op::EqFloat
+        | Op::NeFloat
+        | Op::ListNull
+        | Op::Not => ValType::Bool,
+        Op::ListRest | Op::ListPrepend | Op::MakeList => ValType::List,
+        _ => return None,
+    })
+}
+
+/// The type of the result of a builtin that returned (LANGUAGE.md §9), for
+/// the builtins where it is always the same; `None` for the others.
+pub fn builtin_result_type(b: Builtin) -> Option<ValType> {
+    use ValType::*;
+    Some(match b.name() {
+        "integer+"
+        | "integer-"
+        | "integer*"
+        | "integer/"
+        | "integer%"
+        | "integer-neg"
+        | "integer-abs"
+        | "integer-min"
+        | "integer-max"
+        | "integer-bit-or"
+        | "integer-bit-and"
+        | "integer-bit-xor"
+        | "integer-bit-not"
+        | "integer-bit-shift-left"
+        | "integer-bit-shift-right"
+        | "float->integer"
+        | "string-length"
+        | "list-length"
+        | "dict-length"
+        | "set-length" => Int,
+        "float+" | "float-" | "float*" | "float/" | "float-neg" | "float-abs" | "float-min"
+        | "float-max" | "float-floor" | "float-ceil" | "float-round" | "integer->float" => Float,
+        "list" | "list-prepend" | "list-append" | "list-concat" | "list-reverse" | "list-rest"
+        | "list-remove" | "list-slice" | "dict-keys" | "dict-values" | "set->list"
+        | "string->list" => List,
+        "boolean-not" | "boolean?" | "integer?" | "float?" | "complex?" | "string?" | "symbol?"
+        | "none?" | "list?" | "dict?" | "set?" | "struct?" | "function?" | "struct-type?"
+        | "list-null?" | "list-member?" | "dict-has?" | "set-member?" | "integer=?"
+        | "integer!=?" | "integer<?" | "integer>?" | "integer<=?" | "integer>=?" | "float=?"
+        | "float!=?" | "float<?" | "float>?" | "float<=?" | "float>=?" | "string=?"
+        | "string!=?" | "string<?" | "string>?" | "string<=?" | "string>=?" | "boolean=?"
+        | "boolean!=?" | "symbol=?" | "symbol!=?" | "list=?" | "list!=?" | "dict=?" | "dict!=?"
+        | "set=?" | "set!=?" => Bool,
+        _ => return None,
+    })
+}
+
+/// The type of a constant-pool entry, when it is one of [`ValType`].
+pub fn constant_type(k: &Constant) -> Option<ValType> {
+    match k {
+        Constant::Int(_) | Constant::BigInt(_) => Some(ValType::Int),
+        Constant::Float(_) => Some(ValType::Float),
+        Constant::Bool(_) => Some(ValType::Bool),
+        Constant::EmptyList | Constant::List(_) => Some(ValType::List),
+        _ => None,
+    }
+}
+
+/// One register's abstract value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// (A block's state not reached yet, the top of the lattice, is an empty vector.)
+enum Ty {
+    Is(ValType),
+    Unknown,
+}
+
+impl Ty {
+    fn meet(self, other: Ty) -> Ty {
+        match (self, other) {
+            (x, y) if x == y => x,
+            _ => Ty::Unknown,
+        }
+    }
+    fn of(t: Option<ValType>) -> Ty {
+        t.map_or(Ty::Unknown, Ty::Is)
+    }
+}
+
+/// The registers whose type `ins` checks (and hence proves once it
+/// completes), with the type: the operands of typed opcodes and the
+/// condition of a conditional jump.
+fn checked(ins: Instr) -> Option<([u16; 2], usize, ValType)> {
+    match ins.op {
+        Op::JmpTrue | Op::JmpFalse => Some(([ins.a, 0], 1, ValType::Bool)),
+        Op::ListFirst | Op::ListRest | Op::ListNull | Op::Not => {
+            op_operand_type(ins.op).map(|t| ([ins.b, 0], 1, t))
+        }
+        _ => op_operand_type(ins.op).map(|t| ([ins.b, ins.c], 2, t)),
+    }
+}
+
+fn transfer(m: &Module, f: &Function, state: &mut [Ty], ins: Instr) {
+    let e = register_effects(m, f, ins);
+    let value = match ins.op {
+        Op::Move => state.get(ins.b as usize).copied().unwrap_or(Ty::Unknown),
+        Op::LoadInt => Ty::Is(ValType::Int),
+        Op::LoadBool => Ty::Is(ValType::Bool),
+        Op::LoadNil => Ty::Is(ValType::List),
+        Op::LoadK => Ty::of(f.constants.get(ins.b as usize).and_then(constant_type)),
+        Op::CallBuiltin => Ty::of(Builtin::from_code(ins.b).and_then(builtin_result_type)),
+        op => Ty::of(op_result_type(op)),
+    };
+    if let Some((regs, n, t)) = checked(ins) {
+        for &r in regs.iter().take(n) {
+            if let Some(s) = state.get_mut(r as usize) {
+                *s = Ty::Is(t);
+            }
+        }
+    }
+    if let Some(c) = e.clobber_from {
+        for s in state.iter_mut().skip(c as usize) {
+            *s = Ty::Unknown;
+        }
+    }
+    if let Some(w) = e.write {
+        if let Some(s) = state.get_mut(w as usize) {
+            *s = value;
+        }
+    }
+}
+
+/// Checks `ins`'s operand types in `state` (called only for flagged
+/// instructions).
+fn prove(state: &[Ty], ins: Instr) -> Result<(), Reason> {
+    let Some((regs, n, t)) = checked(ins).filter(|_| ins.op.has_type_proof()) else {
+        return Err(Reason::TypesProvenOnUntyped);
+    };
+    for &r in regs.iter().take(n) {
+        match state.get(r as usize).copied().unwrap_or(Ty::Unknown) {
+            Ty::Is(found) if found == t => {}
+            other => {
+                return Err(Reason::TypesNotProven {
+                    register: r as u32,
+                    expected: t.name(),
+                    found: match other {
+                        Ty::Is(found) => found.name(),
+                        _ => "unknown",
+                    },
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the analysis; calls `visit(pc, state before pc)` for every
+/// reachable instruction in reverse postorder of blocks. The memory bound
+/// (`blocks × registers` bytes) is checked by the caller.
+fn analyse(
+    m: &Module,
+    f: &Function,
+    cfg: &Cfg,
+    mut visit: impl FnMut(usize, &[Ty], Instr) -> Result<(), Fail>,
+) -> Result<(), Fail> {
+    let nb = cfg.blocks.len();
+    let n = f.num_registers as usize;
+    let mut ins_state: Vec<Vec<Ty>> = vec![Vec::new(); nb];
+    if let Some(s) = ins_state.get_mut(0) {
+        *s = vec![Ty::Unknown; n];
+    }
+    let mut queued = vec![false; nb];
+    let mut work: Vec<usize> = cfg.rpo.iter().rev().copied().collect();
+    for &b in &work {
+        queued[b] = true;
+    }
+    while let Some(b) = work.pop() {
+        queued[b] = false;
+        if ins_state[b].is_empty() {
+            continue; // not reached yet
+        }
+        let mut state = ins_state[b].clone();
+        let (start, end) = cfg.blocks[b];
+        for &ins in &f.code[start..end] {
+            transfer(m, f, &mut state, ins);
+        }
+        for &s in &cfg.succs[b] {
+            let target = &mut ins_state[s];
+            let changed = if target.is_empty() {
+                *target = state.clone();
+                true
+            } else {
+                let mut changed = false;
+                for (a, &o) in target.iter_mut().zip(&state) {
+                    let new = a.meet(o);
+                    changed |= new != *a;
+                    *a = new;
+                }
+                changed
+            };
+            if changed && !queued[s] {
+                queued[s] = true;
+                work.push(s);
+            }
+        }
+    }
+    for &b in &cfg.rpo {
+        if ins_state[b].is_empty() {
+            continue;
+        }
+        let mut state = ins_state[b].clone();
+        let (start, end) = cfg.blocks[b];
+        for pc in start..end {
+            let ins = f.code[pc];
+            visit(pc, &state, ins)?;
+            transfer(m, f, &mut state, ins);
+        }
+    }
+    Ok(())
+}
+
+/// T1: every reachable instruction flagged TYPES_PROVEN has its operand
+/// types proven on every path.
+pub(super) fn check_types_proven(m: &Module, f: &Function, cfg: &Cfg) -> Result<(), Fail> {
+    analyse(m, f, cfg, |pc, state, ins| {
+        if ins.types_proven() {
+            prove(state, ins).map_err(|r| super::at(pc, r))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// For each instruction of `f`: whether it is a typed opcode whose operand
+/// types this analysis proves (so setting TYPES_PROVEN on it validates).
+/// `f` must belong to `m`, and `m` should be otherwise valid; an error is
+/// returned for a function the validator would refuse as too large.
+pub fn provable(m: &Module, f: &Function) -> Result<Vec<bool>, super::ValidationError> {
+    let err = |(pc, reason): Fail| super::ValidationError {
+        function: None,
+        name: f.name.clone(),
+        pc,
+        reason,
+    };
+    let cfg = super::build_cfg(f).map_err(err)?;
+    super::check_budget(f, &cfg, 1).map_err(err)?;
+    let mut out = vec![false; f.code.len()];
+    analyse(m, f, &cfg, |pc, state, ins| {
+        if ins.op.has_type_proof() && prove(state, ins).is_ok() {
+            out[pc] = true;
+        }
+        Ok(())
+    })
+    .map_err(err)?;
+    Ok(out)
+}
