@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 /// Seeds run by default, each with [`DEFAULT_COUNT`] programs.
 const SEEDS: &[u64] = &[1, 2, 3, 42, 1234, 99991];
-const DEFAULT_COUNT: u64 = 1000;
+const DEFAULT_COUNT: u64 = 700;
 /// Instruction budget per run: generated programs are small, so hitting it
 /// means the program (not the toolchain) is too slow; it is then skipped.
 const MAX_STEPS: u64 = 5_000_000;
@@ -305,6 +305,8 @@ struct Tally {
     values: u64,
     errors: u64,
     too_slow: u64,
+    /// The slowest program: time, seed, index.
+    slowest: (Duration, u64, u64),
     /// Programs whose agreed result the oracle confirmed.
     oracle_checked: u64,
     /// How often each kind of agreed runtime error occurred (its text up to the first ':').
@@ -418,6 +420,7 @@ fn run_all() -> Result<(), String> {
             prog_tx
                 .send((seed, index, prog.clone()))
                 .map_err(|_| "the worker stopped".to_string())?;
+            let t0 = Instant::now();
             let (seed, index, prog, out) = match rx.recv_timeout(HANG) {
                 Ok(r) => r,
                 Err(_) => {
@@ -427,6 +430,10 @@ fn run_all() -> Result<(), String> {
                 }
             };
             tally.programs += 1;
+            let took = t0.elapsed();
+            if took > tally.slowest.0 {
+                tally.slowest = (took, seed, index);
+            }
             match out {
                 Outcome::Agree(r, checked) => {
                     tally.oracle_checked += u64::from(checked);
@@ -473,6 +480,10 @@ fn run_all() -> Result<(), String> {
         tally.oracle_checked,
         tally.too_slow,
         tally.failures.len()
+    );
+    println!(
+        "differential: slowest program: seed {} index {} ({:.2?})",
+        tally.slowest.1, tally.slowest.2, tally.slowest.0
     );
     let kinds: Vec<String> = tally
         .error_kinds

@@ -335,12 +335,14 @@ pub fn program(seed: u64) -> S {
     } else {
         g.rng.range(20, 140)
     } as i32;
-    let ty = match g.rng.below(10) {
+    let ty = match g.rng.below(12) {
         0..=3 => Ty::Int,
         4 => Ty::Float,
         5 => Ty::Bool,
         6 => Ty::Str,
         7 | 8 => Ty::ListInt,
+        9 => Ty::Dict,
+        10 => Ty::Set,
         _ => g.fn_ty(),
     };
     g.top = true;
@@ -999,7 +1001,7 @@ impl Gen {
                     _ => sl!["if", done, acc.clone(), recur],
                 };
                 // Now and then a long loop (constant stack at every level).
-                let k = if self.loops == 1 && !self.deep && *ty != Ty::Str && self.rng.chance(3) {
+                let k = if self.loops == 1 && !self.deep && *ty == Ty::Int && self.rng.chance(4) {
                     self.deep = true;
                     S::atom("30000")
                 } else {
