@@ -6,11 +6,11 @@
 //! exactly when they changed nothing, so the pass manager can find a fixed
 //! point.
 
-pub mod constfold;
 pub mod copyprop;
 pub mod dce;
 pub mod known_calls;
 pub mod licm;
+pub mod sccp;
 pub mod simplify_cfg;
 
 use crate::cfg::Function;
@@ -52,10 +52,16 @@ pub const ALL: &[Pass] = &[
         doc: copyprop::DOC,
         run: copyprop::run,
     },
+    // Sparse conditional constant propagation with known types (see
+    // `sccp`): folds primitives on constants only when they cannot fail,
+    // decides type predicates on values of known type (from constants,
+    // primitive result types and dominating type tests) and turns branches
+    // on known booleans into jumps. Sound because every fold is exactly the
+    // run-time result and failing operations are left in place to raise.
     Pass {
-        name: "constfold",
-        doc: constfold::DOC,
-        run: constfold::run,
+        name: "sccp",
+        doc: sccp::DOC,
+        run: sccp::run,
     },
     Pass {
         name: "dce",
@@ -92,7 +98,7 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
         _ => &[
             "copyprop",
             "known-calls",
-            "constfold",
+            "sccp",
             "simplify-cfg",
             "dce",
             "licm",

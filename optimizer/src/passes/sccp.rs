@@ -1,0 +1,995 @@
+//! Sparse conditional constant propagation (Wegman–Zadeck) with known types.
+//!
+//! Every SSA value gets a lattice element: `Top` (no evidence yet: its
+//! definition has not been reached), a constant, a known type (one of
+//! LANGUAGE.md §3's types, value unknown), or `Bottom` (anything). The
+//! analysis starts with only the entry block executable and propagates
+//! along executable CFG edges: a branch whose condition is a known boolean
+//! makes only one of its edges executable, and a block parameter is the
+//! meet of the arguments passed on the executable edges into its block.
+//! Two worklists drive it: newly executable blocks, and values whose
+//! element dropped (their uses are re-evaluated).
+//!
+//! Types come from constants, from the result type of each primitive (a
+//! primitive that returns at all returns its documented type: `integer+`
+//! an integer, `list-rest` a list, comparisons a boolean…), from closures
+//! (functions) and struct construction, and from dominating branches on
+//! type predicates: in a block dominated by the `then` edge of
+//! `branch (string? x)` the value `x` is a string, and in one dominated by
+//! the `else` edge it is not (an edge contributes a fact only when its
+//! target has no other predecessor, so the fact holds on every path).
+//!
+//! Rewrites: a value known to be a constant is replaced by that constant
+//! (an instruction is turned into `const`, a block parameter's uses read a
+//! `const` placed at the start of its block); a branch on a known boolean
+//! becomes a jump; blocks that were never executable are removed.
+//!
+//! Soundness: a primitive is folded only by [`fold`], which returns a
+//! result exactly when the operation cannot fail and the result is certain
+//! (LANGUAGE.md §11): division by zero, type errors, integer results
+//! outside `i64` and anything not modelled are left to run. Type
+//! predicates never fail, so deciding them from a known type removes no
+//! error. A value's type is only relied on where the value exists, i.e.
+//! after its defining operation succeeded. Branches on non-boolean or
+//! unknown conditions keep both edges, so their run-time error stays.
+
+use super::Changed;
+use crate::cfg::{Block, Function, Inst, InstData, InstKind, Terminator, Value};
+use menai_bytecode::Builtin;
+use menai_compiler::ir::Const;
+use petgraph::algo::dominators;
+use std::collections::{HashMap, HashSet};
+
+pub const DOC: &str = "sparse conditional constant propagation with known types: fold \
+     primitives that cannot fail, decide type predicates, prune branches on known booleans";
+
+/// The types of LANGUAGE.md §3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    Integer,
+    Float,
+    Complex,
+    String,
+    Boolean,
+    None,
+    Symbol,
+    List,
+    Dict,
+    Set,
+    Function,
+    StructType,
+    Struct,
+}
+
+/// The type of a constant.
+pub fn const_type(c: &Const) -> Ty {
+    match c {
+        Const::None => Ty::None,
+        Const::Bool(_) => Ty::Boolean,
+        Const::Int(_) | Const::BigInt(_) => Ty::Integer,
+        Const::Float(_) => Ty::Float,
+        Const::Complex(..) => Ty::Complex,
+        Const::Str(_) => Ty::String,
+        Const::Symbol(_) => Ty::Symbol,
+        Const::EmptyList | Const::List(_) => Ty::List,
+        Const::StructType(_) => Ty::StructType,
+    }
+}
+
+/// The type a type predicate tests for.
+pub fn predicate_type(op: Builtin) -> Option<Ty> {
+    use Builtin as B;
+    Some(match op {
+        B::IntegerP => Ty::Integer,
+        B::FloatP => Ty::Float,
+        B::ComplexP => Ty::Complex,
+        B::StringP => Ty::String,
+        B::BooleanP => Ty::Boolean,
+        B::NoneP => Ty::None,
+        B::SymbolP => Ty::Symbol,
+        B::ListP => Ty::List,
+        B::DictP => Ty::Dict,
+        B::SetP => Ty::Set,
+        B::FunctionP => Ty::Function,
+        B::StructP => Ty::Struct,
+        _ => return None,
+    })
+}
+
+/// The type of a primitive's result whenever it returns (it may raise
+/// instead). `None` when the type depends on the operands (`list-first`,
+/// `dict-get`, `string->number`…).
+pub fn result_type(op: Builtin) -> Option<Ty> {
+    use Builtin as B;
+    if predicate_type(op).is_some() {
+        return Some(Ty::Boolean);
+    }
+    Some(match op {
+        B::FunctionEq
+        | B::FunctionNe
+        | B::FunctionVariadicP
+        | B::FunctionAcceptsP
+        | B::SymbolEq
+        | B::SymbolNe
+        | B::BooleanEq
+        | B::BooleanNe
+        | B::BooleanNot
+        | B::IntegerEq
+        | B::IntegerNe
+        | B::IntegerLt
+        | B::IntegerGt
+        | B::IntegerLe
+        | B::IntegerGe
+        | B::FloatEq
+        | B::FloatNe
+        | B::FloatLt
+        | B::FloatGt
+        | B::FloatLe
+        | B::FloatGe
+        | B::ComplexEq
+        | B::ComplexNe
+        | B::StringEq
+        | B::StringNe
+        | B::StringLt
+        | B::StringGt
+        | B::StringLe
+        | B::StringGe
+        | B::StringPrefixP
+        | B::StringSuffixP
+        | B::ListEq
+        | B::ListNe
+        | B::ListNullP
+        | B::ListMemberP
+        | B::DictEq
+        | B::DictNe
+        | B::DictHasP
+        | B::SetEq
+        | B::SetNe
+        | B::SetMemberP
+        | B::SetSubsetP
+        | B::StructTypeP
+        | B::StructEq
+        | B::StructNe => Ty::Boolean,
+        B::FunctionMinArity
+        | B::IntegerAdd
+        | B::IntegerSub
+        | B::IntegerMul
+        | B::IntegerDiv
+        | B::IntegerMod
+        | B::IntegerNeg
+        | B::IntegerAbs
+        | B::IntegerExpn
+        | B::IntegerMin
+        | B::IntegerMax
+        | B::IntegerBitOr
+        | B::IntegerBitAnd
+        | B::IntegerBitXor
+        | B::IntegerBitNot
+        | B::IntegerShiftLeft
+        | B::IntegerShiftRight
+        | B::FloatToInteger
+        | B::StringLength
+        | B::StringToCodepoint
+        | B::ListLength
+        | B::DictLength
+        | B::SetLength => Ty::Integer,
+        B::IntegerToFloat
+        | B::FloatAdd
+        | B::FloatSub
+        | B::FloatMul
+        | B::FloatDiv
+        | B::FloatFloorDiv
+        | B::FloatMod
+        | B::FloatNeg
+        | B::FloatAbs
+        | B::FloatMin
+        | B::FloatMax
+        | B::FloatFloor
+        | B::FloatCeil
+        | B::FloatRound
+        | B::FloatExp
+        | B::FloatExpn
+        | B::FloatLog
+        | B::FloatLog2
+        | B::FloatLog10
+        | B::FloatLogn
+        | B::FloatSqrt
+        | B::FloatSin
+        | B::FloatCos
+        | B::FloatTan
+        | B::ComplexReal
+        | B::ComplexImag
+        | B::ComplexAbs => Ty::Float,
+        B::IntegerToComplex
+        | B::FloatToComplex
+        | B::ComplexAdd
+        | B::ComplexSub
+        | B::ComplexMul
+        | B::ComplexDiv
+        | B::ComplexNeg
+        | B::ComplexExp
+        | B::ComplexExpn
+        | B::ComplexLog
+        | B::ComplexLog10
+        | B::ComplexLogn
+        | B::ComplexSin
+        | B::ComplexCos
+        | B::ComplexTan
+        | B::ComplexSqrt => Ty::Complex,
+        B::SymbolToString
+        | B::IntegerToString
+        | B::IntegerCodepointToString
+        | B::FloatToString
+        | B::ComplexToString
+        | B::StringConcat
+        | B::StringRef
+        | B::StringSlice
+        | B::StringUpcase
+        | B::StringDowncase
+        | B::StringTrim
+        | B::StringTrimLeft
+        | B::StringTrimRight
+        | B::StringReplace
+        | B::ListToString
+        | B::StructTypeName => Ty::String,
+        B::List
+        | B::ListPrepend
+        | B::ListAppend
+        | B::ListConcat
+        | B::ListReverse
+        | B::ListRest
+        | B::ListRemove
+        | B::ListSlice
+        | B::StringToList
+        | B::DictKeys
+        | B::DictValues
+        | B::SetToList
+        | B::StructFields
+        | B::Range => Ty::List,
+        B::Dict | B::DictSet | B::DictRemove | B::DictMerge => Ty::Dict,
+        B::Set
+        | B::ListToSet
+        | B::SetAdd
+        | B::SetRemove
+        | B::SetUnion
+        | B::SetIntersection
+        | B::SetDifference => Ty::Set,
+        B::StructSetImm | B::StructSet => Ty::Struct,
+        B::StructType => Ty::StructType,
+        _ => return None,
+    })
+}
+
+/// Identity of constants, floats compared by bits (`0.0` and `-0.0` differ,
+/// a NaN equals itself).
+pub fn same_const(a: &Const, b: &Const) -> bool {
+    match (a, b) {
+        (Const::Float(x), Const::Float(y)) => x.to_bits() == y.to_bits(),
+        (Const::Complex(a, b), Const::Complex(c, d)) => {
+            a.to_bits() == c.to_bits() && b.to_bits() == d.to_bits()
+        }
+        (Const::List(xs), Const::List(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_const(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+fn floor_div(a: i64, b: i64) -> Option<i64> {
+    let q = a.checked_div(b)?;
+    let r = a.checked_rem(b)?;
+    Some(if r != 0 && ((r < 0) != (b < 0)) { q - 1 } else { q })
+}
+
+fn floor_mod(a: i64, b: i64) -> Option<i64> {
+    let r = a.checked_rem(b)?;
+    Some(if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r })
+}
+
+/// The value of `op` applied to constants, when it is certain and no error
+/// (anything else is `None` and left to run).
+pub fn fold(op: Builtin, args: &[&Const]) -> Option<Const> {
+    use Builtin as B;
+    use Const as C;
+    if let (Some(t), [c]) = (predicate_type(op), args) {
+        return Some(C::Bool(const_type(c) == t));
+    }
+    Some(match (op, args) {
+        (B::IntegerAdd, [C::Int(a), C::Int(b)]) => C::Int(a.checked_add(*b)?),
+        (B::IntegerSub, [C::Int(a), C::Int(b)]) => C::Int(a.checked_sub(*b)?),
+        (B::IntegerMul, [C::Int(a), C::Int(b)]) => C::Int(a.checked_mul(*b)?),
+        (B::IntegerDiv, [C::Int(a), C::Int(b)]) if *b != 0 => C::Int(floor_div(*a, *b)?),
+        (B::IntegerMod, [C::Int(a), C::Int(b)]) if *b != 0 => C::Int(floor_mod(*a, *b)?),
+        (B::IntegerNeg, [C::Int(a)]) => C::Int(a.checked_neg()?),
+        (B::IntegerAbs, [C::Int(a)]) => C::Int(a.checked_abs()?),
+        (B::IntegerMin, [C::Int(a), C::Int(b)]) => C::Int(*a.min(b)),
+        (B::IntegerMax, [C::Int(a), C::Int(b)]) => C::Int(*a.max(b)),
+        (B::IntegerBitAnd, [C::Int(a), C::Int(b)]) => C::Int(a & b),
+        (B::IntegerBitOr, [C::Int(a), C::Int(b)]) => C::Int(a | b),
+        (B::IntegerBitXor, [C::Int(a), C::Int(b)]) => C::Int(a ^ b),
+        (B::IntegerBitNot, [C::Int(a)]) => C::Int(!a),
+        (B::IntegerLt, [C::Int(a), C::Int(b)]) => C::Bool(a < b),
+        (B::IntegerLe, [C::Int(a), C::Int(b)]) => C::Bool(a <= b),
+        (B::IntegerGt, [C::Int(a), C::Int(b)]) => C::Bool(a > b),
+        (B::IntegerGe, [C::Int(a), C::Int(b)]) => C::Bool(a >= b),
+        (B::IntegerEq, [C::Int(a), C::Int(b)]) => C::Bool(a == b),
+        (B::IntegerNe, [C::Int(a), C::Int(b)]) => C::Bool(a != b),
+        (B::IntegerToFloat, [C::Int(a)]) => C::Float(*a as f64),
+        (B::FloatAdd, [C::Float(a), C::Float(b)]) => C::Float(a + b),
+        (B::FloatSub, [C::Float(a), C::Float(b)]) => C::Float(a - b),
+        (B::FloatMul, [C::Float(a), C::Float(b)]) => C::Float(a * b),
+        (B::FloatDiv, [C::Float(a), C::Float(b)]) if *b != 0.0 => C::Float(a / b),
+        (B::FloatNeg, [C::Float(a)]) => C::Float(-a),
+        (B::FloatAbs, [C::Float(a)]) => C::Float(a.abs()),
+        (B::FloatLt, [C::Float(a), C::Float(b)]) => C::Bool(a < b),
+        (B::FloatLe, [C::Float(a), C::Float(b)]) => C::Bool(a <= b),
+        (B::FloatGt, [C::Float(a), C::Float(b)]) => C::Bool(a > b),
+        (B::FloatGe, [C::Float(a), C::Float(b)]) => C::Bool(a >= b),
+        (B::FloatEq, [C::Float(a), C::Float(b)]) => C::Bool(a == b),
+        (B::FloatNe, [C::Float(a), C::Float(b)]) => C::Bool(a != b),
+        (B::BooleanNot, [C::Bool(a)]) => C::Bool(!a),
+        (B::BooleanEq, [C::Bool(a), C::Bool(b)]) => C::Bool(a == b),
+        (B::BooleanNe, [C::Bool(a), C::Bool(b)]) => C::Bool(a != b),
+        (B::StringEq, [C::Str(a), C::Str(b)]) => C::Bool(a == b),
+        (B::StringNe, [C::Str(a), C::Str(b)]) => C::Bool(a != b),
+        // Rust orders UTF-8 strings by codepoint, as LANGUAGE.md §6 asks.
+        (B::StringLt, [C::Str(a), C::Str(b)]) => C::Bool(a < b),
+        (B::StringLe, [C::Str(a), C::Str(b)]) => C::Bool(a <= b),
+        (B::StringGt, [C::Str(a), C::Str(b)]) => C::Bool(a > b),
+        (B::StringGe, [C::Str(a), C::Str(b)]) => C::Bool(a >= b),
+        (B::StringConcat, [C::Str(a), C::Str(b)]) => C::Str(format!("{a}{b}")),
+        (B::StringLength, [C::Str(a)]) => C::Int(i64::try_from(a.chars().count()).ok()?),
+        (B::SymbolEq, [C::Symbol(a), C::Symbol(b)]) => C::Bool(a == b),
+        (B::SymbolNe, [C::Symbol(a), C::Symbol(b)]) => C::Bool(a != b),
+        (B::ListNullP, [C::EmptyList]) => C::Bool(true),
+        (B::ListNullP, [C::List(items)]) => C::Bool(items.is_empty()),
+        (B::ListLength, [C::EmptyList]) => C::Int(0),
+        (B::ListLength, [C::List(items)]) => C::Int(i64::try_from(items.len()).ok()?),
+        _ => return None,
+    })
+}
+
+/// A lattice element: `Top` above constants, above known types, above `Bottom`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lat {
+    Top,
+    Const(Const),
+    Typed(Ty),
+    Bottom,
+}
+
+impl Lat {
+    fn ty(&self) -> Option<Ty> {
+        match self {
+            Lat::Const(c) => Some(const_type(c)),
+            Lat::Typed(t) => Some(*t),
+            Lat::Top | Lat::Bottom => None,
+        }
+    }
+
+    fn of_type(t: Option<Ty>) -> Lat {
+        t.map_or(Lat::Bottom, Lat::Typed)
+    }
+
+    /// The greatest lower bound.
+    pub fn meet(&self, o: &Lat) -> Lat {
+        match (self, o) {
+            (Lat::Top, x) | (x, Lat::Top) => x.clone(),
+            (Lat::Bottom, _) | (_, Lat::Bottom) => Lat::Bottom,
+            (Lat::Const(a), Lat::Const(b)) if same_const(a, b) => self.clone(),
+            _ => match (self.ty(), o.ty()) {
+                (Some(a), Some(b)) if a == b => Lat::Typed(a),
+                _ => Lat::Bottom,
+            },
+        }
+    }
+
+    /// Whether `self` is the same element as `o` (constants by identity).
+    fn same(&self, o: &Lat) -> bool {
+        match (self, o) {
+            (Lat::Const(a), Lat::Const(b)) => same_const(a, b),
+            _ => self == o,
+        }
+    }
+}
+
+/// A type fact a block inherits from a dominating branch edge.
+#[derive(Clone, Copy, Debug)]
+struct Fact {
+    value: Value,
+    ty: Ty,
+    holds: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Site {
+    Inst(Block, Inst),
+    Term(Block),
+}
+
+struct Sccp<'a> {
+    f: &'a Function,
+    lat: Vec<Lat>,
+    exec_blocks: HashSet<Block>,
+    exec_edges: HashSet<(Block, Block)>,
+    /// Facts holding in each block (from all dominating branch edges).
+    facts: HashMap<Block, Vec<Fact>>,
+    uses: HashMap<Value, Vec<Site>>,
+    /// Blocks whose parameters read each value through a jump.
+    param_uses: HashMap<Value, Vec<Block>>,
+    block_work: Vec<Block>,
+    value_work: Vec<Value>,
+}
+
+impl<'a> Sccp<'a> {
+    fn new(f: &'a Function) -> Sccp<'a> {
+        let mut uses: HashMap<Value, Vec<Site>> = HashMap::new();
+        let mut param_uses: HashMap<Value, Vec<Block>> = HashMap::new();
+        for b in f.blocks() {
+            let data = f.block(b);
+            for &i in &data.insts {
+                for v in f.inst(i).kind.uses() {
+                    uses.entry(v).or_default().push(Site::Inst(b, i));
+                }
+            }
+            for v in data.term.uses() {
+                uses.entry(v).or_default().push(Site::Term(b));
+            }
+            if let Terminator::Jump { dest, args } = &data.term {
+                for &a in args {
+                    param_uses.entry(a).or_default().push(*dest);
+                }
+            }
+        }
+        let mut s = Sccp {
+            f,
+            lat: vec![Lat::Top; f.num_values as usize],
+            exec_blocks: HashSet::new(),
+            exec_edges: HashSet::new(),
+            facts: facts_of(f),
+            uses,
+            param_uses,
+            block_work: vec![],
+            value_work: vec![],
+        };
+        // Parameters are anything, except a rest parameter: always a list.
+        let params = &f.block(f.entry).params;
+        for (k, &p) in params.iter().enumerate() {
+            let rest = f.rest_name.is_some() && k + 1 == params.len();
+            s.set(p, if rest { Lat::Typed(Ty::List) } else { Lat::Bottom });
+        }
+        s.exec_blocks.insert(f.entry);
+        s.block_work.push(f.entry);
+        s
+    }
+
+    fn get(&self, v: Value) -> Lat {
+        self.lat.get(v.0 as usize).cloned().unwrap_or(Lat::Bottom)
+    }
+
+    /// Lowers `v` to `new` (met with its current element, so it only
+    /// descends), queueing its uses when it changed.
+    fn set(&mut self, v: Value, new: Lat) {
+        let Some(slot) = self.lat.get_mut(v.0 as usize) else {
+            return;
+        };
+        let lowered = slot.meet(&new);
+        if !lowered.same(slot) {
+            *slot = lowered;
+            self.value_work.push(v);
+        }
+    }
+
+    /// `v`'s element as seen in block `b`, refined by `b`'s positive facts.
+    fn get_in(&self, v: Value, b: Block) -> Lat {
+        let l = self.get(v);
+        if matches!(l, Lat::Bottom) {
+            if let Some(fact) = self.fact(v, b, true) {
+                return Lat::Typed(fact);
+            }
+        }
+        l
+    }
+
+    fn fact(&self, v: Value, b: Block, holds: bool) -> Option<Ty> {
+        self.facts
+            .get(&b)?
+            .iter()
+            .find(|fa| fa.value == v && fa.holds == holds)
+            .map(|fa| fa.ty)
+    }
+
+    fn excluded(&self, v: Value, b: Block, t: Ty) -> bool {
+        self.facts
+            .get(&b)
+            .is_some_and(|fs| fs.iter().any(|fa| fa.value == v && !fa.holds && fa.ty == t))
+    }
+
+    fn run(&mut self) {
+        loop {
+            if let Some(b) = self.block_work.pop() {
+                self.visit_block(b);
+            } else if let Some(v) = self.value_work.pop() {
+                for site in self.uses.get(&v).cloned().unwrap_or_default() {
+                    match site {
+                        Site::Inst(b, i) if self.exec_blocks.contains(&b) => self.eval_inst(b, i),
+                        Site::Term(b) if self.exec_blocks.contains(&b) => self.eval_term(b),
+                        _ => {}
+                    }
+                }
+                for b in self.param_uses.get(&v).cloned().unwrap_or_default() {
+                    if self.exec_blocks.contains(&b) {
+                        self.eval_params(b);
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn visit_block(&mut self, b: Block) {
+        self.eval_params(b);
+        for &i in &self.f.block(b).insts {
+            self.eval_inst(b, i);
+        }
+        self.eval_term(b);
+    }
+
+    fn eval_params(&mut self, b: Block) {
+        if b == self.f.entry {
+            return;
+        }
+        let params = self.f.block(b).params.clone();
+        for (k, &p) in params.iter().enumerate() {
+            let mut acc = Lat::Top;
+            for pred in self.f.preds(b) {
+                if !self.exec_edges.contains(&(pred, b)) {
+                    continue;
+                }
+                if let Terminator::Jump { dest, args } = &self.f.block(pred).term {
+                    if *dest == b {
+                        let a = args.get(k).map_or(Lat::Bottom, |&a| self.get(a));
+                        acc = acc.meet(&a);
+                    }
+                }
+            }
+            self.set(p, acc);
+        }
+    }
+
+    fn eval_inst(&mut self, b: Block, i: Inst) {
+        let InstData { kind, result, .. } = self.f.inst(i);
+        let new = match kind {
+            InstKind::Copy(v) => self.get_in(*v, b),
+            InstKind::Const(c) => Lat::Const(c.clone()),
+            InstKind::Closure { .. } | InstKind::Sibling(_) | InstKind::ClosureRef { .. } => {
+                Lat::Typed(Ty::Function)
+            }
+            InstKind::MakeStruct { .. } => Lat::Typed(Ty::Struct),
+            InstKind::Prim { op, args } => self.eval_prim(b, *op, args),
+            InstKind::Builtin(_)
+            | InstKind::GetCap(_)
+            | InstKind::Call { .. }
+            | InstKind::Apply { .. } => Lat::Bottom,
+        };
+        self.set(*result, new);
+    }
+
+    fn eval_prim(&self, b: Block, op: Builtin, args: &[Value]) -> Lat {
+        let lats: Vec<Lat> = args.iter().map(|&a| self.get_in(a, b)).collect();
+        if lats.iter().any(|l| matches!(l, Lat::Top)) {
+            return Lat::Top;
+        }
+        if let (Some(t), [l], [a]) = (predicate_type(op), lats.as_slice(), args) {
+            return match l.ty() {
+                Some(u) => Lat::Const(Const::Bool(u == t)),
+                None if self.excluded(*a, b, t) => Lat::Const(Const::Bool(false)),
+                None => Lat::Typed(Ty::Boolean),
+            };
+        }
+        let consts: Option<Vec<&Const>> = lats
+            .iter()
+            .map(|l| match l {
+                Lat::Const(c) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if let Some(c) = consts.and_then(|cs| fold(op, &cs)) {
+            return Lat::Const(c);
+        }
+        Lat::of_type(result_type(op))
+    }
+
+    fn mark_edge(&mut self, from: Block, to: Block) {
+        if !self.exec_edges.insert((from, to)) {
+            return;
+        }
+        if self.exec_blocks.insert(to) {
+            self.block_work.push(to);
+        } else {
+            self.eval_params(to);
+        }
+    }
+
+    fn eval_term(&mut self, b: Block) {
+        match self.f.block(b).term.clone() {
+            Terminator::Jump { dest, .. } => {
+                if self.exec_edges.contains(&(b, dest)) {
+                    self.eval_params(dest);
+                } else {
+                    self.mark_edge(b, dest);
+                }
+            }
+            Terminator::Branch {
+                cond,
+                then_dest,
+                else_dest,
+            } => match self.get(cond) {
+                Lat::Top => {}
+                Lat::Const(Const::Bool(true)) => self.mark_edge(b, then_dest),
+                Lat::Const(Const::Bool(false)) => self.mark_edge(b, else_dest),
+                _ => {
+                    self.mark_edge(b, then_dest);
+                    self.mark_edge(b, else_dest);
+                }
+            },
+            _ => {}
+        }
+    }
+}
+
+/// The type facts holding in each block: those of its immediate dominator
+/// plus the one its own incoming edge gives, if it is the sole target of a
+/// branch on a type predicate.
+fn facts_of(f: &Function) -> HashMap<Block, Vec<Fact>> {
+    let defs = f.defining_insts();
+    let doms = dominators::simple_fast(&f.graph, f.entry.0);
+    let mut out: HashMap<Block, Vec<Fact>> = HashMap::new();
+    // Reverse postorder visits every dominator before the blocks it dominates.
+    for b in f.reverse_postorder() {
+        let mut facts = doms
+            .immediate_dominator(b.0)
+            .and_then(|d| out.get(&Block(d)).cloned())
+            .unwrap_or_default();
+        let preds = f.preds(b);
+        if let [p] = preds.as_slice() {
+            if let Terminator::Branch {
+                cond,
+                then_dest,
+                else_dest,
+            } = &f.block(*p).term
+            {
+                let pred = defs.get(cond).map(|&i| &f.inst(i).kind);
+                if let (Some(InstKind::Prim { op, args }), true) = (pred, then_dest != else_dest) {
+                    if let (Some(ty), [x]) = (predicate_type(*op), args.as_slice()) {
+                        facts.push(Fact {
+                            value: *x,
+                            ty,
+                            holds: *then_dest == b,
+                        });
+                    }
+                }
+            }
+        }
+        out.insert(b, facts);
+    }
+    out
+}
+
+/// Inserts `v = const c` at the start of block `b`.
+fn prepend_const(f: &mut Function, b: Block, c: Const) -> Value {
+    let span = f.block(b).term_span;
+    let span = f
+        .block(b)
+        .insts
+        .first()
+        .map_or(span, |&i| f.inst(i).span);
+    let result = f.new_value();
+    let inst = Inst(f.insts.len() as u32);
+    f.insts.push(InstData {
+        kind: InstKind::Const(c),
+        result,
+        span,
+    });
+    f.block_mut(b).insts.insert(0, inst);
+    result
+}
+
+pub fn run(f: &mut Function) -> Changed {
+    let (lat, exec) = {
+        let mut s = Sccp::new(f);
+        s.run();
+        (s.lat, s.exec_blocks)
+    };
+    let known = |v: Value| match lat.get(v.0 as usize) {
+        Some(Lat::Const(c)) => Some(c.clone()),
+        _ => None,
+    };
+    let mut count = 0;
+    let uses = f.use_counts();
+    let mut replace = HashMap::new();
+    for b in f.blocks() {
+        if !exec.contains(&b) {
+            continue;
+        }
+        if b != f.entry {
+            for p in f.block(b).params.clone() {
+                if uses.get(p.0 as usize).copied().unwrap_or(0) == 0 {
+                    continue;
+                }
+                if let Some(c) = known(p) {
+                    let v = prepend_const(f, b, c);
+                    replace.insert(p, v);
+                    count += 1;
+                }
+            }
+        }
+        for i in f.block(b).insts.clone() {
+            let d = f.inst(i);
+            if matches!(d.kind, InstKind::Const(_)) {
+                continue;
+            }
+            if let Some(c) = known(d.result) {
+                f.inst_mut(i).kind = InstKind::Const(c);
+                count += 1;
+            }
+        }
+        if let Terminator::Branch {
+            cond,
+            then_dest,
+            else_dest,
+        } = f.block(b).term.clone()
+        {
+            if let Some(Const::Bool(v)) = known(cond) {
+                let span = f.block(b).term_span;
+                let dest = if v { then_dest } else { else_dest };
+                f.set_term(b, Terminator::Jump { dest, args: vec![] }, span);
+                count += 1;
+            }
+        }
+    }
+    f.replace_uses(&replace);
+    if count > 0 {
+        f.remove_unreachable_blocks();
+    }
+    Changed(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfg::FuncId;
+    use menai_compiler::ir::Span;
+
+    fn prim(f: &mut Function, b: Block, op: Builtin, args: Vec<Value>) -> Value {
+        f.push_inst(b, InstKind::Prim { op, args }, Span::default())
+    }
+
+    fn konst(f: &mut Function, b: Block, c: Const) -> Value {
+        f.push_inst(b, InstKind::Const(c), Span::default())
+    }
+
+    fn branch(f: &mut Function, b: Block, cond: Value, t: Block, e: Block) {
+        let term = Terminator::Branch {
+            cond,
+            then_dest: t,
+            else_dest: e,
+        };
+        f.set_term(b, term, Span::default());
+    }
+
+    fn jump(f: &mut Function, b: Block, dest: Block, args: Vec<Value>) {
+        f.set_term(b, Terminator::Jump { dest, args }, Span::default());
+    }
+
+    fn ret(f: &mut Function, b: Block, v: Value) {
+        f.set_term(b, Terminator::Return(v), Span::default());
+    }
+
+    fn func(params: usize) -> Function {
+        let names = (0..params).map(|i| format!("p{i}")).collect();
+        Function::new(FuncId(0), "f".into(), names, None, Span::default())
+    }
+
+    fn kind_of(f: &Function, v: Value) -> Option<InstKind> {
+        f.defining_insts().get(&v).map(|&i| f.inst(i).kind.clone())
+    }
+
+    #[test]
+    fn folds_what_cannot_fail_only() {
+        use Builtin as B;
+        use Const as C;
+        assert_eq!(
+            fold(B::IntegerAdd, &[&C::Int(3), &C::Int(4)]),
+            Some(C::Int(7))
+        );
+        assert_eq!(fold(B::IntegerAdd, &[&C::Int(i64::MAX), &C::Int(1)]), None);
+        assert_eq!(fold(B::IntegerDiv, &[&C::Int(1), &C::Int(0)]), None);
+        assert_eq!(fold(B::IntegerMod, &[&C::Int(1), &C::Int(0)]), None);
+        assert_eq!(fold(B::IntegerDiv, &[&C::Int(i64::MIN), &C::Int(-1)]), None);
+        assert_eq!(
+            fold(B::IntegerDiv, &[&C::Int(-7), &C::Int(2)]),
+            Some(C::Int(-4))
+        );
+        assert_eq!(
+            fold(B::IntegerMod, &[&C::Int(-7), &C::Int(2)]),
+            Some(C::Int(1))
+        );
+        assert_eq!(
+            fold(B::IntegerMod, &[&C::Int(7), &C::Int(-2)]),
+            Some(C::Int(-1))
+        );
+        assert_eq!(
+            fold(B::IntegerAdd, &[&C::Int(1), &C::Str("a".into())]),
+            None
+        );
+        assert_eq!(fold(B::FloatDiv, &[&C::Float(1.0), &C::Float(0.0)]), None);
+        assert_eq!(
+            fold(B::FloatDiv, &[&C::Float(1.0), &C::Float(4.0)]),
+            Some(C::Float(0.25))
+        );
+        assert_eq!(
+            fold(B::IntegerLt, &[&C::Int(1), &C::Int(2)]),
+            Some(C::Bool(true))
+        );
+        assert_eq!(fold(B::BooleanNot, &[&C::Int(1)]), None);
+        assert_eq!(
+            fold(B::IntegerP, &[&C::BigInt("99999999999999999999".into())]),
+            Some(C::Bool(true))
+        );
+        assert_eq!(
+            fold(B::StringLength, &[&C::Str("straße".into())]),
+            Some(C::Int(6))
+        );
+        assert_eq!(fold(B::ListLength, &[&C::Int(1)]), None);
+    }
+
+    #[test]
+    fn meet_keeps_types_and_tells_signed_zeros_apart() {
+        let z = Lat::Const(Const::Float(0.0));
+        let nz = Lat::Const(Const::Float(-0.0));
+        assert_eq!(z.meet(&nz), Lat::Typed(Ty::Float));
+        assert_eq!(z.meet(&Lat::Top), z);
+        assert_eq!(
+            z.meet(&Lat::Const(Const::Int(0))),
+            Lat::Bottom,
+            "different types"
+        );
+        assert_eq!(Lat::Typed(Ty::List).meet(&Lat::Bottom), Lat::Bottom);
+    }
+
+    #[test]
+    fn folds_a_branch_and_drops_the_dead_side() {
+        let mut f = func(0);
+        let e = f.entry;
+        let a = konst(&mut f, e, Const::Int(1));
+        let b = konst(&mut f, e, Const::Int(2));
+        let c = prim(&mut f, e, Builtin::IntegerLt, vec![a, b]);
+        let (t, el) = (f.add_block(Span::default()), f.add_block(Span::default()));
+        branch(&mut f, e, c, t, el);
+        ret(&mut f, t, a);
+        ret(&mut f, el, b);
+        assert_eq!(run(&mut f), Changed(2));
+        assert!(!f.contains(el));
+        assert_eq!(
+            f.block(e).term,
+            Terminator::Jump {
+                dest: t,
+                args: vec![]
+            }
+        );
+        assert_eq!(run(&mut f), Changed(0));
+    }
+
+    #[test]
+    fn leaves_a_division_by_zero_to_raise() {
+        let mut f = func(0);
+        let e = f.entry;
+        let a = konst(&mut f, e, Const::Int(1));
+        let z = konst(&mut f, e, Const::Int(0));
+        let q = prim(&mut f, e, Builtin::IntegerDiv, vec![a, z]);
+        let p = prim(&mut f, e, Builtin::IntegerP, vec![q]);
+        ret(&mut f, e, p);
+        // `integer?` of the quotient is decided (it only runs if the
+        // division succeeded); the division itself stays.
+        assert_eq!(run(&mut f), Changed(1));
+        assert!(matches!(
+            kind_of(&f, q),
+            Some(InstKind::Prim {
+                op: Builtin::IntegerDiv,
+                ..
+            })
+        ));
+        assert_eq!(kind_of(&f, p), Some(InstKind::Const(Const::Bool(true))));
+    }
+
+    #[test]
+    fn constants_flow_through_block_parameters_only_on_executable_edges() {
+        // x = 3; if (integer<? x 5) then jump j(x) else jump j(7); j(y): y*y
+        let mut f = func(0);
+        let e = f.entry;
+        let x = konst(&mut f, e, Const::Int(3));
+        let five = konst(&mut f, e, Const::Int(5));
+        let c = prim(&mut f, e, Builtin::IntegerLt, vec![x, five]);
+        let sp = Span::default();
+        let (t, el, j) = (f.add_block(sp), f.add_block(sp), f.add_block(sp));
+        let y = f.add_param(j);
+        branch(&mut f, e, c, t, el);
+        jump(&mut f, t, j, vec![x]);
+        let seven = konst(&mut f, el, Const::Int(7));
+        jump(&mut f, el, j, vec![seven]);
+        let sq = prim(&mut f, j, Builtin::IntegerMul, vec![y, y]);
+        ret(&mut f, j, sq);
+        assert!(run(&mut f).changed());
+        assert!(!f.contains(el));
+        assert_eq!(kind_of(&f, sq), Some(InstKind::Const(Const::Int(9))));
+    }
+
+    #[test]
+    fn a_loop_counter_is_not_constant_but_its_type_is_known() {
+        // entry: jump h(0); h(i): i2 = i + 1; p = integer? i2; c = i2 < 10;
+        // branch c, h2 (jump h(i2)), exit (return p)
+        let mut f = func(0);
+        let e = f.entry;
+        let sp = Span::default();
+        let zero = konst(&mut f, e, Const::Int(0));
+        let (h, back, exit) = (f.add_block(sp), f.add_block(sp), f.add_block(sp));
+        let i = f.add_param(h);
+        jump(&mut f, e, h, vec![zero]);
+        let one = konst(&mut f, h, Const::Int(1));
+        let i2 = prim(&mut f, h, Builtin::IntegerAdd, vec![i, one]);
+        let p = prim(&mut f, h, Builtin::IntegerP, vec![i]);
+        let ten = konst(&mut f, h, Const::Int(10));
+        let c = prim(&mut f, h, Builtin::IntegerLt, vec![i2, ten]);
+        branch(&mut f, h, c, back, exit);
+        jump(&mut f, back, h, vec![i2]);
+        ret(&mut f, exit, p);
+        assert_eq!(run(&mut f), Changed(1));
+        assert_eq!(kind_of(&f, p), Some(InstKind::Const(Const::Bool(true))));
+        assert!(matches!(kind_of(&f, i2), Some(InstKind::Prim { .. })));
+        assert!(matches!(kind_of(&f, c), Some(InstKind::Prim { .. })));
+    }
+
+    #[test]
+    fn a_dominating_type_test_decides_the_same_test_below() {
+        // branch (string? x), t, e; t: (string? x) → #t, (integer? x) → #f;
+        // e: (string? x) → #f, (list? x) stays.
+        let mut f = func(1);
+        let e = f.entry;
+        let x = f.block(e).params[0];
+        let sp = Span::default();
+        let c = prim(&mut f, e, Builtin::StringP, vec![x]);
+        let (t, el) = (f.add_block(sp), f.add_block(sp));
+        branch(&mut f, e, c, t, el);
+        let s1 = prim(&mut f, t, Builtin::StringP, vec![x]);
+        let i1 = prim(&mut f, t, Builtin::IntegerP, vec![x]);
+        let l1 = prim(&mut f, t, Builtin::List, vec![s1, i1]);
+        ret(&mut f, t, l1);
+        let s2 = prim(&mut f, el, Builtin::StringP, vec![x]);
+        let l2p = prim(&mut f, el, Builtin::ListP, vec![x]);
+        let l2 = prim(&mut f, el, Builtin::List, vec![s2, l2p]);
+        ret(&mut f, el, l2);
+        assert_eq!(run(&mut f), Changed(3));
+        assert_eq!(kind_of(&f, s1), Some(InstKind::Const(Const::Bool(true))));
+        assert_eq!(kind_of(&f, i1), Some(InstKind::Const(Const::Bool(false))));
+        assert_eq!(kind_of(&f, s2), Some(InstKind::Const(Const::Bool(false))));
+        assert!(matches!(kind_of(&f, l2p), Some(InstKind::Prim { .. })));
+        assert!(matches!(kind_of(&f, c), Some(InstKind::Prim { .. })));
+        assert_eq!(run(&mut f), Changed(0));
+    }
+
+    #[test]
+    fn a_branch_on_a_non_boolean_keeps_both_sides() {
+        let mut f = func(0);
+        let e = f.entry;
+        let one = konst(&mut f, e, Const::Int(1));
+        let sp = Span::default();
+        let (t, el) = (f.add_block(sp), f.add_block(sp));
+        branch(&mut f, e, one, t, el);
+        ret(&mut f, t, one);
+        ret(&mut f, el, one);
+        assert_eq!(run(&mut f), Changed(0));
+        assert!(f.contains(t) && f.contains(el));
+    }
+}
