@@ -9,17 +9,22 @@
 //! instruction 0 (arguments already in place after the parameter moves).
 //! Each instruction gets the source location of the CFG instruction it
 //! came from (moves take the location of the instruction they serve).
+//! A typed opcode whose operand types `types` proves gets the
+//! TYPES_PROVEN flag; once the module is built, any flag the bytecode
+//! validator's own type analysis cannot prove is dropped again, so the
+//! output always validates.
 
-use crate::cfg::{Block, CapSrc, CfgProgram, Function, InstKind, Terminator};
+use crate::cfg::{Block, CapSrc, CfgProgram, Function, Inst, InstKind, Terminator};
 use crate::lines::LineIndex;
 use crate::regalloc::{self, Allocation, Lowered};
+use crate::types;
 use crate::OptError;
 use menai_bytecode::module::{
     self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef,
 };
 use menai_bytecode::{Builtin, Instr, Op};
 use menai_compiler::ir::{Const, Span};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The typed opcode implementing a primitive, if there is one.
 pub fn typed_op(op: Builtin) -> Option<Op> {
@@ -82,7 +87,7 @@ pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
         let alloc = regalloc::allocate(f)?;
         functions.push(emit_function(f, &alloc, &lines)?);
     }
-    Ok(Module {
+    let mut module = Module {
         files: p.files.iter().map(|f| f.path.clone()).collect(),
         struct_types: p
             .structs
@@ -94,7 +99,33 @@ pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
             .collect(),
         functions,
         entry: p.entry.0,
-    })
+    };
+    drop_unprovable_type_flags(&mut module);
+    Ok(module)
+}
+
+/// Clears TYPES_PROVEN where the validator's analysis (invariant T1) does
+/// not prove it. Returns how many flags were dropped.
+pub fn drop_unprovable_type_flags(module: &mut Module) -> usize {
+    let mut dropped = 0;
+    for fi in 0..module.functions.len() {
+        let f = &module.functions[fi];
+        if !f.code.iter().any(|i| i.types_proven()) {
+            continue;
+        }
+        let keep = menai_bytecode::validate::types::provable(module, f).ok();
+        let f = &mut module.functions[fi];
+        for (pc, ins) in f.code.iter_mut().enumerate() {
+            let ok = keep
+                .as_ref()
+                .is_some_and(|k| k.get(pc).copied().unwrap_or(false));
+            if ins.types_proven() && !ok {
+                *ins = ins.with_types_proven(false);
+                dropped += 1;
+            }
+        }
+    }
+    dropped
 }
 
 fn limit<T: TryFrom<usize>>(n: usize, what: &str, f: &Function) -> Result<T, OptError> {
@@ -164,6 +195,9 @@ fn emit_function(
         fixups: Vec::new(),
     };
     let empty = Lowered::default();
+    let proven: HashSet<Inst> = types::proven_insts(f, &types::analyse(f))
+        .into_iter()
+        .collect();
     let mut block_pc: HashMap<Block, usize> = HashMap::new();
     for (pos, &b) in alloc.order.iter().enumerate() {
         block_pc.insert(b, e.code.len());
@@ -255,6 +289,11 @@ fn emit_function(
                 InstKind::Apply { func, list } => Instr::abc(Op::Apply, dst, r(*func)?, r(*list)?),
             };
             e.push(instr, dead, span);
+            if instr.op.has_type_proof() && proven.contains(&i) {
+                if let Some(last) = e.code.last_mut() {
+                    *last = last.with_types_proven(true);
+                }
+            }
         }
         let low = alloc.terms.get(&b).unwrap_or(&empty);
         let span = data.term_span;

@@ -6,6 +6,7 @@
 //! - [`passes`] and [`pass_manager`]: optimizations run to a fixed point
 //! - [`legalize`]: rewrites the bytecode validator would reject
 //! - [`regalloc`]: liveness, register allocation, parallel moves
+//! - [`types`]: type analysis proving typed operations' operand types
 //! - [`emit`]: bytecode emission with a line table
 //! - [`dump`]: CFG text and Graphviz
 //!
@@ -21,6 +22,7 @@ pub mod lines;
 pub mod pass_manager;
 pub mod passes;
 pub mod regalloc;
+pub mod types;
 pub mod verify;
 
 use menai_bytecode::Module;

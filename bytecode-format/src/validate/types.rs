@@ -16,7 +16,7 @@
 //!   the checked type (`addi R2 R0 R1` proves R0 and R1 integers after it,
 //!   `jmpt`/`jmpf` prove their condition boolean);
 //! - every other write, and every register a `call` clobbers, is `Unknown`;
-//!   arguments are `Unknown` on entry.
+//!   arguments are `Unknown` on entry, except a rest parameter (a list).
 //!
 //! "Integer" means the language's integer type (a small or a big integer):
 //! the VM still distinguishes the two representations; what is proven is
@@ -255,6 +255,12 @@ fn analyse(
     let mut ins_state: Vec<Vec<Ty>> = vec![Vec::new(); nb];
     if let Some(s) = ins_state.get_mut(0) {
         *s = vec![Ty::Unknown; n];
+        if f.rest.is_some() {
+            // The VM builds the rest parameter's list (calling convention).
+            if let Some(r) = s.get_mut(f.params.len()) {
+                *r = Ty::Is(ValType::List);
+            }
+        }
     }
     let mut queued = vec![false; nb];
     let mut work: Vec<usize> = cfg.rpo.iter().rev().copied().collect();

@@ -1,0 +1,102 @@
+//! The optimizer's type analysis (`types`) sets TYPES_PROVEN on typed
+//! opcodes whose operand types are proven, and the output validates.
+
+use menai_bytecode::{Function, Module, Op};
+use menai_optimizer::{optimize_with_log, Options};
+
+fn module(src: &str, level: u8) -> Module {
+    let ir = match menai_compiler::compile_str("t.menai", src, &menai_compiler::Options::default())
+    {
+        Ok(c) => c.program,
+        Err(e) => panic!("compile error: {:?}", e.diagnostics),
+    };
+    let opts = Options {
+        opt_level: level,
+        verify_each: true,
+        ..Options::default()
+    };
+    let m = optimize_with_log(&ir, &opts, &mut std::io::sink()).expect("optimizes");
+    if let Err(e) = menai_bytecode::validate::validate(&m) {
+        panic!("invalid: {e}\n{}", menai_bytecode::disasm::disassemble(&m));
+    }
+    m
+}
+
+fn func<'m>(m: &'m Module, name: &str) -> &'m Function {
+    match m.functions.iter().find(|f| f.name == name) {
+        Some(f) => f,
+        None => panic!("no function {name}"),
+    }
+}
+
+/// (opcode, flagged) of every typed instruction of `f`, in code order.
+fn typed(f: &Function) -> Vec<(Op, bool)> {
+    f.code
+        .iter()
+        .filter(|i| i.op.has_type_proof())
+        .map(|i| (i.op, i.types_proven()))
+        .collect()
+}
+
+const LOOP: &str = "(letrec ((loop (lambda (i acc) (if (integer>? i 10) acc (loop (integer+ i 1) (integer+ acc i)))))) (loop 1 0))";
+
+#[test]
+fn loop_at_o0_proves_what_the_comparison_checked() {
+    // `i` is a parameter: unknown at `integer>?`, proven after it, so
+    // `(integer+ i 1)` is flagged; `acc` is never checked before its `+`.
+    let m = module(LOOP, 0);
+    assert_eq!(
+        typed(func(&m, "loop")),
+        vec![(Op::GtInt, false), (Op::AddInt, true), (Op::AddInt, false)]
+    );
+}
+
+#[test]
+fn loop_at_o2_keeps_the_proof() {
+    // Whether or not -O2 inlines the loop, `(integer+ i 1)` stays proven.
+    let m = module(LOOP, 2);
+    let all: Vec<(Op, bool)> = m.functions.iter().flat_map(typed).collect();
+    assert!(all.len() >= 3, "{all:?}");
+    assert!(
+        all.contains(&(Op::AddInt, true)),
+        "{all:?}\n{}",
+        menai_bytecode::disasm::disassemble(&m)
+    );
+}
+
+#[test]
+fn floats_booleans_and_lists() {
+    let m = module(
+        "(let ((f (lambda (x)
+           (let* ((y (float* x 2.0)) (z (float+ y 1.5)))
+             (if (boolean-not (float<? z 0.0))
+                 (list-first (list-rest (list z y)))
+                 (float- z x))))))
+         (f 3.0))",
+        0,
+    );
+    let f = func(&m, "f");
+    assert_eq!(
+        typed(f),
+        vec![
+            (Op::MulFloat, false), // x unknown
+            (Op::AddFloat, true),  // float* result, constant
+            (Op::LtFloat, true),
+            (Op::Not, true),       // comparison result
+            (Op::ListRest, true),  // list constructor
+            (Op::ListFirst, true), // list-rest result
+            (Op::SubFloat, true),  // x proven by float*
+        ],
+        "{}",
+        menai_bytecode::disasm::disassemble(&m)
+    );
+}
+
+#[test]
+fn join_of_types_is_not_proven() {
+    let m = module(
+        "(let ((g (lambda (b) (let ((x (if b 1 2.5))) (integer+ x 1))))) (g #t))",
+        0,
+    );
+    assert_eq!(typed(func(&m, "g")), vec![(Op::AddInt, false)]);
+}
