@@ -278,12 +278,20 @@ pub fn same_const(a: &Const, b: &Const) -> bool {
 fn floor_div(a: i64, b: i64) -> Option<i64> {
     let q = a.checked_div(b)?;
     let r = a.checked_rem(b)?;
-    Some(if r != 0 && ((r < 0) != (b < 0)) { q - 1 } else { q })
+    Some(if r != 0 && ((r < 0) != (b < 0)) {
+        q - 1
+    } else {
+        q
+    })
 }
 
 fn floor_mod(a: i64, b: i64) -> Option<i64> {
     let r = a.checked_rem(b)?;
-    Some(if r != 0 && ((r < 0) != (b < 0)) { r + b } else { r })
+    Some(if r != 0 && ((r < 0) != (b < 0)) {
+        r + b
+    } else {
+        r
+    })
 }
 
 /// The value of `op` applied to constants, when it is certain and no error
@@ -456,7 +464,14 @@ impl<'a> Sccp<'a> {
         let params = &f.block(f.entry).params;
         for (k, &p) in params.iter().enumerate() {
             let rest = f.rest_name.is_some() && k + 1 == params.len();
-            s.set(p, if rest { Lat::Typed(Ty::List) } else { Lat::Bottom });
+            s.set(
+                p,
+                if rest {
+                    Lat::Typed(Ty::List)
+                } else {
+                    Lat::Bottom
+                },
+            );
         }
         s.exec_blocks.insert(f.entry);
         s.block_work.push(f.entry);
@@ -680,11 +695,7 @@ fn facts_of(f: &Function) -> HashMap<Block, Vec<Fact>> {
 /// Inserts `v = const c` at the start of block `b`.
 fn prepend_const(f: &mut Function, b: Block, c: Const) -> Value {
     let span = f.block(b).term_span;
-    let span = f
-        .block(b)
-        .insts
-        .first()
-        .map_or(span, |&i| f.inst(i).span);
+    let span = f.block(b).insts.first().map_or(span, |&i| f.inst(i).span);
     let result = f.new_value();
     let inst = Inst(f.insts.len() as u32);
     f.insts.push(InstData {

@@ -25,8 +25,8 @@
 //! condition must still be checked to be a boolean at run time (`sccp`
 //! turns branches on constant booleans into jumps).
 
-use super::Changed;
 use super::sccp::{result_type, same_const, Ty};
+use super::Changed;
 use crate::cfg::{Block, Function, InstKind, Terminator, Value};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
@@ -121,13 +121,14 @@ fn bool_branches(f: &mut Function) -> usize {
         let arm_defs: HashSet<Value> = tdefs.union(&edefs).copied().collect();
         let (pairs, jump_dest) = match (&tterm, &eterm) {
             (Terminator::Return(a), Terminator::Return(b)) => (vec![(*a, *b)], None),
-            (
-                Terminator::Jump { dest: d1, args: a1 },
-                Terminator::Jump { dest: d2, args: a2 },
-            ) if d1 == d2 && a1.len() == a2.len() => (
-                a1.iter().copied().zip(a2.iter().copied()).collect(),
-                Some(*d1),
-            ),
+            (Terminator::Jump { dest: d1, args: a1 }, Terminator::Jump { dest: d2, args: a2 })
+                if d1 == d2 && a1.len() == a2.len() =>
+            {
+                (
+                    a1.iter().copied().zip(a2.iter().copied()).collect(),
+                    Some(*d1),
+                )
+            }
             _ => continue,
         };
         let merged: Option<Vec<Merged>> = pairs

@@ -1,0 +1,130 @@
+//! The shapes `-O2` gives small programs, as bytecode listings (insta
+//! snapshots), plus the run-time behaviour that must survive: `sccp` folds
+//! and prunes only what cannot fail, and `simplify-cfg` turns a branch that
+//! produces `#t`/`#f` into its condition. Re-bless with
+//! `INSTA_UPDATE=always cargo test -p menai-optimizer --test shapes`.
+
+use menai_bytecode::Module;
+use menai_optimizer::Options;
+
+fn module(src: &str, level: u8) -> Module {
+    let program = menai_compiler::compile_str("shapes.menai", src, &Default::default())
+        .expect("compiles")
+        .program;
+    let opts = Options {
+        opt_level: level,
+        ..Options::default()
+    };
+    let m = menai_optimizer::optimize_with_log(&program, &opts, &mut std::io::sink())
+        .expect("optimizes");
+    assert!(menai_bytecode::validate::validate(&m).is_ok());
+    m
+}
+
+/// The listing of the user's functions (entry and those of file 0).
+fn listing(m: &Module) -> String {
+    (0..m.functions.len())
+        .filter(|&i| m.functions[i].loc.file == 0 || i == m.entry as usize)
+        .filter_map(|i| menai_bytecode::disasm::disassemble_function(m, i))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The instructions of function `i`.
+fn code_len(m: &Module, i: usize) -> usize {
+    m.functions[i].code.len()
+}
+
+fn run(src: &str, level: u8) -> Result<String, String> {
+    let m = module(src, level);
+    menai_vm::run_to_string(&m, &Default::default())
+        .map(|(s, _)| s)
+        .map_err(|e| e.message)
+}
+
+#[test]
+fn a_string_pattern_returning_booleans_is_the_type_test_itself() {
+    let src = "(lambda (c) (match c ((? string? s) #t) (_ #f)))";
+    let m = module(src, 2);
+    let lambda = (0..m.functions.len())
+        .find(|&i| i != m.entry as usize && m.functions[i].loc.file == 0)
+        .expect("the lambda");
+    assert_eq!(code_len(&m, lambda), 2, "{}", listing(&m));
+    insta::assert_snapshot!("string_pattern_o2", listing(&m));
+    // Still right, both ways.
+    let call = |arg: &str| format!("({src} {arg})");
+    assert_eq!(run(&call("\"x\""), 2).as_deref(), Ok("#t"));
+    assert_eq!(run(&call("1"), 2).as_deref(), Ok("#f"));
+}
+
+#[test]
+fn a_constant_let_is_one_load() {
+    let src = "(let ((x (integer+ 1 2))) (integer* x x))";
+    let m = module(src, 2);
+    assert_eq!(code_len(&m, m.entry as usize), 2, "{}", listing(&m));
+    insta::assert_snapshot!("constant_let_o2", listing(&m));
+    assert_eq!(run(src, 2).as_deref(), Ok("9"));
+}
+
+#[test]
+fn a_branch_on_a_known_comparison_is_gone() {
+    let src = "(let ((a (list 1)) (b (list 2))) (if (integer<? 1 2) a b))";
+    let m = module(src, 2);
+    let text = listing(&m);
+    for op in ["jmp", "jmpf", "jmpt"] {
+        assert!(!text.split_whitespace().any(|w| w == op), "{op} in\n{text}");
+    }
+    insta::assert_snapshot!("known_branch_o2", text);
+    assert_eq!(run(src, 2).as_deref(), Ok("(1)"));
+}
+
+#[test]
+fn a_division_by_zero_still_raises_with_its_location() {
+    let src = "(list 1\n  (integer/ 1 0))";
+    let m = module(src, 2);
+    insta::assert_snapshot!("division_by_zero_o2", listing(&m));
+    for level in [0, 2] {
+        let m = module(src, level);
+        let err = menai_vm::run(&m, &Default::default())
+            .err()
+            .unwrap_or_else(|| panic!("-O{level}: expected an error"));
+        let text = err.message.clone();
+        assert!(text.contains("integer/: division by zero"), "{text}");
+        let loc = err.loc.as_ref().expect("a location");
+        assert_eq!((loc.line, loc.col), (2, 3), "-O{level}: {text}");
+    }
+}
+
+#[test]
+fn type_tests_on_known_types_are_decided_but_errors_stay() {
+    // `integer?` of an `integer+` result, `list?` of a `list-rest` result,
+    // and a repeated `string?` under a dominating `string?` test.
+    let src = "(lambda (x l s) (list (integer? (integer+ x 1))
+                                     (list? (list-rest l))
+                                     (if (string? s) (string? s) #f)))";
+    let m = module(src, 2);
+    let text = listing(&m);
+    for name in ["integer?", "list?"] {
+        assert!(!text.contains(&format!("{name}(")), "{name} in\n{text}");
+    }
+    insta::assert_snapshot!("known_types_o2", text);
+    let call = |args: &str| format!("({src} {args})");
+    for (args, expected) in [
+        ("1 (list 1 2) \"a\"", Ok("(#t #t #t)".to_string())),
+        ("1 (list 1) 2", Ok("(#t #t #f)".to_string())),
+    ] {
+        for level in [0, 2] {
+            assert_eq!(run(&call(args), level), expected, "-O{level} {args}");
+        }
+    }
+    // The operations whose results were typed still check their operands.
+    for (args, message) in [
+        ("\"a\" (list 1) 2", "integer+: expected integer"),
+        ("1 (list) 2", "list-rest: empty list"),
+    ] {
+        for level in [0, 2] {
+            let err = run(&call(args), level).expect_err("raises");
+            assert!(err.contains(message), "-O{level} {args}: {err}");
+        }
+    }
+}
