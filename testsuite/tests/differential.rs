@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 /// Seeds run by default, each with [`DEFAULT_COUNT`] programs.
 const SEEDS: &[u64] = &[1, 2, 3, 42, 1234, 99991];
-const DEFAULT_COUNT: u64 = 700;
+const DEFAULT_COUNT: u64 = 500;
 /// Instruction budget per run: generated programs are small, so hitting it
 /// means the program (not the toolchain) is too slow; it is then skipped.
 const MAX_STEPS: u64 = 5_000_000;

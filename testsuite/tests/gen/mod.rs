@@ -695,7 +695,7 @@ impl Gen {
     fn ill_typed(&mut self, ty: &Ty, d: u32) -> S {
         let other = self.base_ty();
         let x = self.expr(&other, d.min(2));
-        match self.rng.below(8) {
+        match self.rng.below(10) {
             0 => {
                 let a = self.expr(ty, d);
                 let b = self.expr(ty, d);
@@ -725,6 +725,16 @@ impl Gen {
                 } else {
                     let v = self.fresh();
                     sl!["let", sl![sl![v.clone(), f]], sl![v, x]]
+                }
+            }
+            8 => {
+                // A value whose type depends on the path taken.
+                let c = self.expr(&Ty::Bool, d.min(2));
+                let a = self.expr(ty, d);
+                if self.rng.chance(50) {
+                    sl!["if", c, a, x]
+                } else {
+                    sl!["if", c, x, a]
                 }
             }
             _ => sl!["and", x, self.expr(ty, d)],
