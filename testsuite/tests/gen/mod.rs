@@ -3,12 +3,16 @@
 //!
 //! A small deterministic PRNG (SplitMix64) drives a typed expression
 //! generator: every expression is built for a wanted type (integer, float,
-//! boolean, string, list of integers, or a function type) in an environment
-//! of typed local names, so the programs compile and mostly run to a value.
-//! Failures that are part of the language (division by zero, `list-first`
-//! of an empty list, `(error ...)`, no clause matched, arity errors through
-//! `apply`) are produced on purpose with a low probability: every level of
-//! the optimizer must then report the same error.
+//! boolean, string, list of integers, dict from strings to integers, set of
+//! integers, a struct type declared in scope, or a function type) in an
+//! environment of typed local names, so the programs compile and mostly run
+//! to a value. Failures that are part of the language (division by zero,
+//! `list-first` of an empty list, `(error ...)`, no clause matched, arity
+//! errors through `apply` or known calls, and a few deliberately ill-typed
+//! forms: non-boolean conditions, values whose type depends on the path)
+//! are produced on purpose with a low probability: every level of the
+//! optimizer must then report the same error. [`oracle`] evaluates the same
+//! programs independently.
 //!
 //! Size is bounded by a node budget and a depth limit; recursion always
 //! runs on a small decreasing counter, and integer accumulators in loops
