@@ -14,7 +14,8 @@
 //!   branch's "condition must be a boolean" error cannot be lost; then
 //!   `if c then #t else #f` is `c`.
 //! - Jump threading: a jump (or a branch edge) to a block that has no
-//!   instructions and only jumps on goes straight to the final target, with
+//!   instructions and only jumps on (its parameters used by nothing else)
+//!   goes straight to the final target, with
 //!   the empty block's parameters replaced by the arguments (a branch is
 //!   only retargeted to a block without parameters, and never so that both
 //!   of its edges reach the same block). Sound because the empty block
@@ -172,23 +173,35 @@ fn bool_branches(f: &mut Function) -> usize {
     count
 }
 
-/// If `b` is an empty block that only jumps on, its jump.
-fn empty_jump(f: &Function, b: Block) -> Option<(Block, Vec<Value>)> {
+/// If `b` is an empty block that only jumps on, and its parameters are
+/// used nowhere but in that jump, its jump.
+fn empty_jump(f: &Function, uses: &[u32], b: Block) -> Option<(Block, Vec<Value>)> {
     let data = f.block(b);
     if b == f.entry || !data.insts.is_empty() {
         return None;
     }
-    match &data.term {
-        Terminator::Jump { dest, args } if *dest != b => Some((*dest, args.clone())),
-        _ => None,
+    let Terminator::Jump { dest, args } = &data.term else {
+        return None;
+    };
+    if *dest == b {
+        return None;
     }
+    if !data.params.is_empty() {
+        for p in &data.params {
+            let here = args.iter().filter(|a| *a == p).count() as u32;
+            if uses.get(p.0 as usize).copied().unwrap_or(0) != here {
+                return None;
+            }
+        }
+    }
+    Some((*dest, args.clone()))
 }
 
 /// Whether following empty jumps from `b` comes back to `b`.
-fn empty_cycle(f: &Function, b: Block) -> bool {
+fn empty_cycle(f: &Function, uses: &[u32], b: Block) -> bool {
     let mut seen = HashSet::new();
     let mut cur = b;
-    while let Some((next, _)) = empty_jump(f, cur) {
+    while let Some((next, _)) = empty_jump(f, uses, cur) {
         if next == b {
             return true;
         }
@@ -203,15 +216,23 @@ fn empty_cycle(f: &Function, b: Block) -> bool {
 /// Threads jumps and branch edges through empty blocks; returns how many.
 fn thread_jumps(f: &mut Function) -> usize {
     let mut count = 0;
+    let mut uses = f.use_counts();
+    let mut seen = 0;
     for p in f.blocks() {
+        // Threading moves uses of empty blocks' parameters: recount after a rewrite.
+        if count > seen {
+            uses = f.use_counts();
+            seen = count;
+        }
+        let uses = uses.as_slice();
         let term = f.block(p).term.clone();
         let span = f.block(p).term_span;
         match term {
             Terminator::Jump { dest, args } => {
-                let Some((d, bargs)) = empty_jump(f, dest) else {
+                let Some((d, bargs)) = empty_jump(f, uses, dest) else {
                     continue;
                 };
-                if empty_cycle(f, dest) {
+                if empty_cycle(f, uses, dest) {
                     continue;
                 }
                 let params = f.block(dest).params.clone();
@@ -228,9 +249,9 @@ fn thread_jumps(f: &mut Function) -> usize {
                 then_dest,
                 else_dest,
             } => {
-                let target = |f: &Function, b: Block| match empty_jump(f, b) {
+                let target = |f: &Function, b: Block| match empty_jump(f, uses, b) {
                     Some((d, a)) if a.is_empty() && f.block(d).params.is_empty() => {
-                        if empty_cycle(f, b) {
+                        if empty_cycle(f, uses, b) {
                             b
                         } else {
                             d
@@ -300,8 +321,7 @@ pub fn run(f: &mut Function) -> Changed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cfg::{FuncId, InstKind};
-    use menai_bytecode::Builtin;
+    use crate::cfg::FuncId;
     use menai_compiler::ir::Span;
 
     #[test]
@@ -367,5 +387,213 @@ mod tests {
             sp,
         );
         assert_eq!(run(&mut f), Changed(0));
+    }
+
+    fn sp() -> Span {
+        Span::default()
+    }
+
+    #[test]
+    fn a_branch_returning_true_and_false_returns_the_condition() {
+        let mut f = Function::new(FuncId(0), "f".into(), vec!["x".into()], None, sp());
+        let e = f.entry;
+        let x = f.block(e).params[0];
+        let prim = InstKind::Prim {
+            op: Builtin::StringP,
+            args: vec![x],
+        };
+        let c = f.push_inst(e, prim, sp());
+        let (t, el) = (f.add_block(sp()), f.add_block(sp()));
+        let term = Terminator::Branch {
+            cond: c,
+            then_dest: t,
+            else_dest: el,
+        };
+        f.set_term(e, term, sp());
+        let vt = f.push_inst(t, InstKind::Const(Const::Bool(true)), sp());
+        f.set_term(t, Terminator::Return(vt), sp());
+        let vf = f.push_inst(el, InstKind::Const(Const::Bool(false)), sp());
+        f.set_term(el, Terminator::Return(vf), sp());
+        assert!(run(&mut f).changed());
+        assert_eq!(f.blocks(), vec![e]);
+        assert_eq!(f.block(e).term, Terminator::Return(c));
+        assert_eq!(run(&mut f), Changed(0));
+    }
+
+    #[test]
+    fn a_reversed_boolean_join_becomes_the_negation() {
+        // branch c, t, e; t: jump j(#f, x); e: jump j(#t, x)
+        let mut f = Function::new(FuncId(0), "f".into(), vec!["x".into()], None, sp());
+        let e = f.entry;
+        let x = f.block(e).params[0];
+        let prim = InstKind::Prim {
+            op: Builtin::IntegerP,
+            args: vec![x],
+        };
+        let c = f.push_inst(e, prim, sp());
+        let (t, el, j) = (f.add_block(sp()), f.add_block(sp()), f.add_block(sp()));
+        let (p, q) = (f.add_param(j), f.add_param(j));
+        let term = Terminator::Branch {
+            cond: c,
+            then_dest: t,
+            else_dest: el,
+        };
+        f.set_term(e, term, sp());
+        let vf = f.push_inst(t, InstKind::Const(Const::Bool(false)), sp());
+        let args = vec![vf, x];
+        f.set_term(t, Terminator::Jump { dest: j, args }, sp());
+        let vt = f.push_inst(el, InstKind::Const(Const::Bool(true)), sp());
+        let args = vec![vt, x];
+        f.set_term(el, Terminator::Jump { dest: j, args }, sp());
+        let list = InstKind::Prim {
+            op: Builtin::List,
+            args: vec![p, q],
+        };
+        let l = f.push_inst(j, list, sp());
+        f.set_term(j, Terminator::Return(l), sp());
+        assert!(run(&mut f).changed());
+        assert_eq!(f.blocks(), vec![e]);
+        let kinds: Vec<InstKind> = f
+            .block(e)
+            .insts
+            .iter()
+            .map(|&i| f.inst(i).kind.clone())
+            .collect();
+        let not = f.inst(f.block(e).insts[1]).result;
+        assert_eq!(
+            kinds[1],
+            InstKind::Prim {
+                op: Builtin::BooleanNot,
+                args: vec![c]
+            }
+        );
+        assert_eq!(
+            kinds[2],
+            InstKind::Prim {
+                op: Builtin::List,
+                args: vec![not, x]
+            }
+        );
+    }
+
+    #[test]
+    fn a_branch_on_an_unknown_value_is_kept() {
+        // The condition might not be a boolean: the branch must check it.
+        let mut f = Function::new(FuncId(0), "f".into(), vec!["x".into()], None, sp());
+        let e = f.entry;
+        let x = f.block(e).params[0];
+        let (t, el) = (f.add_block(sp()), f.add_block(sp()));
+        let term = Terminator::Branch {
+            cond: x,
+            then_dest: t,
+            else_dest: el,
+        };
+        f.set_term(e, term, sp());
+        let vt = f.push_inst(t, InstKind::Const(Const::Bool(true)), sp());
+        f.set_term(t, Terminator::Return(vt), sp());
+        let vf = f.push_inst(el, InstKind::Const(Const::Bool(false)), sp());
+        f.set_term(el, Terminator::Return(vf), sp());
+        assert_eq!(run(&mut f), Changed(0));
+    }
+
+    #[test]
+    fn threads_through_empty_blocks_but_not_past_used_parameters() {
+        // e: branch x, a, b; a: jump m(1); b: jump m(2); m(p): jump n(p);
+        // n(q): return q  — m is threaded; but k(r): jump n2; n2: return r
+        // must keep k, whose parameter is used below it.
+        let mut f = Function::new(FuncId(0), "f".into(), vec!["x".into()], None, sp());
+        let e = f.entry;
+        let x = f.block(e).params[0];
+        let (a, b, m, n) = (
+            f.add_block(sp()),
+            f.add_block(sp()),
+            f.add_block(sp()),
+            f.add_block(sp()),
+        );
+        let p = f.add_param(m);
+        let q = f.add_param(n);
+        let term = Terminator::Branch {
+            cond: x,
+            then_dest: a,
+            else_dest: b,
+        };
+        f.set_term(e, term, sp());
+        let one = f.push_inst(a, InstKind::Const(Const::Int(1)), sp());
+        let args = vec![one];
+        f.set_term(a, Terminator::Jump { dest: m, args }, sp());
+        let two = f.push_inst(b, InstKind::Const(Const::Int(2)), sp());
+        let args = vec![two];
+        f.set_term(b, Terminator::Jump { dest: m, args }, sp());
+        f.set_term(
+            m,
+            Terminator::Jump {
+                dest: n,
+                args: vec![p],
+            },
+            sp(),
+        );
+        f.set_term(n, Terminator::Return(q), sp());
+        assert!(run(&mut f).changed());
+        assert!(!f.contains(m));
+        assert_eq!(
+            f.block(a).term,
+            Terminator::Jump {
+                dest: n,
+                args: vec![one]
+            }
+        );
+
+        let mut g = Function::new(FuncId(0), "g".into(), vec!["x".into()], None, sp());
+        let e = g.entry;
+        let x = g.block(e).params[0];
+        let (a, b, k, n2) = (
+            g.add_block(sp()),
+            g.add_block(sp()),
+            g.add_block(sp()),
+            g.add_block(sp()),
+        );
+        let r = g.add_param(k);
+        let term = Terminator::Branch {
+            cond: x,
+            then_dest: a,
+            else_dest: b,
+        };
+        g.set_term(e, term, sp());
+        let one = g.push_inst(a, InstKind::Const(Const::Int(1)), sp());
+        g.set_term(
+            a,
+            Terminator::Jump {
+                dest: k,
+                args: vec![one],
+            },
+            sp(),
+        );
+        let two = g.push_inst(b, InstKind::Const(Const::Int(2)), sp());
+        g.set_term(
+            b,
+            Terminator::Jump {
+                dest: k,
+                args: vec![two],
+            },
+            sp(),
+        );
+        g.set_term(
+            k,
+            Terminator::Jump {
+                dest: n2,
+                args: vec![],
+            },
+            sp(),
+        );
+        g.set_term(n2, Terminator::Return(r), sp());
+        run(&mut g);
+        assert!(g.contains(k));
+        assert_eq!(
+            g.block(a).term,
+            Terminator::Jump {
+                dest: k,
+                args: vec![one]
+            }
+        );
     }
 }
