@@ -1,6 +1,6 @@
-//! The pass manager: runs a pipeline of passes over each function until
-//! none of them changes anything (a fixed point), or until an iteration
-//! cap, which is reported. In debug and test builds, and with
+//! The pass manager: runs a pipeline of passes (per-function and
+//! whole-program ones, in one table) until none of them changes anything
+//! (a fixed point), or until an iteration cap, which is reported. In debug and test builds, and with
 //! `--verify-each`, the CFG verifier runs after every pass; a violation is
 //! an error naming the pass. Printing (`--print-after`, `--print-after-all`,
 //! `--print-changed`, filtered by `--filter-fn`), timing and rewrite counts
@@ -8,7 +8,7 @@
 
 use crate::cfg::{CfgProgram, Function};
 use crate::dump::function_text;
-use crate::passes::{self, Changed, Pass};
+use crate::passes::{self, Changed, Pass, PassKind};
 use crate::verify::{self, ProgramInfo};
 use crate::{OptError, Options};
 use std::collections::BTreeMap;
@@ -65,7 +65,9 @@ pub fn run(p: &mut CfgProgram, opts: &Options, log: &mut dyn Write) -> Result<Re
     run_pipeline(p, &pipeline, opts, log)
 }
 
-/// Runs `pipeline` over every function of `p` to a fixed point.
+/// Runs `pipeline` over `p` to a fixed point: each iteration runs every
+/// pass in order (a function pass over every function still changing, a
+/// program pass once), until an iteration changes nothing or the cap is hit.
 pub fn run_pipeline(
     p: &mut CfgProgram,
     pipeline: &[Pass],
@@ -74,15 +76,10 @@ pub fn run_pipeline(
 ) -> Result<Report, OptError> {
     let mut report = Report::default();
     let struct_fields: Vec<usize> = p.structs.iter().map(|s| s.fields.len()).collect();
-    let captures: Vec<u16> = p.functions.iter().map(|f| f.num_captures).collect();
-    let info = ProgramInfo {
-        captures: &captures,
-        struct_fields: &struct_fields,
-    };
     let cap = opts.max_iterations.max(1);
-    for f in &mut p.functions {
-        let shown = opts.filter_fn.as_ref().is_none_or(|n| *n == f.name);
-        if shown && opts.print_changed {
+    let shown = |f: &Function| opts.filter_fn.as_ref().is_none_or(|n| *n == f.name);
+    if opts.print_changed {
+        for f in p.functions.iter().filter(|f| shown(f)) {
             let _ = write!(
                 log,
                 "; *** {} before optimization ***\n{}",
@@ -90,53 +87,94 @@ pub fn run_pipeline(
                 function_text(f)
             );
         }
-        if pipeline.is_empty() {
-            continue;
-        }
-        let mut iteration = 0;
-        loop {
-            iteration += 1;
-            report.iterations += 1;
-            let mut any = false;
-            for pass in pipeline {
-                let start = Instant::now();
-                let changed: Changed = (pass.run)(f);
-                *report.time.entry(pass.name).or_default() += start.elapsed();
-                *report.runs.entry(pass.name).or_default() += 1;
-                *report.rewrites.entry(pass.name).or_default() += changed.0;
-                if verifying(opts) {
-                    check(f, info, pass.name)?;
+    }
+    if pipeline.is_empty() {
+        return Ok(report);
+    }
+    // Functions a pass changed during the previous iteration (or not yet
+    // run): function passes skip the others, which are at a fixed point.
+    let mut dirty = vec![true; p.functions.len()];
+    let mut iteration = 0;
+    loop {
+        iteration += 1;
+        report.iterations += 1;
+        let mut changed_now = vec![false; p.functions.len()];
+        for pass in pipeline {
+            let start = Instant::now();
+            let mut touched = vec![false; p.functions.len()];
+            let mut count = Changed(0);
+            let mut per_fn = vec![0usize; p.functions.len()];
+            match pass.kind {
+                PassKind::Function(run) => {
+                    for (i, f) in p.functions.iter_mut().enumerate() {
+                        if !dirty[i] && !changed_now[i] {
+                            continue;
+                        }
+                        let c = run(f);
+                        touched[i] = c.changed();
+                        per_fn[i] = c.0;
+                        count += c;
+                    }
                 }
-                any |= changed.changed();
-                if !shown {
+                PassKind::Program(run) => {
+                    count = run(p, &mut touched);
+                    touched.resize(p.functions.len(), true);
+                    per_fn = vec![count.0; p.functions.len()];
+                    dirty.resize(p.functions.len(), true);
+                    changed_now.resize(p.functions.len(), true);
+                }
+            }
+            *report.time.entry(pass.name).or_default() += start.elapsed();
+            *report.runs.entry(pass.name).or_default() += 1;
+            *report.rewrites.entry(pass.name).or_default() += count.0;
+            let captures: Vec<u16> = p.functions.iter().map(|f| f.num_captures).collect();
+            let info = ProgramInfo {
+                captures: &captures,
+                struct_fields: &struct_fields,
+            };
+            let asked = opts.print_after.iter().any(|n| n == pass.name);
+            for (i, f) in p.functions.iter().enumerate() {
+                let ran = matches!(pass.kind, PassKind::Program(_)) || dirty[i] || changed_now[i];
+                if !ran {
                     continue;
                 }
-                let asked = opts.print_after.iter().any(|n| n == pass.name);
-                if asked || ((opts.print_after_all || opts.print_changed) && changed.changed()) {
+                if touched[i] && verifying(opts) {
+                    check(f, info, pass.name)?;
+                }
+                changed_now[i] |= touched[i];
+                if !shown(f) {
+                    continue;
+                }
+                if asked || ((opts.print_after_all || opts.print_changed) && touched[i]) {
                     let _ = write!(
                         log,
                         "; *** {} after {} (iteration {iteration}, {} rewrites) ***\n{}",
                         f.name,
                         pass.name,
-                        changed.0,
+                        per_fn[i],
                         function_text(f)
                     );
                 } else if opts.print_changed {
                     let _ = writeln!(log, "; *** {} after {}: unchanged ***", f.name, pass.name);
                 }
             }
-            if !any {
-                break;
+        }
+        dirty = changed_now;
+        if !dirty.iter().any(|&d| d) {
+            break;
+        }
+        if iteration >= cap {
+            for (i, f) in p.functions.iter().enumerate() {
+                if dirty[i] {
+                    report.capped.push(f.name.clone());
+                    let _ = writeln!(
+                        log,
+                        "warning: {}: passes still changing the function after {cap} iterations; stopping",
+                        f.name
+                    );
+                }
             }
-            if iteration >= cap {
-                report.capped.push(f.name.clone());
-                let _ = writeln!(
-                    log,
-                    "warning: {}: passes still changing the function after {cap} iterations; stopping",
-                    f.name
-                );
-                break;
-            }
+            break;
         }
     }
     if opts.time_passes {
@@ -244,7 +282,7 @@ mod tests {
         let pass = Pass {
             name: "restless",
             doc: "",
-            run: restless,
+            kind: PassKind::Function(restless),
         };
         let report = run_pipeline(&mut p, &[pass], &opts, &mut log).unwrap();
         assert_eq!(report.iterations, 3);

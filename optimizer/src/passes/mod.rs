@@ -1,19 +1,22 @@
-//! The optimization passes. A pass is a function `fn(&mut Function) ->
-//! Changed` with a name (used by `--passes`, `--print-after`,
-//! `--time-passes`, `--stats`) and a doc line saying what it rewrites and
-//! why that is sound. Passes must leave the CFG valid (the verifier runs
-//! after each one in debug and test builds) and must return a zero count
-//! exactly when they changed nothing, so the pass manager can find a fixed
-//! point.
+//! The optimization passes. A pass has a name (used by `--passes`,
+//! `--print-after`, `--time-passes`, `--stats`), a doc line saying what it
+//! rewrites and why that is sound, and a [`PassKind`]: most passes work on
+//! one function at a time (`fn(&mut Function) -> Changed`); a few (inlining)
+//! work on the whole program (`fn(&mut CfgProgram, &mut [bool]) -> Changed`,
+//! marking in the slice, indexed by function, every function they changed).
+//! Passes must leave the CFG valid (the verifier runs after each one in
+//! debug and test builds) and must return a zero count exactly when they
+//! changed nothing, so the pass manager can find a fixed point.
 
 pub mod copyprop;
 pub mod dce;
+pub mod inline_once;
 pub mod known_calls;
 pub mod licm;
 pub mod sccp;
 pub mod simplify_cfg;
 
-use crate::cfg::Function;
+use crate::cfg::{CfgProgram, Function};
 
 /// How many rewrites a pass made; zero means "unchanged".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,12 +34,21 @@ impl std::ops::AddAssign for Changed {
     }
 }
 
+/// What a pass works on.
+#[derive(Clone, Copy)]
+pub enum PassKind {
+    /// One function at a time.
+    Function(fn(&mut Function) -> Changed),
+    /// The whole program; sets `touched[i]` for every function `i` it changed.
+    Program(fn(&mut CfgProgram, &mut [bool]) -> Changed),
+}
+
 /// A registered pass.
 #[derive(Clone, Copy)]
 pub struct Pass {
     pub name: &'static str,
     pub doc: &'static str,
-    pub run: fn(&mut Function) -> Changed,
+    pub kind: PassKind,
 }
 
 impl std::fmt::Debug for Pass {
@@ -50,7 +62,7 @@ pub const ALL: &[Pass] = &[
     Pass {
         name: "copyprop",
         doc: copyprop::DOC,
-        run: copyprop::run,
+        kind: PassKind::Function(copyprop::run),
     },
     // Sparse conditional constant propagation with known types (see
     // `sccp`): folds primitives on constants only when they cannot fail,
@@ -61,27 +73,32 @@ pub const ALL: &[Pass] = &[
     Pass {
         name: "sccp",
         doc: sccp::DOC,
-        run: sccp::run,
+        kind: PassKind::Function(sccp::run),
     },
     Pass {
         name: "dce",
         doc: dce::DOC,
-        run: dce::run,
+        kind: PassKind::Function(dce::run),
     },
     Pass {
         name: "simplify-cfg",
         doc: simplify_cfg::DOC,
-        run: simplify_cfg::run,
+        kind: PassKind::Function(simplify_cfg::run),
     },
     Pass {
         name: "known-calls",
         doc: known_calls::DOC,
-        run: known_calls::run,
+        kind: PassKind::Function(known_calls::run),
+    },
+    Pass {
+        name: "inline-once",
+        doc: inline_once::DOC,
+        kind: PassKind::Program(inline_once::run),
     },
     Pass {
         name: "licm",
         doc: licm::DOC,
-        run: licm::run,
+        kind: PassKind::Function(licm::run),
     },
 ];
 
@@ -96,6 +113,7 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
         0 => &[],
         1 => &["copyprop", "dce"],
         _ => &[
+            "inline-once",
             "copyprop",
             "known-calls",
             "sccp",
@@ -113,7 +131,7 @@ mod tests {
 
     #[test]
     fn pipelines_name_only_registered_passes() {
-        for (level, len) in [(0u8, 0usize), (1, 2), (2, 6)] {
+        for (level, len) in [(0u8, 0usize), (1, 2), (2, 7)] {
             assert_eq!(pipeline(level).len(), len, "-O{level}");
         }
         let mut names: Vec<&str> = ALL.iter().map(|p| p.name).collect();
