@@ -313,4 +313,34 @@ mod tests {
         assert!(text.contains("; *** main after dce"), "{text}");
         assert!(text.contains("return v0"), "{text}");
     }
+
+    #[test]
+    fn program_passes_run_in_the_same_fixed_point_loop() {
+        let src = "(let ((f (lambda (x) (integer+ x 1)))) (f 41))";
+        let program =
+            menai_compiler::compile_str("t.menai", src, &menai_compiler::Options::default())
+                .unwrap()
+                .program;
+        let mut p = crate::build_cfgs(&program).unwrap();
+        let opts = Options {
+            passes: Some(vec!["inline-once".into(), "copyprop".into(), "dce".into()]),
+            ..Options::default()
+        };
+        let report = run(&mut p, &opts, &mut std::io::sink()).unwrap();
+        assert!(report.rewrites["inline-once"] >= 1);
+        assert!(report.capped.is_empty());
+        let main = &p.functions[p.entry.0 as usize];
+        for b in main.blocks() {
+            for &i in &main.block(b).insts {
+                assert!(
+                    !matches!(
+                        main.inst(i).kind,
+                        InstKind::Closure { .. } | InstKind::Call { .. }
+                    ),
+                    "{}",
+                    function_text(main)
+                );
+            }
+        }
+    }
 }

@@ -461,4 +461,61 @@ mod tests {
         assert_eq!(run(&mut p, &mut touched), Changed(0));
         assert_eq!(touched, vec![false, false]);
     }
+
+    #[test]
+    fn a_body_that_always_raises_leaves_no_continuation() {
+        let mut p = program(false);
+        // g now raises instead of returning.
+        let g = &mut p.functions[1];
+        let ge = g.entry;
+        let y = Value(2);
+        g.set_term(ge, Terminator::Raise(y), Span::default());
+        let mut touched = vec![false; 2];
+        assert_eq!(run(&mut p, &mut touched), Changed(1));
+        verify::verify_program(&p, "inline-once").unwrap();
+        let main = &p.functions[0];
+        assert_eq!(main.blocks().len(), 1);
+        assert!(matches!(main.block(main.entry).term, Terminator::Raise(_)));
+    }
+
+    #[test]
+    fn nested_closures_capture_the_sites_sources() {
+        let mut p = program(false);
+        let sp = Span::default();
+        // g builds a closure of fn2 capturing g's env slot 0, and returns it.
+        let g = &mut p.functions[1];
+        let ge = g.entry;
+        let inner = g.push_inst(
+            ge,
+            InstKind::Closure {
+                func: FuncId(2),
+                captures: vec![CapSrc::Env(0)],
+            },
+            sp,
+        );
+        g.set_term(ge, Terminator::Return(inner), sp);
+        let mut h = Function::new(FuncId(2), "h".into(), vec![], None, sp);
+        h.num_captures = 1;
+        let he = h.entry;
+        let k = h.push_inst(he, InstKind::GetCap(0), sp);
+        h.set_term(he, Terminator::Return(k), sp);
+        p.functions.push(h);
+        let mut touched = vec![false; 3];
+        assert_eq!(run(&mut p, &mut touched), Changed(1));
+        verify::verify_program(&p, "inline-once").unwrap();
+        let main = &p.functions[0];
+        let captures: Vec<Vec<CapSrc>> = main
+            .blocks()
+            .into_iter()
+            .flat_map(|b| main.block(b).insts.clone())
+            .filter_map(|i| match &main.inst(i).kind {
+                InstKind::Closure { func, captures } if *func == FuncId(2) => {
+                    Some(captures.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        // main's v0 (the constant 1) was g's capture 0.
+        assert_eq!(captures, vec![vec![CapSrc::Value(Value(0))]]);
+    }
 }
