@@ -564,7 +564,9 @@ impl<'a> Sccp<'a> {
                 }
                 if let Terminator::Jump { dest, args } = &self.f.block(pred).term {
                     if *dest == b {
-                        let a = args.get(k).map_or(Lat::Bottom, |&a| self.get(a));
+                        // The argument as the jumping block sees it (a
+                        // type test dominating the jump refines it).
+                        let a = args.get(k).map_or(Lat::Bottom, |&a| self.get_in(a, pred));
                         acc = acc.meet(&a);
                     }
                 }
@@ -988,6 +990,38 @@ mod tests {
         assert!(matches!(kind_of(&f, l2p), Some(InstKind::Prim { .. })));
         assert!(matches!(kind_of(&f, c), Some(InstKind::Prim { .. })));
         assert_eq!(run(&mut f), Changed(0));
+    }
+
+    #[test]
+    fn a_tested_type_flows_into_a_loop_parameter() {
+        // e(x): branch (list? x), t, out; t: jump h(x);
+        // h(l): p = list? l; r = list-rest l; branch p, back, out2;
+        // back: jump h(r). `l` is a list on both edges, so `p` is #t.
+        let mut f = func(1);
+        let e = f.entry;
+        let x = f.block(e).params[0];
+        let sp = Span::default();
+        let (t, out, h, back, out2) = (
+            f.add_block(sp),
+            f.add_block(sp),
+            f.add_block(sp),
+            f.add_block(sp),
+            f.add_block(sp),
+        );
+        let c = prim(&mut f, e, Builtin::ListP, vec![x]);
+        branch(&mut f, e, c, t, out);
+        ret(&mut f, out, x);
+        jump(&mut f, t, h, vec![x]);
+        let l = f.add_param(h);
+        let p = prim(&mut f, h, Builtin::ListP, vec![l]);
+        let r = prim(&mut f, h, Builtin::ListRest, vec![l]);
+        branch(&mut f, h, p, back, out2);
+        jump(&mut f, back, h, vec![r]);
+        ret(&mut f, out2, l);
+        assert!(run(&mut f).changed());
+        assert_eq!(kind_of(&f, p), Some(InstKind::Const(Const::Bool(true))));
+        assert!(!f.contains(out2));
+        assert!(matches!(kind_of(&f, c), Some(InstKind::Prim { .. })));
     }
 
     #[test]
