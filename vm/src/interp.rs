@@ -36,7 +36,7 @@
 
 use crate::builtins::{call_builtin, Args, Ctx};
 use crate::error::{RtError, RtResult};
-use crate::interp_code::{translate, XInstr, XOp};
+use crate::interp_code::{mark_proven, translate, XInstr, XOp};
 use crate::interp_ops as ops;
 use crate::value::{Env, Value};
 use menai_bytecode::validate::register_effects;
@@ -279,7 +279,11 @@ pub fn run(module: &Module, opts: &RunOptions) -> Result<(Value, Stats), RtError
     let xcode: Vec<Vec<XInstr>> = module
         .functions
         .iter()
-        .map(|f| translate(f, !count))
+        .map(|f| {
+            let mut x = translate(f, !count);
+            mark_proven(module, f, &mut x);
+            x
+        })
         .collect();
     let counting = opts.stats && crate::alloc_count::installed();
     let before = if counting {
@@ -612,6 +616,21 @@ impl<'m> Vm<'m> {
         // A fused integer compare and `jmpf` on its result (the `jmpf`
         // follows at `pc`; see `interp_code`).
         macro_rules! cmp_jf {
+        // A typed float opcode whose operands are proven floats.
+        macro_rules! float_op_proven {
+            ($ins:ident, |$x:ident, $y:ident| $e:expr) => {{
+                let (Value::Float($x), Value::Float($y)) = (&reg!($ins.b), &reg!($ins.c)) else {
+                    // SAFETY: `mark_proven` produces this opcode only where
+                    // the validator's type analysis (invariant T1,
+                    // `validate::types::provable`) proves both operands
+                    // floats on every path to this instruction.
+                    unsafe { std::hint::unreachable_unchecked() }
+                };
+                let ($x, $y) = (*$x, *$y);
+                set_imm!($ins.a, $e);
+            }};
+        }
+
             ($ins:ident, $id:expr, $op:tt) => {{
                 let r = if let (Value::Int(x), Value::Int(y)) = (&reg!($ins.b), &reg!($ins.c)) {
                     x $op y
@@ -1005,3 +1024,27 @@ impl<'m> Vm<'m> {
         }
     }
 }
+                XOp::AddFloatP => float_op_proven!(ins, |x, y| Value::Float(x + y)),
+                XOp::SubFloatP => float_op_proven!(ins, |x, y| Value::Float(x - y)),
+                XOp::MulFloatP => float_op_proven!(ins, |x, y| Value::Float(x * y)),
+                XOp::LtFloatP => float_op_proven!(ins, |x, y| Value::Bool(x < y)),
+                XOp::LeFloatP => float_op_proven!(ins, |x, y| Value::Bool(x <= y)),
+                XOp::GtFloatP => float_op_proven!(ins, |x, y| Value::Bool(x > y)),
+                XOp::GeFloatP => float_op_proven!(ins, |x, y| Value::Bool(x >= y)),
+                XOp::EqFloatP => float_op_proven!(ins, |x, y| Value::Bool(x == y)),
+                XOp::NeFloatP => float_op_proven!(ins, |x, y| Value::Bool(x != y)),
+                XOp::ListNullP => {
+                    let Value::List(start, buf) = &reg!(ins.b) else {
+                        // SAFETY: as for `float_op_proven!`: T1 proves R[B] a list.
+                        unsafe { std::hint::unreachable_unchecked() }
+                    };
+                    let r = *start as usize >= buf.len();
+                    set_imm!(ins.a, Value::Bool(r));
+                }
+                XOp::NotP => {
+                    let Value::Bool(b) = reg!(ins.b) else {
+                        // SAFETY: as for `float_op_proven!`: T1 proves R[B] a boolean.
+                        unsafe { std::hint::unreachable_unchecked() }
+                    };
+                    set_imm!(ins.a, Value::Bool(!b));
+                }

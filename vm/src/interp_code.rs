@@ -15,8 +15,11 @@
 //! counts stay exact when they are asked for. Fused handlers have the exact
 //! semantics of the sequence, except that a dead immediate register is not
 //! written.
+//!
+//! Typed float opcodes, `nullp` and `not` flagged TYPES_PROVEN (and proven
+//! again here, see [`mark_proven`]) become unchecked forms (`AddFloatP`…).
 
-use menai_bytecode::{Function, Instr, Op};
+use menai_bytecode::{Function, Instr, Module, Op};
 
 macro_rules! xops {
     ([$($plain:ident),* $(,)?], [$($fused:ident),* $(,)?]) => {
@@ -104,6 +107,10 @@ xops!(
         LtIntImmJf, LeIntImmJf, GtIntImmJf, GeIntImmJf, EqIntImmJf, NeIntImmJf,
     ]
 );
+        // Typed opcodes whose operand types are proven (see `mark_proven`):
+        // the same operation without the tag checks.
+        AddFloatP, SubFloatP, MulFloatP, LtFloatP, LeFloatP, GtFloatP, GeFloatP, EqFloatP, NeFloatP,
+        ListNullP, NotP,
 
 /// One internal instruction: the same fields as a file instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +154,49 @@ impl XInstr {
 
 /// The compare-and-branch opcode for an integer comparison.
 fn cmp_jf(op: Op) -> Option<(XOp, XOp)> {
+/// The unchecked form of a typed opcode, for those that have one.
+fn proven_form(op: Op) -> Option<XOp> {
+    Some(match op {
+        Op::AddFloat => XOp::AddFloatP,
+        Op::SubFloat => XOp::SubFloatP,
+        Op::MulFloat => XOp::MulFloatP,
+        Op::LtFloat => XOp::LtFloatP,
+        Op::LeFloat => XOp::LeFloatP,
+        Op::GtFloat => XOp::GtFloatP,
+        Op::GeFloat => XOp::GeFloatP,
+        Op::EqFloat => XOp::EqFloatP,
+        Op::NeFloat => XOp::NeFloatP,
+        Op::ListNull => XOp::ListNullP,
+        Op::Not => XOp::NotP,
+        _ => return None,
+    })
+}
+
+/// Replaces the typed instructions of `f` (already translated into `out`,
+/// not fused) that carry TYPES_PROVEN by their unchecked forms — only where
+/// the validator's own type analysis (`validate::types::provable`,
+/// invariant T1) proves the operand types, so the unchecked handlers are
+/// sound even for a module that bypassed validation. Returns how many.
+pub fn mark_proven(m: &Module, f: &Function, out: &mut [XInstr]) -> usize {
+    if !f.code.iter().any(|i| i.types_proven()) {
+        return 0;
+    }
+    let Ok(proven) = menai_bytecode::validate::types::provable(m, f) else {
+        return 0;
+    };
+    let mut n = 0;
+    for ((ins, x), ok) in f.code.iter().zip(out.iter_mut()).zip(proven) {
+        if !(ok && ins.types_proven() && x.op == XOp::from_op(ins.op)) {
+            continue;
+        }
+        if let Some(p) = proven_form(ins.op) {
+            x.op = p;
+            n += 1;
+        }
+    }
+    n
+}
+
     Some(match op {
         Op::LtInt => (XOp::LtIntJf, XOp::LtIntImmJf),
         Op::LeInt => (XOp::LeIntJf, XOp::LeIntImmJf),

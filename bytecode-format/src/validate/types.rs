@@ -15,7 +15,9 @@
 //! - once a checking instruction completes, the registers it checked hold
 //!   the checked type (`addi R2 R0 R1` proves R0 and R1 integers after it,
 //!   `jmpt`/`jmpf` prove their condition boolean);
-//! - every other write, and every register a `call` clobbers, is `Unknown`;
+//! - every other write, and every register a `call` clobbers, is `Unknown`
+//!   (an opcode not listed in `frame_effects_known` makes every register
+//!   `Unknown`);
 //!   arguments are `Unknown` on entry, except a rest parameter (a list).
 //!
 //! "Integer" means the language's integer type (a small or a big integer):
@@ -210,11 +212,77 @@ fn transfer(m: &Module, f: &Function, state: &mut [Ty], ins: Instr) {
             *s = Ty::Unknown;
         }
     }
+    if !frame_effects_known(ins.op) {
+        // An opcode this analysis does not know (e.g. a new kind of call):
+        // assume it may clobber any register.
+        state.iter_mut().for_each(|s| *s = Ty::Unknown);
+    }
     if let Some(w) = e.write {
         if let Some(s) = state.get_mut(w as usize) {
             *s = value;
         }
     }
+}
+
+/// Whether every register effect of `op` is its `register_effects` write
+/// and clobber (listed explicitly: an opcode added later is treated as
+/// clobbering every register until it is added here).
+fn frame_effects_known(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Nop
+            | Op::Move
+            | Op::LoadK
+            | Op::LoadInt
+            | Op::LoadBool
+            | Op::LoadNone
+            | Op::LoadNil
+            | Op::LoadBuiltin
+            | Op::GetCap
+            | Op::Closure
+            | Op::Sibling
+            | Op::ClosureRef
+            | Op::Jmp
+            | Op::JmpTrue
+            | Op::JmpFalse
+            | Op::Call
+            | Op::TailCall
+            | Op::CallBuiltin
+            | Op::Return
+            | Op::Apply
+            | Op::TailApply
+            | Op::Raise
+            | Op::RaiseUnbound
+            | Op::RaiseNoMatch
+            | Op::MakeList
+            | Op::MakeDict
+            | Op::MakeSet
+            | Op::MakeStruct
+            | Op::AddInt
+            | Op::SubInt
+            | Op::MulInt
+            | Op::LtInt
+            | Op::LeInt
+            | Op::GtInt
+            | Op::GeInt
+            | Op::EqInt
+            | Op::NeInt
+            | Op::AddFloat
+            | Op::SubFloat
+            | Op::MulFloat
+            | Op::DivFloat
+            | Op::LtFloat
+            | Op::LeFloat
+            | Op::GtFloat
+            | Op::GeFloat
+            | Op::EqFloat
+            | Op::NeFloat
+            | Op::ListFirst
+            | Op::ListRest
+            | Op::ListNull
+            | Op::ListPrepend
+            | Op::Not
+    )
 }
 
 /// Checks `ins`'s operand types in `state` (called only for flagged

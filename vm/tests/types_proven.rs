@@ -1,0 +1,115 @@
+//! TYPES_PROVEN in the VM: flagged typed opcodes that the validator's type
+//! analysis proves run their unchecked forms with the same results, and a
+//! flag that is not provable (a module that bypassed validation) is
+//! ignored: the checked opcode runs and reports the type error.
+
+use menai_bytecode::{Constant, Function, Instr, Module, Op, SrcLoc};
+use menai_vm::{run_to_string, RunOptions};
+
+fn p(i: Instr) -> Instr {
+    i.with_types_proven(true)
+}
+
+fn module(code: Vec<Instr>, regs: u16, constants: Vec<Constant>) -> Module {
+    let locs = (0..code.len())
+        .map(|i| SrcLoc {
+            file: 0,
+            line: i as u32 + 1,
+            col: 1,
+            start: 0,
+            end: 0,
+        })
+        .collect();
+    Module {
+        files: vec!["t.menai".into()],
+        struct_types: vec![],
+        functions: vec![Function {
+            name: "main".into(),
+            params: vec![],
+            rest: None,
+            num_captures: 0,
+            num_registers: regs,
+            constants,
+            closure_sites: vec![],
+            code,
+            locs,
+            loc: SrcLoc::UNKNOWN,
+        }],
+        entry: 0,
+    }
+}
+
+fn run(m: &Module) -> String {
+    match run_to_string(m, &RunOptions::default()) {
+        Ok((s, _)) => s,
+        Err(e) => format!("error: {}", e.message),
+    }
+}
+
+/// `((x*2 + 0.5) < 10.0)`, negated, with every typed op flagged; plus
+/// `nullp` of `()` — all proven, validated, and the same results as the
+/// unflagged module.
+#[test]
+fn proven_float_list_and_boolean_ops_compute_the_same() {
+    use Op::*;
+    let code = |flag: bool| {
+        let f = |i: Instr| if flag { p(i) } else { i };
+        vec![
+            Instr::abc(LoadK, 0, 0, 0),       // 3.0
+            Instr::abc(LoadK, 1, 1, 0),       // 2.0
+            f(Instr::abc(MulFloat, 2, 0, 1)), // 6.0
+            Instr::abc(LoadK, 1, 2, 0),       // 0.5
+            f(Instr::abc(AddFloat, 2, 2, 1)), // 6.5
+            f(Instr::abc(SubFloat, 2, 2, 1)), // 6.0
+            Instr::abc(LoadK, 1, 3, 0),       // 10.0
+            f(Instr::abc(LtFloat, 3, 2, 1)),  // #t
+            f(Instr::abc(Not, 3, 3, 0)),      // #f
+            Instr::abc(LoadNil, 4, 0, 0),
+            f(Instr::abc(ListNull, 4, 4, 0)), // #t
+            f(Instr::abc(EqFloat, 5, 2, 2)),  // #t
+            f(Instr::abc(GeFloat, 5, 2, 1)),  // #f
+            Instr::abc(MakeList, 0, 2, 4),    // (6.0 #f #t #f)
+            Instr::abc(Return, 0, 0, 0),
+        ]
+    };
+    let k = vec![
+        Constant::Float(3.0),
+        Constant::Float(2.0),
+        Constant::Float(0.5),
+        Constant::Float(10.0),
+    ];
+    let plain = module(code(false), 6, k.clone());
+    let flagged = module(code(true), 6, k);
+    assert_eq!(menai_bytecode::validate::validate(&flagged), Ok(()));
+    assert_eq!(run(&plain), "(6.0 #f #t #f)");
+    assert_eq!(run(&flagged), run(&plain));
+}
+
+/// A forged flag (the operand is an integer): the validator rejects the
+/// module, and running it anyway still gives the checked error.
+#[test]
+fn unprovable_flag_is_ignored_by_the_vm() {
+    use Op::*;
+    let m = module(
+        vec![
+            Instr::abx(LoadInt, 0, 1),
+            Instr::abc(LoadK, 1, 0, 0),
+            p(Instr::abc(AddFloat, 2, 0, 1)),
+            Instr::abc(Return, 2, 0, 0),
+        ],
+        3,
+        vec![Constant::Float(1.0)],
+    );
+    assert!(menai_bytecode::validate::validate(&m).is_err());
+    assert_eq!(run(&m), "error: float+: expected float, got integer");
+    let m = module(
+        vec![
+            Instr::abx(LoadInt, 0, 1),
+            p(Instr::abc(Not, 1, 0, 0)),
+            Instr::abc(Return, 1, 0, 0),
+        ],
+        2,
+        vec![],
+    );
+    assert_eq!(run(&m), "error: boolean-not: expected boolean, got integer");
+}
