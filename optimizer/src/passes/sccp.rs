@@ -17,7 +17,10 @@
 //! type predicates: in a block dominated by the `then` edge of
 //! `branch (string? x)` the value `x` is a string, and in one dominated by
 //! the `else` edge it is not (an edge contributes a fact only when its
-//! target has no other predecessor, so the fact holds on every path).
+//! target has no other predecessor, so the fact holds on every path); and
+//! from checked operands: in blocks strictly dominated by the block of
+//! `(integer+ x y)` (or `(list-rest l)`…), `x` and `y` are integers (`l` a
+//! list), since the operation returned.
 //!
 //! Rewrites: a value known to be a constant is replaced by that constant
 //! (an instruction is turned into `const`, a block parameter's uses read a
@@ -260,6 +263,77 @@ pub fn result_type(op: Builtin) -> Option<Ty> {
     })
 }
 
+/// The types a primitive checks its first operands to have: when it
+/// returns, they have them. Only the unambiguous cases (arithmetic and the
+/// collection operations whose first operand is the collection).
+pub fn checked_operands(op: Builtin) -> &'static [Ty] {
+    use Builtin as B;
+    const II: &[Ty] = &[Ty::Integer, Ty::Integer];
+    const I: &[Ty] = &[Ty::Integer];
+    const FF: &[Ty] = &[Ty::Float, Ty::Float];
+    const F: &[Ty] = &[Ty::Float];
+    const S: &[Ty] = &[Ty::String];
+    const SS: &[Ty] = &[Ty::String, Ty::String];
+    const L: &[Ty] = &[Ty::List];
+    const LL: &[Ty] = &[Ty::List, Ty::List];
+    const D: &[Ty] = &[Ty::Dict];
+    const T: &[Ty] = &[Ty::Set];
+    const TT: &[Ty] = &[Ty::Set, Ty::Set];
+    match op {
+        B::IntegerAdd
+        | B::IntegerSub
+        | B::IntegerMul
+        | B::IntegerDiv
+        | B::IntegerMod
+        | B::IntegerMin
+        | B::IntegerMax
+        | B::IntegerBitOr
+        | B::IntegerBitAnd
+        | B::IntegerBitXor
+        | B::IntegerExpn
+        | B::IntegerShiftLeft
+        | B::IntegerShiftRight => II,
+        B::IntegerNeg | B::IntegerAbs | B::IntegerBitNot | B::IntegerToFloat => I,
+        B::FloatAdd | B::FloatSub | B::FloatMul | B::FloatDiv | B::FloatFloorDiv | B::FloatMod => {
+            FF
+        }
+        B::FloatNeg
+        | B::FloatAbs
+        | B::FloatFloor
+        | B::FloatCeil
+        | B::FloatRound
+        | B::FloatToInteger
+        | B::FloatToString => F,
+        B::StringLength
+        | B::StringUpcase
+        | B::StringDowncase
+        | B::StringTrim
+        | B::StringTrimLeft
+        | B::StringTrimRight => S,
+        B::StringConcat => SS,
+        B::ListFirst
+        | B::ListRest
+        | B::ListLast
+        | B::ListLength
+        | B::ListReverse
+        | B::ListNullP
+        | B::ListPrepend
+        | B::ListAppend => L,
+        B::ListConcat => LL,
+        B::DictGet
+        | B::DictSet
+        | B::DictRemove
+        | B::DictHasP
+        | B::DictKeys
+        | B::DictValues
+        | B::DictLength => D,
+        B::SetAdd | B::SetRemove | B::SetMemberP | B::SetLength | B::SetToList => T,
+        B::SetUnion | B::SetIntersection | B::SetDifference | B::SetSubsetP => TT,
+        B::BooleanNot => &[Ty::Boolean],
+        _ => &[],
+    }
+}
+
 /// Identity of constants, floats compared by bits (`0.0` and `-0.0` differ,
 /// a NaN equals itself).
 pub fn same_const(a: &Const, b: &Const) -> bool {
@@ -420,8 +494,9 @@ struct Sccp<'a> {
     lat: Vec<Lat>,
     exec_blocks: HashSet<Block>,
     exec_edges: HashSet<(Block, Block)>,
-    /// Facts holding in each block (from all dominating branch edges).
+    /// Facts each block adds to those of its immediate dominator.
     facts: HashMap<Block, Vec<Fact>>,
+    idom: HashMap<Block, Block>,
     uses: HashMap<Value, Vec<Site>>,
     /// Blocks whose parameters read each value through a jump.
     param_uses: HashMap<Value, Vec<Block>>,
@@ -449,12 +524,14 @@ impl<'a> Sccp<'a> {
                 }
             }
         }
+        let (facts, idom) = facts_of(f);
         let mut s = Sccp {
             f,
             lat: vec![Lat::Top; f.num_values as usize],
             exec_blocks: HashSet::new(),
             exec_edges: HashSet::new(),
-            facts: facts_of(f),
+            facts,
+            idom,
             uses,
             param_uses,
             block_work: vec![],
@@ -506,18 +583,32 @@ impl<'a> Sccp<'a> {
         l
     }
 
+    /// The first fact about `v` holding in `b` (walking up the dominator
+    /// tree, at most [`FACT_DEPTH`] blocks, so deep trees stay linear).
+    fn find_fact(&self, b: Block, mut want: impl FnMut(&Fact) -> bool) -> Option<Fact> {
+        let mut cur = Some(b);
+        for _ in 0..FACT_DEPTH {
+            let c = cur?;
+            if let Some(fa) = self
+                .facts
+                .get(&c)
+                .and_then(|fs| fs.iter().find(|fa| want(fa)))
+            {
+                return Some(*fa);
+            }
+            cur = self.idom.get(&c).copied();
+        }
+        None
+    }
+
     fn fact(&self, v: Value, b: Block, holds: bool) -> Option<Ty> {
-        self.facts
-            .get(&b)?
-            .iter()
-            .find(|fa| fa.value == v && fa.holds == holds)
+        self.find_fact(b, |fa| fa.value == v && fa.holds == holds)
             .map(|fa| fa.ty)
     }
 
     fn excluded(&self, v: Value, b: Block, t: Ty) -> bool {
-        self.facts
-            .get(&b)
-            .is_some_and(|fs| fs.iter().any(|fa| fa.value == v && !fa.holds && fa.ty == t))
+        self.find_fact(b, |fa| fa.value == v && !fa.holds && fa.ty == t)
+            .is_some()
     }
 
     fn run(&mut self) {
@@ -656,19 +747,39 @@ impl<'a> Sccp<'a> {
     }
 }
 
-/// The type facts holding in each block: those of its immediate dominator
-/// plus the one its own incoming edge gives, if it is the sole target of a
-/// branch on a type predicate.
-fn facts_of(f: &Function) -> HashMap<Block, Vec<Fact>> {
+/// How far up the dominator tree a fact is looked for.
+const FACT_DEPTH: usize = 256;
+
+/// The type facts each block adds to those of its immediate dominator
+/// (returned too): the operands the dominator's primitives checked, and the
+/// fact its own incoming edge gives if it is the sole target of a branch on
+/// a type predicate.
+type Facts = (HashMap<Block, Vec<Fact>>, HashMap<Block, Block>);
+
+fn facts_of(f: &Function) -> Facts {
     let defs = f.defining_insts();
     let doms = dominators::simple_fast(&f.graph, f.entry.0);
     let mut out: HashMap<Block, Vec<Fact>> = HashMap::new();
-    // Reverse postorder visits every dominator before the blocks it dominates.
+    let mut idoms = HashMap::new();
     for b in f.reverse_postorder() {
-        let mut facts = doms
-            .immediate_dominator(b.0)
-            .and_then(|d| out.get(&Block(d)).cloned())
-            .unwrap_or_default();
+        let mut facts = vec![];
+        // Control reaching `b` ran all of its immediate dominator: the
+        // operands its primitives checked have the checked types (and are
+        // the current instances: their definitions dominate the check).
+        if let Some(d) = doms.immediate_dominator(b.0).map(Block) {
+            idoms.insert(b, d);
+            for &i in &f.block(d).insts {
+                if let InstKind::Prim { op, args } = &f.inst(i).kind {
+                    for (&value, &ty) in args.iter().zip(checked_operands(*op)) {
+                        facts.push(Fact {
+                            value,
+                            ty,
+                            holds: true,
+                        });
+                    }
+                }
+            }
+        }
         let preds = f.preds(b);
         if let [p] = preds.as_slice() {
             if let Terminator::Branch {
@@ -689,9 +800,11 @@ fn facts_of(f: &Function) -> HashMap<Block, Vec<Fact>> {
                 }
             }
         }
-        out.insert(b, facts);
+        if !facts.is_empty() {
+            out.insert(b, facts);
+        }
     }
-    out
+    (out, idoms)
 }
 
 /// Inserts `v = const c` at the start of block `b`.
@@ -1022,6 +1135,32 @@ mod tests {
         assert_eq!(kind_of(&f, p), Some(InstKind::Const(Const::Bool(true))));
         assert!(!f.contains(out2));
         assert!(matches!(kind_of(&f, c), Some(InstKind::Prim { .. })));
+    }
+
+    #[test]
+    fn an_operand_checked_above_has_its_type_below() {
+        // e(x, l): r = integer+ x 1; t = list-rest l; jump b;
+        // b: (integer? x) → #t, (list? l) → #t, (string? r) → #f.
+        let mut f = func(2);
+        let e = f.entry;
+        let (x, l) = (f.block(e).params[0], f.block(e).params[1]);
+        let one = konst(&mut f, e, Const::Int(1));
+        let r = prim(&mut f, e, Builtin::IntegerAdd, vec![x, one]);
+        let _t = prim(&mut f, e, Builtin::ListRest, vec![l]);
+        // In the same block the check is not used (only below it).
+        let same = prim(&mut f, e, Builtin::IntegerP, vec![x]);
+        let b = f.add_block(Span::default());
+        jump(&mut f, e, b, vec![]);
+        let px = prim(&mut f, b, Builtin::IntegerP, vec![x]);
+        let pl = prim(&mut f, b, Builtin::ListP, vec![l]);
+        let pr = prim(&mut f, b, Builtin::StringP, vec![r]);
+        let all = prim(&mut f, b, Builtin::List, vec![px, pl, pr, same]);
+        ret(&mut f, b, all);
+        assert_eq!(run(&mut f), Changed(3));
+        assert_eq!(kind_of(&f, px), Some(InstKind::Const(Const::Bool(true))));
+        assert_eq!(kind_of(&f, pl), Some(InstKind::Const(Const::Bool(true))));
+        assert_eq!(kind_of(&f, pr), Some(InstKind::Const(Const::Bool(false))));
+        assert!(matches!(kind_of(&f, r), Some(InstKind::Prim { .. })));
     }
 
     #[test]
