@@ -347,3 +347,39 @@ fn mutation_random_flag_sets() {
     let can = provable(floats, &floats.functions[0]).unwrap();
     assert!(can.iter().filter(|&&c| c).count() >= 5, "{can:?}");
 }
+
+/// `(if (integer? x) (integer+ x x) ...)`: proven on the true edge only.
+#[test]
+fn type_predicate_branches_refine_the_true_edge() {
+    use Op::*;
+    let code = |jump: Op, then_flag: bool, else_flag: bool| {
+        let (t, e) = if jump == JmpFalse { (3, 5) } else { (5, 3) };
+        let add = |flag: bool| Instr::abc(AddInt, 2, 0, 0).with_types_proven(flag);
+        let mut c = vec![
+            Instr::abc(LoadNone, 0, 0, 0),
+            Instr::abc(CallBuiltin, 1, Builtin::IntegerP as u16, 0),
+            Instr::abx(jump, 1, 5),
+            Instr::abc(Nop, 0, 0, 0),
+            Instr::abc(Return, 2, 0, 0),
+            Instr::abc(Nop, 0, 0, 0),
+            Instr::abc(Return, 2, 0, 0),
+        ];
+        c[t] = add(then_flag);
+        c[e] = add(else_flag);
+        single(c, 3)
+    };
+    for jump in [JmpFalse, JmpTrue] {
+        assert_eq!(validate(&code(jump, true, false)), Ok(()), "{jump:?}");
+        let e = if jump == JmpFalse { 5 } else { 3 };
+        assert_eq!(
+            reason(&code(jump, false, true)),
+            (Some(e), not_proven(0, "integer", "unknown")),
+            "{jump:?}"
+        );
+    }
+    // The predicate's result in its own operand register: no refinement.
+    let mut m = code(JmpFalse, true, false);
+    m.functions[0].code[1] = Instr::abc(CallBuiltin, 0, Builtin::IntegerP as u16, 0);
+    m.functions[0].code[2] = Instr::abx(JmpFalse, 0, 5);
+    assert_eq!(reason(&m), (Some(3), not_proven(0, "integer", "boolean")));
+}

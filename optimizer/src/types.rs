@@ -17,8 +17,10 @@
 //!
 //! **Checks.** A typed primitive that completed has checked its operands:
 //! after `(integer+ v w)`, `v` and `w` are integers at every point that the
-//! check dominates (SSA values never change). [`TypeInfo::proven`] combines
-//! both facts.
+//! check dominates (SSA values never change). Likewise, in the `then`
+//! block of a branch on `(integer? x)` (and `float?`, `boolean?`, `list?`)
+//! entered only from that branch, and the blocks it dominates, `x` is an
+//! integer. [`TypeInfo::proven`] combines these facts.
 //!
 //! **Soundness.** A value's type holds on every execution (each rule is a
 //! property of the operation's result when it returns); a check fact holds
@@ -29,7 +31,9 @@
 
 use crate::cfg::{Block, Function, Inst, InstKind, Terminator, Value};
 use crate::emit::typed_op;
-use menai_bytecode::validate::types::{builtin_result_type, op_operand_type, ValType};
+use menai_bytecode::validate::types::{
+    builtin_result_type, op_operand_type, predicate_type, ValType,
+};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
 use petgraph::algo::dominators;
@@ -92,7 +96,8 @@ pub struct TypeInfo {
     pub types: Vec<Ty>,
     /// Checks of each value: (block, position in the block, checked type);
     /// the fact holds after that instruction.
-    checks: HashMap<Value, Vec<(Block, usize, ValType)>>,
+    /// (`None`: from the start of the block, for a type predicate's true edge.)
+    checks: HashMap<Value, Vec<(Block, Option<usize>, ValType)>>,
     doms: dominators::Dominators<petgraph::stable_graph::NodeIndex<u32>>,
 }
 
@@ -114,7 +119,7 @@ impl TypeInfo {
         checks.iter().any(|&(cb, cpos, ct)| {
             ct == t
                 && if cb == b {
-                    cpos < pos
+                    cpos.is_none_or(|c| c < pos)
                 } else {
                     self.doms
                         .dominators(b.0)
@@ -189,14 +194,35 @@ pub fn analyse(f: &Function) -> TypeInfo {
         // height 3): give up soundly.
         types.iter_mut().for_each(|t| *t = Ty::Unknown);
     }
-    let mut checks: HashMap<Value, Vec<(Block, usize, ValType)>> = HashMap::new();
+    let mut checks: HashMap<Value, Vec<(Block, Option<usize>, ValType)>> = HashMap::new();
+    let defs = f.defining_insts();
     for &b in &rpo {
         for (pos, &i) in f.block(b).insts.iter().enumerate() {
             if let InstKind::Prim { op, args } = &f.inst(i).kind {
                 if let Some(t) = checked_operand_type(*op) {
                     for &a in args.iter().take(2) {
-                        checks.entry(a).or_default().push((b, pos, t));
+                        checks.entry(a).or_default().push((b, Some(pos), t));
                     }
+                }
+            }
+        }
+        // `(if (integer? x) A B)`: x is an integer in A when A is entered
+        // only from this branch.
+        if let Terminator::Branch {
+            cond,
+            then_dest,
+            else_dest,
+        } = &f.block(b).term
+        {
+            let pred = defs.get(cond).and_then(|&i| match &f.inst(i).kind {
+                InstKind::Prim { op, args } if args.len() == 1 => {
+                    predicate_type(*op).map(|t| (args[0], t))
+                }
+                _ => None,
+            });
+            if let Some((x, t)) = pred {
+                if then_dest != else_dest && f.preds(*then_dest) == [b] {
+                    checks.entry(x).or_default().push((*then_dest, None, t));
                 }
             }
         }

@@ -100,3 +100,17 @@ fn join_of_types_is_not_proven() {
     );
     assert_eq!(typed(func(&m, "g")), vec![(Op::AddInt, false)]);
 }
+
+#[test]
+fn type_predicate_branch_proves_the_then_arm() {
+    let m = module(
+        "(let ((g (lambda (x) (if (integer? x) (integer+ x 1) (float+ x 1.0))))) (g 5))",
+        0,
+    );
+    assert_eq!(
+        typed(func(&m, "g")),
+        vec![(Op::AddInt, true), (Op::AddFloat, false)],
+        "{}",
+        menai_bytecode::disasm::disassemble(&m)
+    );
+}

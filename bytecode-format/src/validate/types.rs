@@ -15,6 +15,8 @@
 //! - once a checking instruction completes, the registers it checked hold
 //!   the checked type (`addi R2 R0 R1` proves R0 and R1 integers after it,
 //!   `jmpt`/`jmpf` prove their condition boolean);
+//! - on the edge where a type predicate held (`callb Rc integer? Rx`
+//!   right before `jmpt`/`jmpf Rc`, `Rc != Rx`), `Rx` has that type;
 //! - every other write, and every register a `call` clobbers, is `Unknown`
 //!   (an opcode not listed in `frame_effects_known` makes every register
 //!   `Unknown`);
@@ -143,6 +145,37 @@ pub fn builtin_result_type(b: Builtin) -> Option<ValType> {
         | "set=?" | "set!=?" => Bool,
         _ => return None,
     })
+}
+
+/// The type a type predicate tests for (`integer?` → integer…).
+pub fn predicate_type(b: Builtin) -> Option<ValType> {
+    Some(match b {
+        Builtin::IntegerP => ValType::Int,
+        Builtin::FloatP => ValType::Float,
+        Builtin::BooleanP => ValType::Bool,
+        Builtin::ListP => ValType::List,
+        _ => return None,
+    })
+}
+
+/// For a block ending in `callb Rc <type predicate> Rx; jmpt/jmpf Rc T`
+/// (`Rc != Rx`): the successor pc reached when the predicate holds, `x`
+/// and its type.
+fn predicate_edge(code: &[Instr], end: usize) -> Option<(usize, u16, ValType)> {
+    let jump = *code.get(end.checked_sub(1)?)?;
+    let test = *code.get(end.checked_sub(2)?)?;
+    if test.op != Op::CallBuiltin || test.a != jump.a || test.a == test.c {
+        return None;
+    }
+    let t = predicate_type(Builtin::from_code(test.b)?)?;
+    let target = jump.bx() as usize;
+    let true_pc = match jump.op {
+        Op::JmpTrue => target,
+        Op::JmpFalse => end,
+        _ => return None,
+    };
+    // Both edges to one block: nothing is known on entry to it.
+    (target != end).then_some((true_pc, test.c, t))
 }
 
 /// The type of a constant-pool entry, when it is one of [`ValType`].
@@ -345,10 +378,19 @@ fn analyse(
         for &ins in &f.code[start..end] {
             transfer(m, f, &mut state, ins);
         }
+        let refine = predicate_edge(&f.code, end);
         for &s in &cfg.succs[b] {
+            let mut state = state.clone();
+            if let Some((true_pc, x, t)) = refine {
+                if cfg.blocks[s].0 == true_pc {
+                    if let Some(r) = state.get_mut(x as usize) {
+                        *r = Ty::Is(t);
+                    }
+                }
+            }
             let target = &mut ins_state[s];
             let changed = if target.is_empty() {
-                *target = state.clone();
+                *target = state;
                 true
             } else {
                 let mut changed = false;
