@@ -241,6 +241,22 @@ fn comment(m: &Module, f: &Function, ins: Instr) -> String {
             ins.a,
             reg_span(ins.a as u32 + 1, ins.b as u32)
         )),
+        Op::CallF | Op::TailCallF => {
+            let n = m
+                .functions
+                .get(ins.b as usize)
+                .map_or(0, |g| g.params.len() as u32);
+            let call = format!(
+                "{}({})",
+                function_name(m, ins.b as u32),
+                reg_span(ins.a as u32, n)
+            );
+            parts.push(if ins.op == Op::CallF {
+                format!("R{} := {call}", ins.c)
+            } else {
+                format!("return {call}")
+            })
+        }
         Op::MakeList | Op::MakeDict | Op::MakeSet => {
             let kind = match ins.op {
                 Op::MakeList => "list",

@@ -147,6 +147,8 @@ opcodes! {
     Raise       = 25, "raise",      [RegR, Unused, Unused],    "raise a runtime error whose message is the string R[A]";
     RaiseUnbound= 26, "raiseunbound",[Unused, Const, Unused],  "raise 'unbound name' for the name in string K[B]";
     RaiseNoMatch= 27, "raisenomatch",[RegR, Unused, Unused],   "raise 'no match clause matched' for value R[A]";
+    CallF       = 28, "callf",      [RegR, Func, RegW],        "R[C] := function B(R[A] .. R[A+n-1]), n = its param count; the callee's window starts at R[A]; its environment is the current one if B's capture count equals this function's, else empty (B has none)";
+    TailCallF   = 29, "tailcallf",  [RegR, Func, Unused],      "return function B(R[A] .. R[A+n-1]), n = its param count; environment as for callf";
 
     // ---- constructors ----
     MakeList    = 32, "makelist",   [RegW, RegR, Imm],         "R[A] := list(R[B] .. R[B+C-1])";

@@ -250,6 +250,17 @@ pub enum Reason {
         theirs: u16,
         ours: u16,
     },
+    /// `callf`/`tailcallf` of a function whose environment is neither empty
+    /// nor of the current function's layout.
+    KnownCallCaptures {
+        function: u32,
+        theirs: u16,
+        ours: u16,
+    },
+    /// `callf`/`tailcallf` of a function with a rest parameter.
+    KnownCallRest {
+        function: u32,
+    },
     FlagBeyondReads {
         bit: u32,
         reads: usize,
@@ -392,6 +403,13 @@ impl fmt::Display for Reason {
                 f,
                 "sibling function {function} has {theirs} captures but this function has {ours}"
             ),
+            Reason::KnownCallCaptures { function, theirs, ours } => write!(
+                f,
+                "known call of function {function} with {theirs} captures from a function with {ours} (must be 0 or equal)"
+            ),
+            Reason::KnownCallRest { function } => {
+                write!(f, "known call of function {function}, which has a rest parameter")
+            }
             Reason::FlagBeyondReads { bit, reads } => {
                 write!(f, "last-use flag bit {bit} set but the instruction reads {reads} registers")
             }
@@ -705,7 +723,7 @@ fn check_sites(m: &Module, f: &Function) -> Result<(), Fail> {
 /// of registers it reads. Exhaustive on purpose: a new opcode must decide.
 fn range_field(op: Op) -> Option<Field> {
     match op {
-        Op::Call | Op::TailCall => Some(Field::A),
+        Op::Call | Op::TailCall | Op::CallF | Op::TailCallF => Some(Field::A),
         Op::CallBuiltin | Op::MakeStruct => Some(Field::C),
         Op::MakeList | Op::MakeDict | Op::MakeSet => Some(Field::B),
         Op::Nop
@@ -764,6 +782,7 @@ fn flow(ins: Instr) -> (bool, Option<u32>) {
         Op::JmpTrue | Op::JmpFalse => (true, Some(ins.bx())),
         Op::Return
         | Op::TailCall
+        | Op::TailCallF
         | Op::TailApply
         | Op::Raise
         | Op::RaiseUnbound
@@ -781,6 +800,7 @@ fn flow(ins: Instr) -> (bool, Option<u32>) {
         | Op::Sibling
         | Op::ClosureRef
         | Op::Call
+        | Op::CallF
         | Op::CallBuiltin
         | Op::Apply
         | Op::MakeList
@@ -931,7 +951,11 @@ pub fn register_effects<'a>(m: &'a Module, f: &'a Function, ins: Instr) -> Regis
         .zip(fields)
         .find(|(s, _)| **s == Operand::RegW)
         .map(|(_, field)| field_value(ins, field));
-    let clobber_from = (ins.op == Op::Call).then(|| ins.a as u32 + 1);
+    let clobber_from = match ins.op {
+        Op::Call => Some(ins.a as u32 + 1),
+        Op::CallF => Some(ins.a as u32),
+        _ => None,
+    };
     RegisterEffects {
         reads,
         write,
@@ -944,6 +968,10 @@ pub fn register_effects<'a>(m: &'a Module, f: &'a Function, ins: Instr) -> Regis
 fn range_len(m: &Module, ins: Instr) -> Option<u32> {
     match ins.op {
         Op::Call | Op::TailCall => Some(ins.b as u32 + 1),
+        Op::CallF | Op::TailCallF => m
+            .functions
+            .get(ins.b as usize)
+            .map(|g| g.params.len().min(u32::MAX as usize) as u32),
         Op::CallBuiltin => Builtin::from_code(ins.b).map(|b| b.info().prim_arity as u32),
         Op::MakeList | Op::MakeDict | Op::MakeSet => Some(ins.c as u32),
         Op::MakeStruct => m
@@ -1054,6 +1082,23 @@ fn check_instr(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
         Op::LoadBool if ins.b > 1 => return Err(Reason::BadBool { value: ins.b }),
         Op::MakeDict if !ins.c.is_multiple_of(2) => {
             return Err(Reason::OddDictCount { count: ins.c })
+        }
+        Op::CallF | Op::TailCallF => {
+            // The function index was checked above.
+            if let Some(g) = m.functions.get(ins.b as usize) {
+                if g.rest.is_some() {
+                    return Err(Reason::KnownCallRest {
+                        function: ins.b as u32,
+                    });
+                }
+                if g.num_captures != 0 && g.num_captures != f.num_captures {
+                    return Err(Reason::KnownCallCaptures {
+                        function: ins.b as u32,
+                        theirs: g.num_captures,
+                        ours: f.num_captures,
+                    });
+                }
+            }
         }
         Op::Sibling => {
             let theirs = m
@@ -1714,6 +1759,7 @@ mod tests {
                         op,
                         Op::Return
                             | Op::TailCall
+                            | Op::TailCallF
                             | Op::TailApply
                             | Op::Raise
                             | Op::RaiseUnbound

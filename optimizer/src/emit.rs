@@ -7,6 +7,9 @@
 //! Constants are deduplicated per function; small integers, booleans,
 //! `#none` and `()` are immediate loads. A self tail call is a jump back to
 //! instruction 0 (arguments already in place after the parameter moves).
+//! A call (or tail call) of a `sibling` or capture-free `closure` value
+//! with exactly the callee's parameter count is a known call, `callf` /
+//! `tailcallf` on the same argument window (see [`known_calls`]).
 //! Each instruction gets the source location of the CFG instruction it
 //! came from (moves take the location of the instruction they serve).
 //! A typed opcode whose operand types `types` proves gets the
@@ -82,10 +85,19 @@ pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
     crate::legalize::legalize_program(&mut legal);
     let p = &legal;
     let lines = LineIndex::new(&p.files);
+    let sigs: Vec<Sig> = p
+        .functions
+        .iter()
+        .map(|g| Sig {
+            params: g.param_names.len(),
+            rest: g.rest_name.is_some(),
+            captures: g.num_captures,
+        })
+        .collect();
     let mut functions = Vec::with_capacity(p.functions.len());
     for f in &p.functions {
         let alloc = regalloc::allocate(f)?;
-        functions.push(emit_function(f, &alloc, &lines)?);
+        functions.push(emit_function(f, &alloc, &lines, &sigs)?);
     }
     let mut module = Module {
         files: p.files.iter().map(|f| f.path.clone()).collect(),
@@ -179,10 +191,78 @@ impl Emitter<'_> {
     }
 }
 
+/// What a known call needs to know of its callee.
+#[derive(Clone, Copy, Debug)]
+struct Sig {
+    params: usize,
+    rest: bool,
+    captures: u16,
+}
+
+/// Known calls (`callf`/`tailcallf`): the callee of each call or tail call
+/// whose closure value is a `sibling` (environment: the current one) or a
+/// capture-free `closure` of a function without captures (environment:
+/// empty), called with exactly its parameter count and no rest parameter —
+/// the bytecode validator's rule. Returns the function index per call
+/// (instruction, or block for a tail call) and the closure-building
+/// instructions that need not be emitted: those whose value is used only
+/// by that call and already sits in the call window's callee register
+/// (`callf` reads the arguments only, so nothing reads it).
+fn known_calls(
+    f: &Function,
+    alloc: &Allocation,
+    sigs: &[Sig],
+) -> (HashMap<Inst, u16>, HashMap<Block, u16>, HashSet<Inst>) {
+    let defs = f.defining_insts();
+    let uses = f.use_counts();
+    let known = |v: crate::cfg::Value, nargs: usize| -> Option<u16> {
+        let d = defs.get(&v)?;
+        let (g, current) = match &f.inst(*d).kind {
+            InstKind::Sibling(g) => (*g, true),
+            InstKind::Closure { func, captures } if captures.is_empty() => (*func, false),
+            _ => return None,
+        };
+        let s = sigs.get(g.0 as usize)?;
+        let env_ok = s.captures == 0 || (current && s.captures == f.num_captures);
+        if !env_ok || s.rest || s.params != nargs {
+            return None;
+        }
+        u16::try_from(g.0).ok()
+    };
+    let mut calls = HashMap::new();
+    let mut tails = HashMap::new();
+    let mut skip = HashSet::new();
+    let mut consider = |v: crate::cfg::Value, window: Option<u16>| {
+        if uses.get(v.0 as usize) == Some(&1) && window.is_some() && alloc.reg(v).ok() == window {
+            if let Some(&d) = defs.get(&v) {
+                skip.insert(d);
+            }
+        }
+    };
+    for b in f.blocks() {
+        for &i in &f.block(b).insts {
+            if let InstKind::Call { func, args } = &f.inst(i).kind {
+                if let Some(g) = known(*func, args.len()) {
+                    calls.insert(i, g);
+                    consider(*func, alloc.insts.get(&i).map(|l| l.window));
+                }
+            }
+        }
+        if let Terminator::TailCall { func, args } = &f.block(b).term {
+            if let Some(g) = known(*func, args.len()) {
+                tails.insert(b, g);
+                consider(*func, alloc.terms.get(&b).map(|l| l.window));
+            }
+        }
+    }
+    (calls, tails, skip)
+}
+
 fn emit_function(
     f: &Function,
     alloc: &Allocation,
     lines: &LineIndex,
+    sigs: &[Sig],
 ) -> Result<module::Function, OptError> {
     let mut e = Emitter {
         f,
@@ -195,6 +275,7 @@ fn emit_function(
         fixups: Vec::new(),
     };
     let empty = Lowered::default();
+    let (known_call, known_tail, skip) = known_calls(f, alloc, sigs);
     let proven: HashSet<Inst> = types::proven_insts(f, &types::analyse(f))
         .into_iter()
         .collect();
@@ -207,6 +288,9 @@ fn emit_function(
             let low = alloc.insts.get(&i).unwrap_or(&empty);
             let span = inst.span;
             e.moves(low, span);
+            if skip.contains(&i) {
+                continue;
+            }
             let dst = alloc.reg(inst.result)?;
             let dead = &low.read_dead;
             let r = |v| alloc.reg(v);
@@ -280,6 +364,16 @@ fn emit_function(
                     limit(*ty as usize, "struct types", f)?,
                     low.window,
                 ),
+                InstKind::Call { .. } if known_call.contains_key(&i) => {
+                    let g = known_call.get(&i).copied().unwrap_or(0);
+                    let a = limit(low.window as usize + 1, "registers", f)?;
+                    e.push(
+                        Instr::abc(Op::CallF, a, g, dst),
+                        dead.get(1..).unwrap_or(&[]),
+                        span,
+                    );
+                    continue;
+                }
                 InstKind::Call { args, .. } => Instr::abc(
                     Op::Call,
                     low.window,
@@ -334,6 +428,15 @@ fn emit_function(
             }
             Terminator::Return(v) => {
                 e.push(Instr::abc(Op::Return, alloc.reg(*v)?, 0, 0), dead, span)
+            }
+            Terminator::TailCall { .. } if known_tail.contains_key(&b) => {
+                let g = known_tail.get(&b).copied().unwrap_or(0);
+                let a = limit(low.window as usize + 1, "registers", f)?;
+                e.push(
+                    Instr::abc(Op::TailCallF, a, g, 0),
+                    dead.get(1..).unwrap_or(&[]),
+                    span,
+                )
             }
             Terminator::TailCall { args, .. } => {
                 let n = limit(args.len(), "arguments", f)?;

@@ -1,6 +1,7 @@
 //! Snapshots and checks of the call optimizations: `inline-once` (a lambda
 //! called from one site, whose closure does not escape, is inlined and its
-//! closure disappears) and what remains for recursive functions. Each
+//! closure disappears) and known calls (`callf`/`tailcallf` for recursive
+//! functions called through `sibling` or a capture-free `closure`). Each
 //! program is also run at -O0 and -O2, which must agree. Re-bless with
 //! `INSTA_UPDATE=always cargo test -p menai-optimizer --test calls`.
 
@@ -124,6 +125,16 @@ fn escaping_and_recursive_lambdas_are_not_inlined() {
     assert_eq!(run(src), "10");
     let m = module(src, 2);
     assert!(m.functions.iter().any(|f| f.name == "f"));
+    // Known calls: the recursive call and the entry's tail call name the
+    // function directly; no closure or sibling is built.
+    let f = m.functions.iter().find(|f| f.name == "f").unwrap();
+    assert!(f.code.iter().any(|i| i.op == Op::CallF), "{}", listing(&m));
+    assert!(!f
+        .code
+        .iter()
+        .any(|i| matches!(i.op, Op::Sibling | Op::Call)));
+    assert!(entry_ops(&m).contains(&Op::TailCallF), "{}", listing(&m));
+    assert!(!entry_ops(&m).contains(&Op::Closure));
     insta::assert_snapshot!("letrec_recursive_o2", listing(&m));
     // A self tail loop stays a loop.
     let src = "(letrec ((loop (lambda (n acc) (if (integer=? n 0) acc (loop (integer- n 1) (integer+ acc n)))))) (loop 10 0))";

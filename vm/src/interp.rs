@@ -230,6 +230,7 @@ fn check_control_flow(f: &Function) -> Result<(), String> {
                 last.op,
                 Op::Return
                     | Op::TailCall
+                    | Op::TailCallF
                     | Op::TailApply
                     | Op::Jmp
                     | Op::Raise
@@ -419,6 +420,8 @@ impl<'m> Vm<'m> {
         let mut pc: usize = 0;
         let mut base: usize = 0;
         let mut env: Rc<Env> = Rc::new(Env::default());
+        // The environment of a known call of a function without captures.
+        let empty_env: Rc<Env> = Rc::new(Env::default());
         let mut steps: u64 = 0;
         // Number of suspended callers (in use slots of `self.frames`).
         let mut depth: usize = 0;
@@ -806,6 +809,51 @@ impl<'m> Vm<'m> {
                             do_return!(v);
                         }
                     }
+                }
+                XOp::CallF => {
+                    if COUNT {
+                        self.stats.calls += 1;
+                    }
+                    // A known callee: no closure to load or check; the
+                    // validator proved the index, the arity (no rest
+                    // parameter, arguments in R[A..A+n-1]) and the
+                    // environment layout (none, or the current one).
+                    let Some(f) = module.functions.get(ins.b as usize) else {
+                        tri!(Err(RtError::new(
+                            "invalid module: callf of an unknown function"
+                        )))
+                    };
+                    let cenv = if f.num_captures == 0 {
+                        empty_env.clone()
+                    } else {
+                        env.clone()
+                    };
+                    push_frame!(base + ins.c as usize, cenv);
+                    enter!(f, ins.b as u32, base + ins.a as usize, env);
+                }
+                XOp::TailCallF => {
+                    if COUNT {
+                        self.stats.calls += 1;
+                    }
+                    let Some(f) = module.functions.get(ins.b as usize) else {
+                        tri!(Err(RtError::new(
+                            "invalid module: tailcallf of an unknown function"
+                        )))
+                    };
+                    let n = f.params.len();
+                    let from = base + ins.a as usize;
+                    if from != base {
+                        for i in 0..n {
+                            move_slot(&mut self.stack, from + i, base + i);
+                        }
+                    }
+                    self.clear(base + n, base + func.num_registers as usize);
+                    let cenv = if f.num_captures == 0 {
+                        empty_env.clone()
+                    } else {
+                        env.clone()
+                    };
+                    enter!(f, ins.b as u32, base, cenv);
                 }
                 XOp::CallBuiltin => {
                     let v = tri!(self.call_builtin_op(&ctx, ins, base));

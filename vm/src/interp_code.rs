@@ -60,6 +60,8 @@ xops!(
         JmpFalse,
         Call,
         TailCall,
+        CallF,
+        TailCallF,
         CallBuiltin,
         Return,
         Apply,
@@ -233,7 +235,7 @@ pub fn translate(f: &Function, fuse: bool) -> Vec<XInstr> {
                     *l = true;
                 }
             }
-            Op::Call | Op::Apply => landing[pc + 1] = true,
+            Op::Call | Op::CallF | Op::Apply => landing[pc + 1] = true,
             _ => {}
         }
     }
