@@ -616,9 +616,6 @@ impl<'m> Vm<'m> {
             }};
         }
 
-        // A fused integer compare and `jmpf` on its result (the `jmpf`
-        // follows at `pc`; see `interp_code`).
-        macro_rules! cmp_jf {
         // A typed float opcode whose operands are proven floats.
         macro_rules! float_op_proven {
             ($ins:ident, |$x:ident, $y:ident| $e:expr) => {{
@@ -634,6 +631,9 @@ impl<'m> Vm<'m> {
             }};
         }
 
+        // A fused integer compare and `jmpf` on its result (the `jmpf`
+        // follows at `pc`; see `interp_code`).
+        macro_rules! cmp_jf {
             ($ins:ident, $id:expr, $op:tt) => {{
                 let r = if let (Value::Int(x), Value::Int(y)) = (&reg!($ins.b), &reg!($ins.c)) {
                     x $op y
@@ -1061,17 +1061,6 @@ impl<'m> Vm<'m> {
                     ));
                     set!(ins.a, v);
                 }
-                XOp::Not => {
-                    let r = match &reg!(ins.b) {
-                        Value::Bool(b) => !b,
-                        other => tri!(Err(ops::type_error("boolean-not", "boolean", other))),
-                    };
-                    set_imm!(ins.a, Value::Bool(r));
-                }
-            }
-        }
-    }
-}
                 XOp::AddFloatP => float_op_proven!(ins, |x, y| Value::Float(x + y)),
                 XOp::SubFloatP => float_op_proven!(ins, |x, y| Value::Float(x - y)),
                 XOp::MulFloatP => float_op_proven!(ins, |x, y| Value::Float(x * y)),
@@ -1096,3 +1085,14 @@ impl<'m> Vm<'m> {
                     };
                     set_imm!(ins.a, Value::Bool(!b));
                 }
+                XOp::Not => {
+                    let r = match &reg!(ins.b) {
+                        Value::Bool(b) => !b,
+                        other => tri!(Err(ops::type_error("boolean-not", "boolean", other))),
+                    };
+                    set_imm!(ins.a, Value::Bool(r));
+                }
+            }
+        }
+    }
+}

@@ -107,12 +107,12 @@ xops!(
         // R[a] := R[b] <op> (c as i16); if not R[a], jump (the compare and
         // the `jmpf` follow the `loadint` this replaces).
         LtIntImmJf, LeIntImmJf, GtIntImmJf, GeIntImmJf, EqIntImmJf, NeIntImmJf,
-    ]
-);
         // Typed opcodes whose operand types are proven (see `mark_proven`):
         // the same operation without the tag checks.
         AddFloatP, SubFloatP, MulFloatP, LtFloatP, LeFloatP, GtFloatP, GeFloatP, EqFloatP, NeFloatP,
         ListNullP, NotP,
+    ]
+);
 
 /// One internal instruction: the same fields as a file instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,8 +154,6 @@ impl XInstr {
     }
 }
 
-/// The compare-and-branch opcode for an integer comparison.
-fn cmp_jf(op: Op) -> Option<(XOp, XOp)> {
 /// The unchecked form of a typed opcode, for those that have one.
 fn proven_form(op: Op) -> Option<XOp> {
     Some(match op {
@@ -199,6 +197,8 @@ pub fn mark_proven(m: &Module, f: &Function, out: &mut [XInstr]) -> usize {
     n
 }
 
+/// The compare-and-branch opcode for an integer comparison.
+fn cmp_jf(op: Op) -> Option<(XOp, XOp)> {
     Some(match op {
         Op::LtInt => (XOp::LtIntJf, XOp::LtIntImmJf),
         Op::LeInt => (XOp::LeIntJf, XOp::LeIntImmJf),
