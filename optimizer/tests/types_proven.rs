@@ -114,3 +114,60 @@ fn type_predicate_branch_proves_the_then_arm() {
         menai_bytecode::disasm::disassemble(&m)
     );
 }
+
+fn run(m: &Module) -> String {
+    match menai_vm::run_to_string(m, &menai_vm::RunOptions::default()) {
+        Ok((s, _)) => s,
+        Err(e) => format!("error: {}", e.message),
+    }
+}
+
+/// Mutation test: on compiled programs, set TYPES_PROVEN on each typed
+/// instruction in turn (and on all of them). Whenever the validator
+/// accepts, the VM (whose unchecked handlers assert their precondition in
+/// debug builds) computes the same result as with no flags at all.
+#[test]
+fn accepted_flags_never_change_results() {
+    let programs = [
+        LOOP,
+        "(letrec ((f (lambda (x acc n) (if (integer=? n 0) acc (f (float* x 1.5) (float+ acc x) (integer- n 1)))))) (f 1.0 0.0 20))",
+        "(letrec ((len (lambda (l n) (if (list-null? l) n (len (list-rest l) (integer+ n 1)))))) (len (list 1 2 3 4) 0))",
+        "(let ((g (lambda (x) (if (integer? x) (integer* x x) (if (float? x) (float- x 0.5) (boolean-not (list? x))))))) (list (g 3) (g 2.0) (g \"s\") (g (list 1))))",
+        "(letrec ((h (lambda (b n) (if (integer>? n 5) b (h (boolean-not b) (integer+ n 1)))))) (h #t 0))",
+        "(float<? (list-first (list 1.0 2.0)) 3.0)",
+        "(integer+ (list-first (list 1 2)) 1)",
+        "(let ((f (lambda (x) (integer+ x 1)))) (f 2.5))",
+    ];
+    let mut accepted = 0;
+    for src in programs {
+        for level in [0, 2] {
+            let mut m = module(src, level);
+            for f in &mut m.functions {
+                for i in &mut f.code {
+                    *i = i.with_types_proven(false);
+                }
+            }
+            let baseline = run(&m);
+            let mut all = m.clone();
+            for fi in 0..m.functions.len() {
+                for pc in 0..m.functions[fi].code.len() {
+                    if !m.functions[fi].code[pc].op.has_type_proof() {
+                        continue;
+                    }
+                    let mut m2 = m.clone();
+                    let i = &mut m2.functions[fi].code[pc];
+                    *i = i.with_types_proven(true);
+                    if menai_bytecode::validate::validate(&m2).is_ok() {
+                        accepted += 1;
+                        assert_eq!(run(&m2), baseline, "{src} -O{level} fn {fi} pc {pc}");
+                        let a = &mut all.functions[fi].code[pc];
+                        *a = a.with_types_proven(true);
+                    }
+                }
+            }
+            assert_eq!(menai_bytecode::validate::validate(&all), Ok(()));
+            assert_eq!(run(&all), baseline, "{src} -O{level} (all flags)");
+        }
+    }
+    assert!(accepted >= 15, "only {accepted} flags accepted");
+}
