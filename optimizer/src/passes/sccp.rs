@@ -497,6 +497,8 @@ struct Sccp<'a> {
     /// Facts each block adds to those of its immediate dominator.
     facts: HashMap<Block, Vec<Fact>>,
     idom: HashMap<Block, Block>,
+    /// The values some fact is about (others need no lookup).
+    fact_values: HashSet<Value>,
     uses: HashMap<Value, Vec<Site>>,
     /// Blocks whose parameters read each value through a jump.
     param_uses: HashMap<Value, Vec<Block>>,
@@ -525,6 +527,7 @@ impl<'a> Sccp<'a> {
             }
         }
         let (facts, idom) = facts_of(f);
+        let fact_values = facts.values().flatten().map(|fa| fa.value).collect();
         let mut s = Sccp {
             f,
             lat: vec![Lat::Top; f.num_values as usize],
@@ -532,6 +535,7 @@ impl<'a> Sccp<'a> {
             exec_edges: HashSet::new(),
             facts,
             idom,
+            fact_values,
             uses,
             param_uses,
             block_work: vec![],
@@ -586,6 +590,9 @@ impl<'a> Sccp<'a> {
     /// The first fact about `v` holding in `b` (walking up the dominator
     /// tree, at most [`FACT_DEPTH`] blocks, so deep trees stay linear).
     fn find_fact(&self, b: Block, mut want: impl FnMut(&Fact) -> bool) -> Option<Fact> {
+        if self.facts.is_empty() {
+            return None;
+        }
         let mut cur = Some(b);
         for _ in 0..FACT_DEPTH {
             let c = cur?;
@@ -602,13 +609,18 @@ impl<'a> Sccp<'a> {
     }
 
     fn fact(&self, v: Value, b: Block, holds: bool) -> Option<Ty> {
+        if !self.fact_values.contains(&v) {
+            return None;
+        }
         self.find_fact(b, |fa| fa.value == v && fa.holds == holds)
             .map(|fa| fa.ty)
     }
 
     fn excluded(&self, v: Value, b: Block, t: Ty) -> bool {
-        self.find_fact(b, |fa| fa.value == v && !fa.holds && fa.ty == t)
-            .is_some()
+        self.fact_values.contains(&v)
+            && self
+                .find_fact(b, |fa| fa.value == v && !fa.holds && fa.ty == t)
+                .is_some()
     }
 
     fn run(&mut self) {
@@ -685,11 +697,19 @@ impl<'a> Sccp<'a> {
     }
 
     fn eval_prim(&self, b: Block, op: Builtin, args: &[Value]) -> Lat {
-        let lats: Vec<Lat> = args.iter().map(|&a| self.get_in(a, b)).collect();
+        // Refined types only matter to type predicates (folding needs constants).
+        let pred = predicate_type(op);
+        let lats: Vec<Lat> = args
+            .iter()
+            .map(|&a| match pred {
+                Some(_) => self.get_in(a, b),
+                None => self.get(a),
+            })
+            .collect();
         if lats.iter().any(|l| matches!(l, Lat::Top)) {
             return Lat::Top;
         }
-        if let (Some(t), [l], [a]) = (predicate_type(op), lats.as_slice(), args) {
+        if let (Some(t), [l], [a]) = (pred, lats.as_slice(), args) {
             return match l.ty() {
                 Some(u) => Lat::Const(Const::Bool(u == t)),
                 None if self.excluded(*a, b, t) => Lat::Const(Const::Bool(false)),

@@ -98,8 +98,9 @@ fn merge_pair(
 /// Rewrites boolean branches (see the module doc); returns how many.
 fn bool_branches(f: &mut Function) -> usize {
     let mut count = 0;
+    // Rewrites only add instructions nothing reads yet: one map serves all.
+    let defs = f.defining_insts();
     for p in f.blocks() {
-        let defs = f.defining_insts();
         let Terminator::Branch {
             cond,
             then_dest,
