@@ -32,6 +32,7 @@
 //! - I2. Single registers (`RegR`, `RegW`) are `< n`. Register *ranges* read
 //!   by multi-register instructions satisfy `start + len <= n` (an empty range
 //!   may start at `n`): `call A B C` / `tailcall A B` read `R[A..=A+B]`;
+//!   `callf A B C` / `tailcallf A B` read `R[A .. A+params(B)]`;
 //!   `callb A B C` reads `R[C .. C+prim_arity(B)]`; `makelist`/`makedict`/
 //!   `makeset A B C` read `R[B .. B+C]`; `makestruct A B C` reads
 //!   `R[C .. C+fields(B)]`; `closure A Bx` reads the `Reg` captures of site Bx.
@@ -45,6 +46,8 @@
 //!   `StructType` < `struct_types.len()`; `Capture` < `f.num_captures`.
 //! - I7. `loadbool` B ∈ {0, 1}; `makedict` C is even.
 //! - I8. `sibling A B`: function B has the same `num_captures` as `f`.
+//!   `callf`/`tailcallf A B`: function B has no rest parameter, and its
+//!   `num_captures` is 0 or the same as `f`'s.
 //! - I9. Last-use `flags`: only bits for registers actually read are set
 //!   (the order of reads is [`RegisterReads`]' order); a register flagged
 //!   as the last use is not read again by a later operand of the same
@@ -54,11 +57,12 @@
 //! Control flow and dataflow (over reachable instructions only; unreachable
 //! code must still satisfy I1–I9):
 //! - C1. No path falls off the end: the last instruction reachable on a path
-//!   is `return`, `tailcall`, `tailapply`, `jmp` or a `raise*`.
+//!   is `return`, `tailcall`, `tailcallf`, `tailapply`, `jmp` or a `raise*`.
 //! - C2. Every register is written before it is read on every path. On
 //!   entry, the argument registers `0 .. num_arg_registers()` are written.
 //!   `call A B C` leaves every register `>= A+1` unwritten except `C`
-//!   (the callee's window started at `R[A+1]`). `apply`/`tailapply` clobber
+//!   (the callee's window started at `R[A+1]`); `callf A B C` leaves every
+//!   register `>= A` unwritten except `C`. `apply`/`tailapply` clobber
 //!   nothing in the caller's window (the VM places their arguments above it).
 //! - C3. Where the closure read by `closureref A B C` is known on every path
 //!   (a `closure`, `sibling` or `closureref` put it in `R[C]`, possibly
