@@ -83,6 +83,9 @@ pub fn constant(c: &Const) -> Constant {
 pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
     let mut legal = p.clone();
     crate::legalize::legalize_program(&mut legal);
+    for f in &mut legal.functions {
+        sink_callees(f);
+    }
     let p = &legal;
     let lines = LineIndex::new(&p.files);
     let sigs: Vec<Sig> = p
@@ -188,6 +191,54 @@ impl Emitter<'_> {
             }
         };
         limit(idx, "constants", self.f)
+    }
+}
+
+/// Moves each operand-free closure-building instruction (`sibling`, or a
+/// `closure` without captures) whose only use is as the callee of a call
+/// or tail call to just before that call, so that the register allocator
+/// gives it the call window's callee register and emission can drop it
+/// for a known call (see [`known_calls`]). Sound: the instruction has no
+/// operands and no effect, and still dominates its only use.
+fn sink_callees(f: &mut Function) {
+    let uses = f.use_counts();
+    let defs = f.defining_insts();
+    let sinkable = |f: &Function, v: crate::cfg::Value| -> Option<Inst> {
+        if uses.get(v.0 as usize) != Some(&1) {
+            return None;
+        }
+        let d = *defs.get(&v)?;
+        match &f.inst(d).kind {
+            InstKind::Sibling(_) => Some(d),
+            InstKind::Closure { captures, .. } if captures.is_empty() => Some(d),
+            _ => None,
+        }
+    };
+    let mut moves: Vec<(Inst, Block, Option<Inst>)> = Vec::new();
+    for b in f.blocks() {
+        for &i in &f.block(b).insts {
+            if let InstKind::Call { func, .. } = &f.inst(i).kind {
+                if let Some(d) = sinkable(f, *func) {
+                    moves.push((d, b, Some(i)));
+                }
+            }
+        }
+        if let Terminator::TailCall { func, .. } = &f.block(b).term {
+            if let Some(d) = sinkable(f, *func) {
+                moves.push((d, b, None));
+            }
+        }
+    }
+    for (d, b, at) in moves {
+        for blk in f.blocks() {
+            f.block_mut(blk).insts.retain(|&i| i != d);
+        }
+        let insts = &mut f.block_mut(b).insts;
+        let pos = match at {
+            Some(call) => insts.iter().position(|&i| i == call).unwrap_or(insts.len()),
+            None => insts.len(),
+        };
+        insts.insert(pos, d);
     }
 }
 
