@@ -609,3 +609,57 @@ pub struct CfgProgram {
     pub structs: Vec<StructDecl>,
     pub files: Vec<SourceFile>,
 }
+
+/// Pre/post numbers of a DFS over the dominator tree, so that "a dominates
+/// b" is two comparisons instead of a walk up the tree (which made
+/// verifying long chains of branches quadratic).
+pub struct DomOrder {
+    pre: HashMap<Block, u32>,
+    post: HashMap<Block, u32>,
+}
+
+impl DomOrder {
+    /// The dominator tree of `f`; `rpo` is `f.reverse_postorder()`.
+    pub fn new(f: &Function, rpo: &[Block]) -> DomOrder {
+        let doms = petgraph::algo::dominators::simple_fast(&f.graph, f.entry.0);
+        let mut children: HashMap<Block, Vec<Block>> = HashMap::new();
+        let mut root = None;
+        for &b in rpo {
+            match doms.immediate_dominator(b.0) {
+                Some(p) => children.entry(Block(p)).or_default().push(b),
+                None => root = Some(b),
+            }
+        }
+        let (mut pre, mut post) = (HashMap::new(), HashMap::new());
+        let mut clock = 0u32;
+        // Iterative DFS: (block, whether its children were pushed).
+        let mut stack: Vec<(Block, bool)> = root.into_iter().map(|r| (r, false)).collect();
+        while let Some((b, expanded)) = stack.pop() {
+            if expanded {
+                post.insert(b, clock);
+                clock += 1;
+                continue;
+            }
+            pre.insert(b, clock);
+            clock += 1;
+            stack.push((b, true));
+            for &c in children.get(&b).map(Vec::as_slice).unwrap_or(&[]) {
+                stack.push((c, false));
+            }
+        }
+        DomOrder { pre, post }
+    }
+
+    /// Whether `a` dominates `b` (both reachable; a block dominates itself).
+    pub fn dominates(&self, a: Block, b: Block) -> bool {
+        match (
+            self.pre.get(&a),
+            self.post.get(&a),
+            self.pre.get(&b),
+            self.post.get(&b),
+        ) {
+            (Some(pa), Some(qa), Some(pb), Some(qb)) => pa <= pb && qb <= qa,
+            _ => false,
+        }
+    }
+}

@@ -29,14 +29,13 @@
 //! `emit` also drops any flag its analysis cannot prove, so an imprecision
 //! of either side costs speed, never validity.
 
-use crate::cfg::{Block, Function, Inst, InstKind, Terminator, Value};
+use crate::cfg::{Block, DomOrder, Function, Inst, InstKind, Terminator, Value};
 use crate::emit::typed_op;
 use menai_bytecode::validate::types::{
     builtin_result_type, op_operand_type, predicate_type, ValType,
 };
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
-use petgraph::algo::dominators;
 use std::collections::HashMap;
 
 /// The abstract type of an SSA value.
@@ -98,7 +97,7 @@ pub struct TypeInfo {
     /// the fact holds after that instruction.
     /// (`None`: from the start of the block, for a type predicate's true edge.)
     checks: HashMap<Value, Vec<(Block, Option<usize>, ValType)>>,
-    doms: dominators::Dominators<petgraph::stable_graph::NodeIndex<u32>>,
+    doms: DomOrder,
 }
 
 impl TypeInfo {
@@ -121,9 +120,7 @@ impl TypeInfo {
                 && if cb == b {
                     cpos.is_none_or(|c| c < pos)
                 } else {
-                    self.doms
-                        .dominators(b.0)
-                        .is_some_and(|mut ds| ds.any(|d| d == cb.0))
+                    self.doms.dominates(cb, b)
                 }
         })
     }
@@ -230,7 +227,7 @@ pub fn analyse(f: &Function) -> TypeInfo {
     TypeInfo {
         types,
         checks,
-        doms: dominators::simple_fast(&f.graph, f.entry.0),
+        doms: DomOrder::new(f, &rpo),
     }
 }
 

@@ -17,11 +17,10 @@
 //!    arity (any count for `list`/`set`, an even count for `dict`) and are
 //!    native; struct types are in range and get one argument per field.
 
-use crate::cfg::{Block, CapSrc, Function, Inst, InstKind, Terminator, Value};
+use crate::cfg::{Block, CapSrc, DomOrder, Function, Inst, InstKind, Terminator, Value};
 use menai_bytecode::builtins::Impl;
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
-use petgraph::algo::dominators;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
@@ -135,17 +134,8 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
             }
         }
     }
-    let doms = dominators::simple_fast(&f.graph, f.entry.0);
-    let dominates = |a: Block, b: Block| -> bool {
-        let mut cur = Some(b.0);
-        while let Some(n) = cur {
-            if n == a.0 {
-                return true;
-            }
-            cur = doms.immediate_dominator(n);
-        }
-        false
-    };
+    let order = DomOrder::new(f, &rpo);
+    let dominates = |a: Block, b: Block| order.dominates(a, b);
     let check_use =
         |v: Value, b: Block, pos: usize, loc: Location, errs: &mut Vec<VerifyError>| match def
             .get(&v)

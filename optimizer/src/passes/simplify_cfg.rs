@@ -285,9 +285,12 @@ pub fn run(f: &mut Function) -> Changed {
         f.remove_unreachable_blocks();
     }
     count += rewritten;
-    // Merge chains.
+    // Merge chains. A merged block's parameters are replaced by its
+    // jump's arguments once per sweep (not once per merge, which made long
+    // chains quadratic); merge decisions never look at value identities.
     loop {
         let mut merged = false;
+        let mut map: HashMap<Value, Value> = HashMap::new();
         for a in f.blocks() {
             if !f.contains(a) {
                 continue;
@@ -299,19 +302,14 @@ pub fn run(f: &mut Function) -> Changed {
                 continue;
             }
             let data = f.block(dest).clone();
-            let map: HashMap<_, _> = data
-                .params
-                .iter()
-                .copied()
-                .zip(args.iter().copied())
-                .collect();
+            map.extend(data.params.iter().copied().zip(args.iter().copied()));
             f.block_mut(a).insts.extend(data.insts.iter().copied());
             f.set_term(a, data.term.clone(), data.term_span);
             f.graph.remove_node(dest.0);
-            f.replace_uses(&map);
             count += 1;
             merged = true;
         }
+        f.replace_uses(&map);
         if !merged {
             break;
         }
