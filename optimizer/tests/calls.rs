@@ -148,3 +148,30 @@ fn errors_inside_an_inlined_body_keep_their_message() {
     let src = "(let ((f (lambda (x) (integer+ x 1)))) (f \"a\"))";
     assert_eq!(run(src), "error: integer+: expected integer, got string");
 }
+
+#[test]
+fn a_lambda_with_captures_called_twice_is_lifted_to_a_known_call() {
+    // `add` captures k and is called twice: not inlined, but its capture
+    // becomes an extra leading argument and no closure is built.
+    let src = "(let ((k (integer* 6 7)))
+                 (let ((add (lambda (x) (integer+ x k))))
+                   (list (add 1) (add 2))))";
+    assert_eq!(run(src), "(43 44)");
+    let m = module(src, 2);
+    let ops = entry_ops(&m);
+    assert!(!ops.contains(&Op::Closure), "{}", listing(&m));
+    assert_eq!(
+        ops.iter().filter(|o| **o == Op::CallF).count(),
+        2,
+        "{}",
+        listing(&m)
+    );
+    let add = m.functions.iter().find(|f| f.name == "add").unwrap();
+    assert_eq!((add.params.len(), add.num_captures), (2, 0));
+    insta::assert_snapshot!("lifted_lambda_o2", listing(&m));
+    // A captured environment value (a capture of the enclosing function)
+    // is read with getcap at the site and passed along.
+    let src = "(let ((outer (lambda (k) (let ((add (lambda (x) (integer+ x k)))) (list (add 1) (add 2))))))
+                 (list (outer 10) (outer 20)))";
+    assert_eq!(run(src), "((11 12) (21 22))");
+}

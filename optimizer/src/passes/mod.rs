@@ -11,6 +11,7 @@
 pub mod copyprop;
 pub mod dce;
 pub mod inline_once;
+pub mod lambda_lift;
 pub mod known_calls;
 pub mod licm;
 pub mod sccp;
@@ -96,6 +97,11 @@ pub const ALL: &[Pass] = &[
         kind: PassKind::Program(inline_once::run),
     },
     Pass {
+        name: "lambda-lift",
+        doc: lambda_lift::DOC,
+        kind: PassKind::Program(lambda_lift::run),
+    },
+    Pass {
         name: "licm",
         doc: licm::DOC,
         kind: PassKind::Function(licm::run),
@@ -114,6 +120,7 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
         1 => &["copyprop", "dce"],
         _ => &[
             "inline-once",
+            "lambda-lift",
             "copyprop",
             "known-calls",
             "sccp",
@@ -131,7 +138,7 @@ mod tests {
 
     #[test]
     fn pipelines_name_only_registered_passes() {
-        for (level, len) in [(0u8, 0usize), (1, 2), (2, 7)] {
+        for (level, len) in [(0u8, 0usize), (1, 2), (2, 8)] {
             assert_eq!(pipeline(level).len(), len, "-O{level}");
         }
         let mut names: Vec<&str> = ALL.iter().map(|p| p.name).collect();
