@@ -3,15 +3,15 @@
 //! reader (`read`) → S-expressions (`sexp`) → analysis, checks and
 //! desugaring (`analyze`) → IR (`ir`), serialized as `.mir`.
 
+pub mod analyze;
 pub mod ast_print;
 pub mod diagnostic;
 pub mod ir;
+pub mod ir_print;
+pub mod lower;
 pub mod read;
 pub mod render;
 pub mod sexp;
-pub mod analyze;
-pub mod ir_print;
-pub mod lower;
 
 pub use analyze::Options;
 
@@ -48,7 +48,14 @@ pub fn compile_file(path: &Path, opts: &Options) -> Result<Compiled, Failed> {
 /// `MENAI_MODULE_PATH` say otherwise). `name` is the file name shown in
 /// diagnostics.
 pub fn compile_str(name: &str, text: &str, opts: &Options) -> Result<Compiled, Failed> {
-    compile_source(SourceFile { path: name.to_string(), text: text.to_string() }, None, opts)
+    compile_source(
+        SourceFile {
+            path: name.to_string(),
+            text: text.to_string(),
+        },
+        None,
+        opts,
+    )
 }
 
 /// Reads source text into S-expressions (for `--emit ast`).
@@ -57,7 +64,10 @@ pub fn read_ast(name: &str, text: &str) -> Result<Vec<sexp::Sexp>, Failed> {
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(Failed {
             diagnostics: diags,
-            files: vec![SourceFile { path: name.to_string(), text: text.to_string() }],
+            files: vec![SourceFile {
+                path: name.to_string(),
+                text: text.to_string(),
+            }],
         });
     }
     Ok(sexps)
@@ -68,28 +78,49 @@ pub fn load_file(path: &Path) -> Result<SourceFile, Failed> {
     let name = path.display().to_string();
     let fail = |msg: String| Failed {
         diagnostics: vec![Diagnostic::error(Span::default(), msg)],
-        files: vec![SourceFile { path: name.clone(), text: String::new() }],
+        files: vec![SourceFile {
+            path: name.clone(),
+            text: String::new(),
+        }],
     };
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read {name}: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|_| fail(format!("{name} is not valid UTF-8")))?;
-    Ok(SourceFile { path: name.clone(), text })
+    Ok(SourceFile {
+        path: name.clone(),
+        text,
+    })
 }
 
-fn compile_source(main: SourceFile, main_dir: Option<PathBuf>, opts: &Options) -> Result<Compiled, Failed> {
+fn compile_source(
+    main: SourceFile,
+    main_dir: Option<PathBuf>,
+    opts: &Options,
+) -> Result<Compiled, Failed> {
     let (sexps, mut diags) = read::read(0, &main.text);
-    let failed = |diagnostics: Vec<Diagnostic>, files: Vec<SourceFile>| Err(Failed { diagnostics, files });
+    let failed =
+        |diagnostics: Vec<Diagnostic>, files: Vec<SourceFile>| Err(Failed { diagnostics, files });
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return failed(diags, vec![main]);
     }
     let expr = match sexps.as_slice() {
         [one] => one,
         [] => {
-            let span = Span { file: 0, start: 0, end: main.text.len() as u32 };
-            diags.push(Diagnostic::error(span, "empty program: a program is exactly one expression"));
+            let span = Span {
+                file: 0,
+                start: 0,
+                end: main.text.len() as u32,
+            };
+            diags.push(Diagnostic::error(
+                span,
+                "empty program: a program is exactly one expression",
+            ));
             return failed(diags, vec![main]);
         }
         [_, second, ..] => {
-            diags.push(Diagnostic::error(second.span, "a program is exactly one expression; this one is extra"));
+            diags.push(Diagnostic::error(
+                second.span,
+                "a program is exactly one expression; this one is extra",
+            ));
             return failed(diags, vec![main]);
         }
     };
@@ -101,6 +132,14 @@ fn compile_source(main: SourceFile, main_dir: Option<PathBuf>, opts: &Options) -
     }
     let mut vars = std::mem::take(&mut an.vars);
     let body = lower::lower_program(&mut vars, core);
-    let program = Program { files: an.files, vars, structs: an.structs, body };
-    Ok(Compiled { program, warnings: an.diags })
+    let program = Program {
+        files: an.files,
+        vars,
+        structs: an.structs,
+        body,
+    };
+    Ok(Compiled {
+        program,
+        warnings: an.diags,
+    })
 }

@@ -11,8 +11,8 @@
 pub mod copyprop;
 pub mod dce;
 pub mod inline_once;
-pub mod lambda_lift;
 pub mod known_calls;
+pub mod lambda_lift;
 pub mod licm;
 pub mod sccp;
 pub mod simplify_cfg;
