@@ -128,3 +128,49 @@ fn type_tests_on_known_types_are_decided_but_errors_stay() {
         }
     }
 }
+
+/// A self tail call becomes a jump back to the function's first instruction
+/// after argument set-up, and a parameter passed through unchanged (`cal`)
+/// is never moved: the loop moves only the registers that change.
+#[test]
+fn a_self_recursive_loop_jumps_back_moving_only_what_changes() {
+    let src = "(letrec ((add-one-day (lambda (d) (integer+ d 1)))
+         (working-day? (lambda (d cal) (boolean-not (set-member? cal (integer% d 7)))))
+         (next (lambda (d cal)
+                 (let ((d2 (add-one-day d)))
+                   (if (working-day? d2 cal) d2 (next d2 cal))))))
+  (next 5 (set 5 6 0)))";
+    let m = module(src, 2);
+    let next = m
+        .functions
+        .iter()
+        .position(|f| f.name == "next")
+        .expect("next");
+    let f = &m.functions[next];
+    let last = f.code.last().expect("code");
+    assert_eq!(last.op, menai_bytecode::Op::Jmp, "{}", listing(&m));
+    assert_eq!(last.bx(), 0, "jumps to the first instruction");
+    // `cal` lives in the last parameter register and is never written.
+    let cal = (f.params.len() - 1) as u16;
+    let writes_cal = f.code.iter().any(|i| {
+        matches!(i.op, menai_bytecode::Op::Move) && i.a == cal
+            || matches!(
+                i.op,
+                menai_bytecode::Op::Call
+                    | menai_bytecode::Op::CallF
+                    | menai_bytecode::Op::CallBuiltin
+            ) && {
+                // a call's result register
+                let dest = if i.op == menai_bytecode::Op::CallBuiltin {
+                    i.a
+                } else {
+                    i.c
+                };
+                dest == cal
+            }
+    });
+    assert!(!writes_cal, "cal is moved in the loop:\n{}", listing(&m));
+    insta::assert_snapshot!("self_loop_o2", listing(&m));
+    assert_eq!(run(src, 2).as_deref(), Ok("8"));
+    assert_eq!(run(src, 0).as_deref(), Ok("8"));
+}
