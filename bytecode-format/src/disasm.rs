@@ -186,6 +186,7 @@ pub fn operands_text(ins: Instr) -> String {
             Operand::Jump => format!("{wide}"),
             Operand::Imm32 => format!("{}", ins.sbx()),
             Operand::Imm => format!("{v}"),
+            Operand::Imm16 => format!("{}", v as i16),
             Operand::Builtin => format!("#{v}"),
             Operand::Func => format!("F{v}"),
             Operand::Site => format!("S{wide}"),

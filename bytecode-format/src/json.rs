@@ -162,6 +162,7 @@ fn instruction(out: &mut String, pc: usize, ins: Instr, l: Option<&SrcLoc>) {
             Operand::Jump => ("jump", ins.bx() as i64),
             Operand::Imm32 => ("immediate", ins.sbx() as i64),
             Operand::Imm => ("count", v),
+            Operand::Imm16 => ("immediate", ins.c as i16 as i64),
             Operand::Builtin => ("builtin", v),
             Operand::Func => ("function", v),
             Operand::Site => ("closure_site", ins.bx() as i64),

@@ -26,7 +26,8 @@
 //!
 //! Bit 7 ([`Instr::TYPES_PROVEN`]) may only be set on a typed opcode (see
 //! [`Op::has_type_proof`]): it asserts that the operand types the opcode
-//! checks are proven statically (integers for `addi`…`nei`, floats for
+//! checks are proven statically (integers for `addi`…`nei` and
+//! `addik`…`neik`, floats for
 //! `addf`…`nef`, a list for `first`/`rest`/`nullp`, a boolean for `not`).
 //! The validator proves it on every path or rejects the module, so the VM
 //! may skip the tag checks (`first`/`rest` still check for the empty list).
@@ -53,6 +54,8 @@ pub enum Operand {
     Imm32,
     /// A small unsigned immediate (a boolean 0/1, a count, a capture index…).
     Imm,
+    /// A signed 16-bit immediate integer (the field read as `i16`); any value is valid.
+    Imm16,
     /// A builtin id (see `builtins`).
     Builtin,
     /// A function index into the module.
@@ -109,6 +112,8 @@ macro_rules! opcodes {
                     self,
                     Op::AddInt | Op::SubInt | Op::MulInt | Op::LtInt | Op::LeInt
                         | Op::GtInt | Op::GeInt | Op::EqInt | Op::NeInt
+                        | Op::AddIntK | Op::SubIntK | Op::LtIntK | Op::LeIntK
+                        | Op::GtIntK | Op::GeIntK | Op::EqIntK | Op::NeIntK
                         | Op::AddFloat | Op::SubFloat | Op::MulFloat | Op::DivFloat
                         | Op::LtFloat | Op::LeFloat | Op::GtFloat | Op::GeFloat
                         | Op::EqFloat | Op::NeFloat
@@ -166,6 +171,16 @@ opcodes! {
     GeInt       = 46, "gei",        [RegW, RegR, RegR],        "R[A] := R[B] integer>=? R[C]";
     EqInt       = 47, "eqi",        [RegW, RegR, RegR],        "R[A] := R[B] integer=? R[C]";
     NeInt       = 48, "nei",        [RegW, RegR, RegR],        "R[A] := R[B] integer!=? R[C]";
+
+    // ---- typed integer operations with a signed 16-bit immediate sC ----
+    AddIntK     = 80, "addik",      [RegW, RegR, Imm16],       "R[A] := R[B] integer+ sC";
+    SubIntK     = 81, "subik",      [RegW, RegR, Imm16],       "R[A] := R[B] integer- sC";
+    LtIntK      = 82, "ltik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer<? sC";
+    LeIntK      = 83, "leik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer<=? sC";
+    GtIntK      = 84, "gtik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer>? sC";
+    GeIntK      = 85, "geik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer>=? sC";
+    EqIntK      = 86, "eqik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer=? sC";
+    NeIntK      = 87, "neik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer!=? sC";
 
     // ---- typed float operations (check both tags) ----
     AddFloat    = 56, "addf",       [RegW, RegR, RegR],        "R[A] := R[B] float+ R[C]";
@@ -231,6 +246,12 @@ impl Instr {
     #[inline(always)]
     pub fn sbx(self) -> i32 {
         self.bx() as i32
+    }
+
+    /// The C field as a signed 16-bit immediate (`Imm16` operands).
+    #[inline(always)]
+    pub fn sc(self) -> i16 {
+        self.c as i16
     }
 
     /// Flag bit 7: the operand types this typed opcode checks are proven

@@ -760,6 +760,14 @@ fn range_field(op: Op) -> Option<Field> {
         | Op::GeInt
         | Op::EqInt
         | Op::NeInt
+        | Op::AddIntK
+        | Op::SubIntK
+        | Op::LtIntK
+        | Op::LeIntK
+        | Op::GtIntK
+        | Op::GeIntK
+        | Op::EqIntK
+        | Op::NeIntK
         | Op::AddFloat
         | Op::SubFloat
         | Op::MulFloat
@@ -820,6 +828,14 @@ fn flow(ins: Instr) -> (bool, Option<u32>) {
         | Op::GeInt
         | Op::EqInt
         | Op::NeInt
+        | Op::AddIntK
+        | Op::SubIntK
+        | Op::LtIntK
+        | Op::LeIntK
+        | Op::GtIntK
+        | Op::GeIntK
+        | Op::EqIntK
+        | Op::NeIntK
         | Op::AddFloat
         | Op::SubFloat
         | Op::MulFloat

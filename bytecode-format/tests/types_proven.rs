@@ -46,7 +46,7 @@ fn flag_bit_layout() {
         .copied()
         .filter(|o| o.has_type_proof())
         .collect();
-    assert_eq!(typed.len(), 9 + 10 + 3 + 1);
+    assert_eq!(typed.len(), 9 + 8 + 10 + 3 + 1);
     assert!(!Op::ListPrepend.has_type_proof() && !Op::CallBuiltin.has_type_proof());
 }
 
@@ -382,4 +382,43 @@ fn type_predicate_branches_refine_the_true_edge() {
     m.functions[0].code[1] = Instr::abc(CallBuiltin, 0, Builtin::IntegerP as u16, 0);
     m.functions[0].code[2] = Instr::abx(JmpFalse, 0, 5);
     assert_eq!(reason(&m), (Some(3), not_proven(0, "integer", "boolean")));
+}
+
+#[test]
+fn immediate_opcodes_accept_any_c_and_have_types() {
+    use Op::*;
+    let code = vec![
+        Instr::abx(LoadInt, 0, 5),
+        proven(Instr::abc(AddIntK, 1, 0, (-32768i16) as u16)),
+        proven(Instr::abc(SubIntK, 1, 1, u16::MAX)),
+        proven(Instr::abc(LtIntK, 2, 1, 7)),
+        proven(Instr::abc(Not, 2, 2, 0)),
+        Instr::abc(Return, 2, 0, 0),
+    ];
+    let m = single(code, 3);
+    assert_eq!(validate(&m), Ok(()));
+    let text = menai_bytecode::disasm::disassemble_function(&m, 0).unwrap_or_default();
+    assert!(text.contains("addik        R1 R0 -32768"), "{text}");
+    assert!(text.contains("subik        R1 R1 -1"), "{text}");
+    // The register operand must be proven an integer…
+    let m = single(
+        vec![
+            Instr::abc(LoadBool, 0, 1, 0),
+            proven(Instr::abc(GeIntK, 1, 0, 1)),
+            Instr::abc(Return, 1, 0, 0),
+        ],
+        2,
+    );
+    assert_eq!(reason(&m), (Some(1), not_proven(0, "integer", "boolean")));
+    // …and an immediate opcode that completed proves it.
+    let m = single(
+        vec![
+            Instr::abc(LoadBuiltin, 0, Builtin::IntegerAdd as u16, 0),
+            Instr::abc(EqIntK, 1, 0, 3),
+            proven(Instr::abc(NeIntK, 1, 0, 3)),
+            Instr::abc(Return, 1, 0, 0),
+        ],
+        2,
+    );
+    assert_eq!(validate(&m), Ok(()));
 }

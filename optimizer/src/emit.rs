@@ -16,6 +16,11 @@
 //! TYPES_PROVEN flag; once the module is built, any flag the bytecode
 //! validator's own type analysis cannot prove is dropped again, so the
 //! output always validates.
+//!
+//! With `immediates` (-O2), `integer+ - < <= > >= = !=` with one operand a
+//! constant that fits in 16 bits use the immediate forms (`addik`…`neik`,
+//! see [`imm_form`]); a constant all of whose uses became immediates is
+//! not loaded at all.
 
 use crate::cfg::{Block, CapSrc, CfgProgram, Function, Inst, InstKind, Terminator};
 use crate::lines::LineIndex;
@@ -61,6 +66,96 @@ pub fn typed_op(op: Builtin) -> Option<Op> {
     })
 }
 
+/// The immediate form of primitive `op` applied to `args`, as `(opcode,
+/// register operand, immediate)`, when one operand is a constant that
+/// `small` gives as an `i16`: either side for `integer+`, `=` and `!=`;
+/// the right side for `integer-`; for an order comparison the right side,
+/// or the left side with the comparison flipped when `may_flip` (the
+/// caller allows it only where the other operand is proven an integer, so
+/// no type error could name the flipped operation).
+pub fn imm_form(
+    op: Builtin,
+    args: &[crate::cfg::Value],
+    small: impl Fn(crate::cfg::Value) -> Option<i16>,
+    may_flip: bool,
+) -> Option<(Op, crate::cfg::Value, i16)> {
+    use Builtin as B;
+    let [x, y] = *args else { return None };
+    let (right, flipped, commutes) = match op {
+        B::IntegerAdd => (Op::AddIntK, Op::AddIntK, true),
+        B::IntegerEq => (Op::EqIntK, Op::EqIntK, true),
+        B::IntegerNe => (Op::NeIntK, Op::NeIntK, true),
+        B::IntegerSub => (Op::SubIntK, Op::SubIntK, false),
+        B::IntegerLt => (Op::LtIntK, Op::GtIntK, false),
+        B::IntegerLe => (Op::LeIntK, Op::GeIntK, false),
+        B::IntegerGt => (Op::GtIntK, Op::LtIntK, false),
+        B::IntegerGe => (Op::GeIntK, Op::LeIntK, false),
+        _ => return None,
+    };
+    if let Some(k) = small(y) {
+        return Some((right, x, k));
+    }
+    let left_ok = commutes || (may_flip && op != B::IntegerSub);
+    match small(x) {
+        Some(k) if left_ok => Some((flipped, y, k)),
+        _ => None,
+    }
+}
+
+/// The `i16` value of `v` if `defs` says it is an integer constant that fits.
+fn small_const(
+    f: &Function,
+    defs: &HashMap<crate::cfg::Value, Inst>,
+    v: crate::cfg::Value,
+) -> Option<i16> {
+    match &f.inst(*defs.get(&v)?).kind {
+        InstKind::Const(Const::Int(n)) => i16::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+/// Rewrites the typed primitives of `f` that have an immediate form to
+/// read only their register operand, and deletes the constants left
+/// unused. Returns the immediate opcode and value of each rewritten
+/// instruction (emission uses them instead of the register form).
+fn use_immediates(f: &mut Function) -> HashMap<Inst, (Op, i16)> {
+    let defs = f.defining_insts();
+    let proven: HashSet<Inst> = types::proven_insts(f, &types::analyse(f))
+        .into_iter()
+        .collect();
+    let mut out = HashMap::new();
+    for b in f.blocks() {
+        for i in f.block(b).insts.clone() {
+            let InstKind::Prim { op, args } = &f.inst(i).kind else {
+                continue;
+            };
+            let op = *op;
+            let sel = imm_form(op, args, |v| small_const(f, &defs, v), proven.contains(&i));
+            if let Some((kop, x, k)) = sel {
+                f.inst_mut(i).kind = InstKind::Prim { op, args: vec![x] };
+                out.insert(i, (kop, k));
+            }
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    let uses = f.use_counts();
+    for b in f.blocks() {
+        let insts = f.block(b).insts.clone();
+        let keep: Vec<Inst> = insts
+            .into_iter()
+            .filter(|&i| {
+                let d = f.inst(i);
+                let unused = uses.get(d.result.0 as usize).copied().unwrap_or(0) == 0;
+                !(unused && matches!(d.kind, InstKind::Const(_)))
+            })
+            .collect();
+        f.block_mut(b).insts = keep;
+    }
+    out
+}
+
 /// Converts an IR constant to a constant-pool entry.
 pub fn constant(c: &Const) -> Constant {
     match c {
@@ -79,12 +174,18 @@ pub fn constant(c: &Const) -> Constant {
 }
 
 /// Legalizes (see `legalize`), allocates registers for every function and
-/// emits the module.
-pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
+/// emits the module; `immediates` selects the immediate opcodes (-O2).
+pub fn emit_program(p: &CfgProgram, immediates: bool) -> Result<Module, OptError> {
     let mut legal = p.clone();
     crate::legalize::legalize_program(&mut legal);
+    let mut imms = Vec::with_capacity(legal.functions.len());
     for f in &mut legal.functions {
         sink_callees(f);
+        imms.push(if immediates {
+            use_immediates(f)
+        } else {
+            HashMap::new()
+        });
     }
     let p = &legal;
     let lines = LineIndex::new(&p.files);
@@ -98,9 +199,9 @@ pub fn emit_program(p: &CfgProgram) -> Result<Module, OptError> {
         })
         .collect();
     let mut functions = Vec::with_capacity(p.functions.len());
-    for f in &p.functions {
+    for (f, imm) in p.functions.iter().zip(&imms) {
         let alloc = regalloc::allocate(f)?;
-        functions.push(emit_function(f, &alloc, &lines, &sigs)?);
+        functions.push(emit_function(f, &alloc, &lines, &sigs, imm)?);
     }
     let mut module = Module {
         files: p.files.iter().map(|f| f.path.clone()).collect(),
@@ -314,6 +415,7 @@ fn emit_function(
     alloc: &Allocation,
     lines: &LineIndex,
     sigs: &[Sig],
+    imm: &HashMap<Inst, (Op, i16)>,
 ) -> Result<module::Function, OptError> {
     let mut e = Emitter {
         f,
@@ -390,8 +492,12 @@ fn emit_function(
                     limit(func.0 as usize, "functions", f)?,
                     r(*of)?,
                 ),
-                InstKind::Prim { op, args } => match typed_op(*op) {
-                    Some(top) => {
+                InstKind::Prim { op, args } => match (typed_op(*op), imm.get(&i)) {
+                    (Some(_), Some(&(kop, k))) => {
+                        let a = r(args.first().copied().ok_or_else(|| bad_arity(f, *op))?)?;
+                        Instr::abc(kop, dst, a, k as u16)
+                    }
+                    (Some(top), None) => {
                         let a = r(args.first().copied().ok_or_else(|| bad_arity(f, *op))?)?;
                         let c = match args.get(1) {
                             Some(v) => r(*v)?,
@@ -399,7 +505,7 @@ fn emit_function(
                         };
                         Instr::abc(top, dst, a, c)
                     }
-                    None => {
+                    (None, _) => {
                         let n: u16 = limit(args.len(), "operands", f)?;
                         match op {
                             Builtin::List => Instr::abc(Op::MakeList, dst, low.window, n),

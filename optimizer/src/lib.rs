@@ -136,9 +136,10 @@ pub fn optimize_cfgs(
     pass_manager::run(cfgs, opts, log)
 }
 
-/// Allocates registers and emits bytecode.
-pub fn emit_module(cfgs: &CfgProgram) -> Result<Module, OptError> {
-    emit::emit_program(cfgs)
+/// Allocates registers and emits bytecode; `opts.opt_level` ≥ 2 selects
+/// the immediate opcodes (`addik`…`neik`).
+pub fn emit_module(cfgs: &CfgProgram, opts: &Options) -> Result<Module, OptError> {
+    emit::emit_program(cfgs, opts.opt_level >= 2)
 }
 
 /// IR → bytecode, printing any requested dumps to stderr.
@@ -154,7 +155,7 @@ pub fn optimize_with_log(
 ) -> Result<Module, OptError> {
     let mut cfgs = build_cfgs(program)?;
     optimize_cfgs(&mut cfgs, opts, log)?;
-    emit_module(&cfgs)
+    emit_module(&cfgs, opts)
 }
 
 /// The CFG text of every function (or only `filter`).

@@ -153,12 +153,12 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Some(Emit::Bytecode) => {
-            let module = emit_module(&cfgs).map_err(|e| e.to_string())?;
+            let module = emit_module(&cfgs, &opts).map_err(|e| e.to_string())?;
             let text = menai_bytecode::disasm::disassemble(&module);
             write_output(cli.output.as_deref().unwrap_or("-"), text.as_bytes())
         }
         None => {
-            let module = emit_module(&cfgs).map_err(|e| e.to_string())?;
+            let module = emit_module(&cfgs, &opts).map_err(|e| e.to_string())?;
             let encoded = menai_bytecode::encode_module(&module).map_err(|e| e.to_string())?;
             let out = match &cli.output {
                 Some(o) => o.clone(),

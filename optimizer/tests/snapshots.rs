@@ -40,7 +40,7 @@ fn cfg_text_at_o0_and_o2() {
 
 #[test]
 fn bytecode_listing() {
-    let m = emit_module(&cfgs(2)).expect("emits");
+    let m = emit_module(&cfgs(2), &Options::default()).expect("emits");
     assert!(menai_bytecode::validate::validate(&m).is_ok());
     let user: Vec<String> = (0..m.functions.len())
         .filter(|&i| m.functions[i].loc.file == 0 || i == m.entry as usize)

@@ -334,7 +334,7 @@ fn run_one(src: &str) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         println!("  passes (-O0): {:.2?}", t.elapsed());
         let t = Instant::now();
-        menai_optimizer::emit_module(&cfgs).map_err(|e| e.to_string())?;
+        menai_optimizer::emit_module(&cfgs, &oopts).map_err(|e| e.to_string())?;
         println!("  emit: {:.2?}", t.elapsed());
     }
     for level in LEVELS {

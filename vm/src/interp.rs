@@ -661,6 +661,48 @@ impl<'m> Vm<'m> {
                 pc = if r { pc + 1 } else { code[pc].bx() as usize };
             }};
         }
+        // A fused `ltik`…`neik` and `jmpf` on its result (the `jmpf`
+        // follows at `pc`).
+        macro_rules! cmp_k_jf {
+            ($ins:ident, $id:expr, $op:tt) => {{
+                let y = $ins.c as i16 as i64;
+                let r = if let Value::Int(x) = reg!($ins.b) {
+                    x $op y
+                } else {
+                    let v = tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &Value::Int(y)));
+                    matches!(v, Value::Bool(true))
+                };
+                set_imm!($ins.a, Value::Bool(r));
+                pc = if r { pc + 1 } else { code[pc].bx() as usize };
+            }};
+        }
+        // An integer comparison with the immediate sC (`ltik`…`neik`).
+        macro_rules! int_cmp_k {
+            ($ins:ident, $id:expr, $op:tt) => {{
+                let y = $ins.c as i16 as i64;
+                if let Value::Int(x) = reg!($ins.b) {
+                    let r = x $op y;
+                    set_imm!($ins.a, Value::Bool(r));
+                } else {
+                    let v = tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &Value::Int(y)));
+                    set!($ins.a, v);
+                }
+            }};
+        }
+        // `addik`/`subik`: integer arithmetic with the immediate sC.
+        macro_rules! arith_k {
+            ($ins:ident, $id:expr, $method:ident) => {{
+                let y = $ins.c as i16 as i64;
+                if let Value::Int(x) = reg!($ins.b) {
+                    if let Some(z) = x.$method(y) {
+                        set_imm!($ins.a, Value::Int(z));
+                        continue;
+                    }
+                }
+                let v = tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &Value::Int(y)));
+                set!($ins.a, v);
+            }};
+        }
         // A fused `loadint` and `addi`/`subi` of it (the arithmetic follows).
         macro_rules! arith_imm {
             ($ins:ident, $id:expr, $method:ident) => {{
@@ -949,6 +991,22 @@ impl<'m> Vm<'m> {
                 XOp::GeIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerGe, >=),
                 XOp::EqIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerEq, ==),
                 XOp::NeIntImmJf => cmp_imm_jf!(ins, Builtin::IntegerNe, !=),
+                XOp::LtIntKJf => cmp_k_jf!(ins, Builtin::IntegerLt, <),
+                XOp::LeIntKJf => cmp_k_jf!(ins, Builtin::IntegerLe, <=),
+                XOp::GtIntKJf => cmp_k_jf!(ins, Builtin::IntegerGt, >),
+                XOp::GeIntKJf => cmp_k_jf!(ins, Builtin::IntegerGe, >=),
+                XOp::EqIntKJf => cmp_k_jf!(ins, Builtin::IntegerEq, ==),
+                XOp::NeIntKJf => cmp_k_jf!(ins, Builtin::IntegerNe, !=),
+
+                // ---- typed integer operations with an immediate ----
+                XOp::AddIntK => arith_k!(ins, Builtin::IntegerAdd, checked_add),
+                XOp::SubIntK => arith_k!(ins, Builtin::IntegerSub, checked_sub),
+                XOp::LtIntK => int_cmp_k!(ins, Builtin::IntegerLt, <),
+                XOp::LeIntK => int_cmp_k!(ins, Builtin::IntegerLe, <=),
+                XOp::GtIntK => int_cmp_k!(ins, Builtin::IntegerGt, >),
+                XOp::GeIntK => int_cmp_k!(ins, Builtin::IntegerGe, >=),
+                XOp::EqIntK => int_cmp_k!(ins, Builtin::IntegerEq, ==),
+                XOp::NeIntK => int_cmp_k!(ins, Builtin::IntegerNe, !=),
 
                 // ---- typed integer operations ----
                 XOp::AddInt => {

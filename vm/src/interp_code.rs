@@ -5,7 +5,8 @@
 //! - `loadint Rk i; addi/subi Ra Rb Rk` (Rk dead after) → `addii/subii Ra Rb i`;
 //! - `<int compare> Ra Rb Rc; jmpf Ra T` → one compare-and-branch;
 //! - `loadint Rk i; <int compare> Ra Rb Rk; jmpf Ra T` (Rk dead after) →
-//!   one compare-with-immediate-and-branch.
+//!   one compare-with-immediate-and-branch;
+//! - `<int compare with immediate> Ra Rb sC; jmpf Ra T` → the same.
 //!
 //! A fused instruction keeps the original instructions after it in place
 //! (the handler reads the jump target from them and skips them), so pcs,
@@ -82,6 +83,14 @@ xops!(
         GeInt,
         EqInt,
         NeInt,
+        AddIntK,
+        SubIntK,
+        LtIntK,
+        LeIntK,
+        GtIntK,
+        GeIntK,
+        EqIntK,
+        NeIntK,
         AddFloat,
         SubFloat,
         MulFloat,
@@ -107,6 +116,9 @@ xops!(
         // R[a] := R[b] <op> (c as i16); if not R[a], jump (the compare and
         // the `jmpf` follow the `loadint` this replaces).
         LtIntImmJf, LeIntImmJf, GtIntImmJf, GeIntImmJf, EqIntImmJf, NeIntImmJf,
+        // R[a] := R[b] <op> sC; if not R[a], pc := bx of the `jmpf` that follows
+        // (a file `ltik`…`neik` followed by a `jmpf` on its result).
+        LtIntKJf, LeIntKJf, GtIntKJf, GeIntKJf, EqIntKJf, NeIntKJf,
         // Typed opcodes whose operand types are proven (see `mark_proven`):
         // the same operation without the tag checks.
         AddFloatP, SubFloatP, MulFloatP, LtFloatP, LeFloatP, GtFloatP, GeFloatP, EqFloatP, NeFloatP,
@@ -210,6 +222,19 @@ fn cmp_jf(op: Op) -> Option<(XOp, XOp)> {
     })
 }
 
+/// The compare-and-branch opcode for an integer comparison with an immediate.
+fn cmp_k_jf(op: Op) -> Option<XOp> {
+    Some(match op {
+        Op::LtIntK => XOp::LtIntKJf,
+        Op::LeIntK => XOp::LeIntKJf,
+        Op::GtIntK => XOp::GtIntKJf,
+        Op::GeIntK => XOp::GeIntKJf,
+        Op::EqIntK => XOp::EqIntKJf,
+        Op::NeIntK => XOp::NeIntKJf,
+        _ => return None,
+    })
+}
+
 /// `loadint Rk i` whose immediate fits in 16 bits, as `(k, i)`.
 fn small_loadint(i: Instr) -> Option<(u16, i16)> {
     if i.op != Op::LoadInt {
@@ -247,6 +272,16 @@ pub fn translate(f: &Function, fuse: bool) -> Vec<XInstr> {
         let Some(second) = second else { continue };
         if landing[pc + 1] {
             continue;
+        }
+        // compare with an immediate; jmpf on its result
+        if let Some(jf) = cmp_k_jf(first.op) {
+            if second.op == Op::JmpFalse && second.a == first.a {
+                out[pc] = XInstr {
+                    op: jf,
+                    ..XInstr::plain(first)
+                };
+                continue;
+            }
         }
         // compare; jmpf on the compare's result
         if let Some((jf, _)) = cmp_jf(first.op) {
@@ -351,6 +386,20 @@ mod tests {
         assert!(plain
             .iter()
             .all(|i| !matches!(i.op, XOp::LtIntImmJf | XOp::LtIntJf | XOp::SubIntImm)));
+    }
+
+    #[test]
+    fn fuses_an_immediate_compare_with_its_jmpf() {
+        let code = vec![
+            Instr::abc(Op::LtIntK, 1, 0, (-3i16) as u16),
+            Instr::abx(Op::JmpFalse, 1, 3),
+            Instr::abc(Op::AddIntK, 0, 0, 1),
+            Instr::abc(Op::Return, 0, 0, 0),
+        ];
+        let x = translate(&f(code), true);
+        assert_eq!(x[0].op, XOp::LtIntKJf);
+        assert_eq!(x[0].c as i16, -3);
+        assert_eq!(x[2].op, XOp::AddIntK);
     }
 
     #[test]

@@ -808,3 +808,87 @@ fn fused_sequences_keep_semantics_and_error_locations() {
     assert_eq!(int(&v), 2);
     assert_eq!(stats.instructions, 7);
 }
+
+/// `addik`…`neik`: integer operations with a signed 16-bit immediate, with
+/// and without fusing (stats off/on), overflow promotion and type errors.
+#[test]
+fn immediate_integer_opcodes() {
+    let imm = |v: i16| v as u16;
+    // f(n) = if n <= -2 then n + 32767 - (-32768) else #f; g(n) = n > 5
+    let f = func(
+        "f",
+        &["n"],
+        None,
+        3,
+        vec![
+            abc(Op::LeIntK, 1, 0, imm(-2)),
+            jmp(Op::JmpFalse, 1, 5),
+            abc(Op::AddIntK, 2, 0, imm(32767)),
+            abc(Op::SubIntK, 2, 2, imm(-32768)),
+            abc(Op::Return, 2, 0, 0),
+            abc(Op::Return, 1, 0, 0),
+        ],
+    );
+    let g = func(
+        "g",
+        &["n"],
+        None,
+        2,
+        vec![abc(Op::GtIntK, 1, 0, 5), abc(Op::Return, 1, 0, 0)],
+    );
+    for stats in [false, true] {
+        let opts = RunOptions {
+            stats,
+            ..RunOptions::default()
+        };
+        let m = module(vec![entry_calling(&[-10]), f.clone()]);
+        let (v, _) = run(valid(&m), &opts).expect("runs");
+        assert_eq!(int(&v), -10 + 32767 + 32768);
+        let m = module(vec![entry_calling(&[6]), g.clone()]);
+        let (v, _) = run(valid(&m), &opts).expect("runs");
+        assert!(matches!(v, Value::Bool(true)));
+    }
+    // Overflow promotes to a big integer.
+    let big = func(
+        "big",
+        &["n"],
+        None,
+        2,
+        vec![abc(Op::AddIntK, 1, 0, 1), abc(Op::Return, 1, 0, 0)],
+    );
+    let mut entry = func(
+        "main",
+        &[],
+        None,
+        2,
+        vec![
+            Instr::abx(Op::Closure, 0, 0),
+            abc(Op::LoadK, 1, 0, 0),
+            abc(Op::Call, 0, 1, 0),
+            abc(Op::Return, 0, 0, 0),
+        ],
+    );
+    entry.constants = vec![menai_bytecode::Constant::Int(i64::MAX)];
+    entry.closure_sites = vec![site(1, vec![])];
+    let m = module(vec![entry, big]);
+    let (s, _) = menai_vm::run_to_string(valid(&m), &RunOptions::default()).expect("runs");
+    assert_eq!(s, "9223372036854775808");
+    // A non-integer operand is the register form's type error.
+    let mut entry = func(
+        "main",
+        &[],
+        None,
+        2,
+        vec![
+            abc(Op::LoadBool, 0, 1, 0),
+            abc(Op::EqIntK, 1, 0, 3),
+            abc(Op::Return, 1, 0, 0),
+        ],
+    );
+    entry.params.clear();
+    let e = run_err(&module(vec![entry]), &RunOptions::default());
+    assert!(
+        format!("{e:?}").contains("integer=?: expected integer, got boolean"),
+        "{e:?}"
+    );
+}

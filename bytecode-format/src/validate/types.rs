@@ -64,7 +64,15 @@ pub fn op_operand_type(op: Op) -> Option<ValType> {
         | Op::GtInt
         | Op::GeInt
         | Op::EqInt
-        | Op::NeInt => ValType::Int,
+        | Op::NeInt
+        | Op::AddIntK
+        | Op::SubIntK
+        | Op::LtIntK
+        | Op::LeIntK
+        | Op::GtIntK
+        | Op::GeIntK
+        | Op::EqIntK
+        | Op::NeIntK => ValType::Int,
         Op::AddFloat
         | Op::SubFloat
         | Op::MulFloat
@@ -84,7 +92,7 @@ pub fn op_operand_type(op: Op) -> Option<ValType> {
 /// The type of the result of a typed opcode (or `prepend`) that completed.
 pub fn op_result_type(op: Op) -> Option<ValType> {
     Some(match op {
-        Op::AddInt | Op::SubInt | Op::MulInt => ValType::Int,
+        Op::AddInt | Op::SubInt | Op::MulInt | Op::AddIntK | Op::SubIntK => ValType::Int,
         Op::AddFloat | Op::SubFloat | Op::MulFloat | Op::DivFloat => ValType::Float,
         Op::LtInt
         | Op::LeInt
@@ -92,6 +100,12 @@ pub fn op_result_type(op: Op) -> Option<ValType> {
         | Op::GeInt
         | Op::EqInt
         | Op::NeInt
+        | Op::LtIntK
+        | Op::LeIntK
+        | Op::GtIntK
+        | Op::GeIntK
+        | Op::EqIntK
+        | Op::NeIntK
         | Op::LtFloat
         | Op::LeFloat
         | Op::GtFloat
@@ -215,9 +229,18 @@ impl Ty {
 fn checked(ins: Instr) -> Option<([u16; 2], usize, ValType)> {
     match ins.op {
         Op::JmpTrue | Op::JmpFalse => Some(([ins.a, 0], 1, ValType::Bool)),
-        Op::ListFirst | Op::ListRest | Op::ListNull | Op::Not => {
-            op_operand_type(ins.op).map(|t| ([ins.b, 0], 1, t))
-        }
+        Op::ListFirst
+        | Op::ListRest
+        | Op::ListNull
+        | Op::Not
+        | Op::AddIntK
+        | Op::SubIntK
+        | Op::LtIntK
+        | Op::LeIntK
+        | Op::GtIntK
+        | Op::GeIntK
+        | Op::EqIntK
+        | Op::NeIntK => op_operand_type(ins.op).map(|t| ([ins.b, 0], 1, t)),
         _ => op_operand_type(ins.op).map(|t| ([ins.b, ins.c], 2, t)),
     }
 }
@@ -300,6 +323,14 @@ fn frame_effects_known(op: Op) -> bool {
             | Op::GeInt
             | Op::EqInt
             | Op::NeInt
+            | Op::AddIntK
+            | Op::SubIntK
+            | Op::LtIntK
+            | Op::LeIntK
+            | Op::GtIntK
+            | Op::GeIntK
+            | Op::EqIntK
+            | Op::NeIntK
             | Op::AddFloat
             | Op::SubFloat
             | Op::MulFloat

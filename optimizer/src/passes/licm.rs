@@ -7,15 +7,17 @@
 //! `builtin`) from the blocks that can reach a back edge into the entry
 //! block, so they run once instead of on every iteration (those only
 //! used as jump arguments or in operand windows stay: hoisted, their load
-//! would just become a move). Sound because such an instruction yields the same value wherever it runs in the
+//! would just become a move; nor do small integer constants that emission
+//! turns into immediates at -O2, see `emit::imm_form`). Sound because such an instruction yields the same value wherever it runs in the
 //! function and cannot fail; the entry block dominates the whole function,
 //! so every former use is still dominated. (Closures are not hoisted: each
 //! evaluation of a lambda makes a new closure.)
 
 use super::Changed;
 use crate::cfg::{Block, Function, InstKind, Terminator, Value};
-use crate::emit::typed_op;
-use std::collections::HashSet;
+use crate::emit::{imm_form, typed_op};
+use menai_compiler::ir::Const;
+use std::collections::{HashMap, HashSet};
 
 pub const DOC: &str = "hoist constants, captures and sibling closures out of self tail loops";
 
@@ -54,10 +56,29 @@ pub fn run(f: &mut Function) -> Changed {
     // Values read in place by some instruction or terminator. A value that
     // only feeds jumps or operand windows (calls, callb, make*) would be
     // moved there anyway: hoisted, its load would just become a move.
+    // A small integer constant that an integer primitive will take as an
+    // immediate (`emit::imm_form`) is not read in place by it: once every
+    // use is an immediate, emission drops the constant, so hoisting it would
+    // only add a load to the entry.
+    let small: HashMap<Value, i16> = f
+        .blocks()
+        .into_iter()
+        .flat_map(|b| f.block(b).insts.clone())
+        .filter_map(|i| match &f.inst(i).kind {
+            InstKind::Const(Const::Int(n)) => i16::try_from(*n).ok().map(|k| (f.inst(i).result, k)),
+            _ => None,
+        })
+        .collect();
     let mut operand: HashSet<Value> = HashSet::new();
     for b in f.blocks() {
         for &i in &f.block(b).insts {
             let kind = &f.inst(i).kind;
+            if let InstKind::Prim { op, args } = kind {
+                if let Some((_, x, _)) = imm_form(*op, args, |v| small.get(&v).copied(), false) {
+                    operand.insert(x);
+                    continue;
+                }
+            }
             let in_place = match kind {
                 InstKind::Prim { op, .. } => typed_op(*op).is_some(),
                 InstKind::Call { .. } | InstKind::MakeStruct { .. } => false,
@@ -102,7 +123,31 @@ mod tests {
 
     #[test]
     fn hoists_invariants_of_a_self_loop_only() {
-        // entry(n) -> header(m): if m = 0 then return 7 else header(m - 1)
+        let (mut f, [e, h, t]) = self_loop(100_000, 70_000);
+        assert_eq!(
+            run(&mut f),
+            Changed(2),
+            "100000 and 70000 move; 7 is on the exit path"
+        );
+        assert_eq!(f.block(e).insts.len(), 2);
+        assert_eq!(f.block(h).insts.len(), 1);
+        assert_eq!(f.block(t).insts.len(), 1);
+        assert_eq!(run(&mut f), Changed(0));
+        let info = crate::verify::ProgramInfo {
+            captures: &[0],
+            struct_fields: &[],
+        };
+        assert_eq!(crate::verify::verify_function(&f, info), Ok(()));
+    }
+
+    #[test]
+    fn does_not_hoist_constants_that_become_immediates() {
+        let (mut f, _) = self_loop(0, 1);
+        assert_eq!(run(&mut f), Changed(0));
+    }
+
+    /// entry(n) -> header(m): if m = k0 then return 7 else header(m - k1).
+    fn self_loop(k0: i64, k1: i64) -> (Function, [Block; 3]) {
         let sp = Span::default();
         let mut f = Function::new(FuncId(0), "f".into(), vec!["n".into()], None, sp);
         let e = f.entry;
@@ -117,7 +162,7 @@ mod tests {
             },
             sp,
         );
-        let zero = f.push_inst(h, InstKind::Const(Const::Int(0)), sp);
+        let zero = f.push_inst(h, InstKind::Const(Const::Int(k0)), sp);
         let c = f.push_inst(
             h,
             InstKind::Prim {
@@ -138,7 +183,7 @@ mod tests {
         );
         let seven = f.push_inst(t, InstKind::Const(Const::Int(7)), sp);
         f.set_term(t, Terminator::Return(seven), sp);
-        let one = f.push_inst(el, InstKind::Const(Const::Int(1)), sp);
+        let one = f.push_inst(el, InstKind::Const(Const::Int(k1)), sp);
         let m1 = f.push_inst(
             el,
             InstKind::Prim {
@@ -155,19 +200,6 @@ mod tests {
             },
             sp,
         );
-        assert_eq!(
-            run(&mut f),
-            Changed(2),
-            "0 and 1 move; 7 is on the exit path"
-        );
-        assert_eq!(f.block(e).insts.len(), 2);
-        assert_eq!(f.block(h).insts.len(), 1);
-        assert_eq!(f.block(t).insts.len(), 1);
-        assert_eq!(run(&mut f), Changed(0));
-        let info = crate::verify::ProgramInfo {
-            captures: &[0],
-            struct_fields: &[],
-        };
-        assert_eq!(crate::verify::verify_function(&f, info), Ok(()));
+        (f, [e, h, t])
     }
 }
