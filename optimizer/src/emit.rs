@@ -102,6 +102,60 @@ pub fn imm_form(
     }
 }
 
+/// In a block ending in a jump, moves each integer `+ - *` or comparison
+/// whose operands are proven integers (so it cannot fail and has no
+/// effect) and whose result only feeds that jump to just before it,
+/// keeping their order. Its operands then die at it rather than at a
+/// later reader, so the allocator can give the result an operand's
+/// register, which is usually the loop variable's own (`i + 1` after
+/// `acc + i` in a self tail loop: no move on the back edge).
+fn sink_to_jumps(f: &mut Function) {
+    use Builtin as B;
+    let proven: HashSet<Inst> = types::proven_insts(f, &types::analyse(f))
+        .into_iter()
+        .collect();
+    let uses = f.use_counts();
+    for b in f.blocks() {
+        let data = f.block(b);
+        let Terminator::Jump { args, .. } = &data.term else {
+            continue;
+        };
+        let in_jump: HashMap<crate::cfg::Value, u32> =
+            args.iter().fold(HashMap::new(), |mut m, &v| {
+                *m.entry(v).or_default() += 1;
+                m
+            });
+        let movable = |i: Inst| {
+            let d = f.inst(i);
+            let total_int_op = matches!(
+                d.kind,
+                InstKind::Prim {
+                    op: B::IntegerAdd
+                        | B::IntegerSub
+                        | B::IntegerMul
+                        | B::IntegerLt
+                        | B::IntegerLe
+                        | B::IntegerGt
+                        | B::IntegerGe
+                        | B::IntegerEq
+                        | B::IntegerNe,
+                    ..
+                }
+            );
+            let only_jump = in_jump.get(&d.result).copied().unwrap_or(0)
+                == uses.get(d.result.0 as usize).copied().unwrap_or(u32::MAX);
+            total_int_op && only_jump && proven.contains(&i)
+        };
+        let (down, mut keep): (Vec<Inst>, Vec<Inst>) =
+            data.insts.iter().copied().partition(|&i| movable(i));
+        if down.is_empty() {
+            continue;
+        }
+        keep.extend(down);
+        f.block_mut(b).insts = keep;
+    }
+}
+
 /// The `i16` value of `v` if `defs` says it is an integer constant that fits.
 fn small_const(
     f: &Function,
@@ -182,6 +236,7 @@ pub fn emit_program(p: &CfgProgram, immediates: bool) -> Result<Module, OptError
     for f in &mut legal.functions {
         sink_callees(f);
         imms.push(if immediates {
+            sink_to_jumps(f);
             use_immediates(f)
         } else {
             HashMap::new()
@@ -201,7 +256,7 @@ pub fn emit_program(p: &CfgProgram, immediates: bool) -> Result<Module, OptError
     let mut functions = Vec::with_capacity(p.functions.len());
     for (f, imm) in p.functions.iter().zip(&imms) {
         let alloc = regalloc::allocate(f)?;
-        functions.push(emit_function(f, &alloc, &lines, &sigs, imm)?);
+        functions.push(emit_function(f, &alloc, &lines, &sigs, imm, immediates)?);
     }
     let mut module = Module {
         files: p.files.iter().map(|f| f.path.clone()).collect(),
@@ -416,6 +471,7 @@ fn emit_function(
     lines: &LineIndex,
     sigs: &[Sig],
     imm: &HashMap<Inst, (Op, i16)>,
+    rotate: bool,
 ) -> Result<module::Function, OptError> {
     let mut e = Emitter {
         f,
@@ -630,6 +686,9 @@ fn emit_function(
             };
         }
     }
+    if rotate {
+        rotate_loops(&mut e.code, &mut e.locs);
+    }
     let lines = e.lines;
     Ok(module::Function {
         name: f.name.clone(),
@@ -643,6 +702,90 @@ fn emit_function(
         locs: e.locs,
         loc: lines.srcloc(f.span),
     })
+}
+
+/// Replaces each `jmp T` whose target is an integer comparison followed
+/// by a `jmpf`/`jmpt` on its result by a copy of those two instructions
+/// and a `jmp T+2` (loop rotation: a loop's back edge then tests the
+/// condition itself, saving the `jmp` whenever the branch is taken).
+/// Sound: a `jmp` changes no register, so the copies run in exactly the
+/// state `T` would (same last-use flags, same jump targets); the type
+/// flags proven at `T` hold on each of its incoming paths.
+fn rotate_loops(code: &mut Vec<Instr>, locs: &mut Vec<SrcLoc>) {
+    let is_cmp = |op: Op| {
+        matches!(
+            op,
+            Op::LtInt
+                | Op::LeInt
+                | Op::GtInt
+                | Op::GeInt
+                | Op::EqInt
+                | Op::NeInt
+                | Op::LtIntK
+                | Op::LeIntK
+                | Op::GtIntK
+                | Op::GeIntK
+                | Op::EqIntK
+                | Op::NeIntK
+        )
+    };
+    let rotatable = |i: &Instr| -> Option<usize> {
+        if i.op != Op::Jmp {
+            return None;
+        }
+        let t = i.bx() as usize;
+        let (cmp, br) = (code.get(t)?, code.get(t + 1)?);
+        let ok = is_cmp(cmp.op)
+            && matches!(br.op, Op::JmpFalse | Op::JmpTrue)
+            && br.a == cmp.a
+            && t + 2 < code.len();
+        ok.then_some(t)
+    };
+    let targets: Vec<Option<usize>> = code.iter().map(rotatable).collect();
+    if targets.iter().all(Option::is_none) {
+        return;
+    }
+    // new_pc[old]: where old instruction `old` lands (each rotated `jmp`
+    // grows by two instructions).
+    let mut new_pc = Vec::with_capacity(code.len() + 1);
+    let mut at = 0u32;
+    for t in &targets {
+        new_pc.push(at);
+        at += if t.is_some() { 3 } else { 1 };
+    }
+    new_pc.push(at);
+    let reloc = |ins: Instr| -> Instr {
+        if matches!(ins.op, Op::Jmp | Op::JmpTrue | Op::JmpFalse) {
+            let t = new_pc.get(ins.bx() as usize).copied().unwrap_or(0);
+            Instr {
+                flags: ins.flags,
+                ..Instr::abx(ins.op, ins.a, t)
+            }
+        } else {
+            ins
+        }
+    };
+    let mut out = Vec::with_capacity(at as usize);
+    let mut out_locs = Vec::with_capacity(at as usize);
+    for (pc, (&ins, t)) in code.iter().zip(&targets).enumerate() {
+        let loc = locs.get(pc).copied().unwrap_or(SrcLoc::UNKNOWN);
+        match *t {
+            Some(t) => {
+                for k in [t, t + 1] {
+                    out.push(reloc(code[k]));
+                    out_locs.push(locs.get(k).copied().unwrap_or(loc));
+                }
+                out.push(reloc(Instr::abx(Op::Jmp, 0, (t + 2) as u32)));
+                out_locs.push(loc);
+            }
+            None => {
+                out.push(reloc(ins));
+                out_locs.push(loc);
+            }
+        }
+    }
+    *code = out;
+    *locs = out_locs;
 }
 
 fn bad_arity(f: &Function, op: Builtin) -> OptError {
