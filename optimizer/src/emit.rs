@@ -795,3 +795,50 @@ fn bad_arity(f: &Function, op: Builtin) -> OptError {
         op.name()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_copies_the_test_and_relocates_every_jump() {
+        let mut code = vec![
+            Instr::abx(Op::Jmp, 0, 2),        // 0: forward jump to the test
+            Instr::abc(Op::AddIntK, 0, 0, 1), // 1: body
+            Instr::abc(Op::LtIntK, 1, 0, 9),  // 2: test
+            Instr::abx(Op::JmpTrue, 1, 1),    // 3: loop
+            Instr::abc(Op::Return, 0, 0, 0),  // 4
+        ];
+        code[3].flags = 1;
+        let mut locs: Vec<SrcLoc> = (0..5)
+            .map(|k| SrcLoc {
+                line: k,
+                ..SrcLoc::UNKNOWN
+            })
+            .collect();
+        rotate_loops(&mut code, &mut locs);
+        let ops: Vec<Op> = code.iter().map(|i| i.op).collect();
+        assert_eq!(
+            ops,
+            vec![
+                Op::LtIntK,
+                Op::JmpTrue,
+                Op::Jmp,
+                Op::AddIntK,
+                Op::LtIntK,
+                Op::JmpTrue,
+                Op::Return
+            ]
+        );
+        // Targets: the body moved from 1 to 3, old pc 4 (after the test) to 6.
+        assert_eq!((code[1].bx(), code[2].bx(), code[5].bx()), (3, 6, 3));
+        assert_eq!((code[1].flags, code[5].flags), (1, 1));
+        let lines: Vec<u32> = locs.iter().map(|l| l.line).collect();
+        assert_eq!(lines, vec![2, 3, 0, 1, 2, 3, 4]);
+        // Nothing to rotate: unchanged.
+        let plain = vec![Instr::abx(Op::Jmp, 0, 1), Instr::abc(Op::Return, 0, 0, 0)];
+        let mut same = plain.clone();
+        rotate_loops(&mut same, &mut vec![SrcLoc::UNKNOWN; 2]);
+        assert_eq!(same, plain);
+    }
+}
