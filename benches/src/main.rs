@@ -331,7 +331,88 @@ fn main() {
         }
         let _ = std::fs::remove_dir_all(&tmp);
     }
+    if !o.skip_stats {
+        if let Err(e) = compile_scaling(&o, &menai) {
+            println!("compile-time scaling unavailable: {e}");
+        }
+    }
     if failed {
         std::process::exit(1);
     }
+}
+
+/// A generated program of size `n`: one function with `n` sequential
+/// `let*` bindings, each an `if` (`Branches`), or a `letrec` of `n` small
+/// functions each calling the previous one (`Functions`).
+fn generated(shape: &str, n: usize) -> String {
+    let mut s = String::new();
+    if shape == "branches" {
+        s.push_str("(let ((f (lambda (x) (let* (");
+        for i in 0..n {
+            let prev = if i == 0 {
+                "x".to_string()
+            } else {
+                format!("v{}", i - 1)
+            };
+            s.push_str(&format!(
+                "(v{i} (if (integer<? x {i}) (integer+ {prev} 1) (integer* {prev} 2)))\n"
+            ));
+        }
+        s.push_str(&format!(") v{})))) (f 5))", n - 1));
+    } else {
+        s.push_str("(letrec (");
+        for i in 0..n {
+            let body = if i == 0 {
+                "x".to_string()
+            } else {
+                format!("(f{} (integer+ x 1))", i - 1)
+            };
+            s.push_str(&format!(
+                "(f{i} (lambda (x) (if (integer<? x {i}) {body} (integer* x 2))))\n"
+            ));
+        }
+        s.push_str(&format!(") (f{} 0))", n - 1));
+    }
+    s
+}
+
+/// Compile time (`menai build -O2`, median) of generated programs of size
+/// n and 10n: the optimizer should scale linearly (target: 10x the size in
+/// at most 15x the time).
+fn compile_scaling(o: &Options, menai: &Path) -> Result<(), String> {
+    let tmp = std::env::temp_dir().join(format!("menai-bench-scale-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
+    println!();
+    println!(
+        "compile time, menai build -O2 (median of {}), generated programs",
+        o.runs
+    );
+    println!(
+        "{:<10} {:>8} {:>10} {:>8} {:>10} {:>7}",
+        "shape", "n", "time", "10n", "time", "ratio"
+    );
+    // Sizes keep `make bench` short: `functions` is still superlinear.
+    for (shape, n) in [("branches", 2000), ("functions", 500)] {
+        let mut times = Vec::new();
+        for size in [n, 10 * n] {
+            let src = tmp.join(format!("{shape}{size}.menai"));
+            std::fs::write(&src, generated(shape, size)).map_err(|e| e.to_string())?;
+            let out = tmp.join("out.bc");
+            let (t, _) = time_median(o.runs, || {
+                let mut c = Command::new(menai);
+                c.arg("build").arg("-O2").arg(&src).arg("-o").arg(&out);
+                c
+            })?;
+            times.push(t);
+        }
+        let ratio = times[1].as_secs_f64() / times[0].as_secs_f64().max(1e-9);
+        println!(
+            "{shape:<10} {n:>8} {:>10} {:>8} {:>10} {ratio:>6.1}x",
+            secs(times[0]),
+            10 * n,
+            secs(times[1])
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
 }
