@@ -441,11 +441,18 @@ impl Function {
 
     /// Appends a new instruction to block `b`, returning its result.
     pub fn push_inst(&mut self, b: Block, kind: InstKind, span: Span) -> Value {
+        let (inst, result) = self.new_inst(kind, span);
+        self.block_mut(b).insts.push(inst);
+        result
+    }
+
+    /// Creates an instruction in no block yet (the caller places it in a
+    /// block's list), returning it and its result.
+    pub fn new_inst(&mut self, kind: InstKind, span: Span) -> (Inst, Value) {
         let result = self.new_value();
         let inst = Inst(self.insts.len() as u32);
         self.insts.push(InstData { kind, result, span });
-        self.block_mut(b).insts.push(inst);
-        result
+        (inst, result)
     }
 
     /// An instruction's data. `Inst` ids come only from `push_inst`, so

@@ -29,29 +29,155 @@
 //! their spans (instructions keep the span of the source they came from).
 
 use super::Changed;
-use crate::cfg::{Block, CapSrc, CfgProgram, Function, Inst, InstKind, Terminator, Value};
+use crate::cfg::{
+    Block, CapSrc, CfgProgram, Function, Inst, InstData, InstKind, Terminator, Value,
+};
 use menai_compiler::ir::Const;
 use std::collections::HashMap;
 
 pub const DOC: &str = "inline functions called from one site whose closure does not escape";
 
-/// Where a candidate is called: the closure instruction and the call.
+/// Where a closure value is called.
+#[derive(Clone, Copy)]
+enum CallAt {
+    /// A `Call` instruction.
+    Inst(Inst),
+    /// The `TailCall` terminator of a block.
+    Tail(Block),
+}
+
+/// An inlinable site: a closure instruction and the one call of its value.
 struct Site {
-    /// The function containing the closure and the call.
-    caller: usize,
     callee: usize,
     closure_inst: Inst,
     closure_block: Block,
+    closure: Value,
     captures: Vec<CapSrc>,
+    call_block: Block,
     call: CallAt,
+    args: Vec<Value>,
 }
 
-/// The one use of the closure value.
-enum CallAt {
-    /// `Call` instruction `inst` in `block`.
-    Inst { block: Block, inst: Inst },
-    /// The `TailCall` terminator of `block`.
-    Tail { block: Block },
+/// What the caller looks like, kept up to date while inlining into it so
+/// that finding and checking a site never rescans the caller: each
+/// inlining costs the size of the inlined body.
+struct CallerIndex {
+    /// Uses of each value (an overcount is harmless: it only prevents
+    /// inlining).
+    uses: Vec<u32>,
+    /// Closure-building instructions by their result.
+    closure_def: HashMap<Value, Inst>,
+    /// The (last seen) call with each value as its callee.
+    call_at: HashMap<Value, CallAt>,
+    /// The block of each instruction.
+    inst_block: HashMap<Inst, Block>,
+}
+
+impl CallerIndex {
+    fn new(f: &Function) -> CallerIndex {
+        let mut idx = CallerIndex {
+            uses: vec![0; f.num_values as usize],
+            closure_def: HashMap::new(),
+            call_at: HashMap::new(),
+            inst_block: HashMap::new(),
+        };
+        for b in f.blocks() {
+            for &i in &f.block(b).insts {
+                idx.add_inst(f, i, b);
+            }
+            idx.add_term(f, b);
+        }
+        idx
+    }
+
+    fn count(&mut self, vs: impl IntoIterator<Item = Value>, up: bool) {
+        for v in vs {
+            let k = v.0 as usize;
+            if k >= self.uses.len() {
+                self.uses.resize(k + 1, 0);
+            }
+            self.uses[k] = if up {
+                self.uses[k] + 1
+            } else {
+                self.uses[k].saturating_sub(1)
+            };
+        }
+    }
+
+    fn add_inst(&mut self, f: &Function, i: Inst, b: Block) {
+        let d = f.inst(i);
+        self.count(d.kind.uses(), true);
+        match &d.kind {
+            InstKind::Closure { .. } => {
+                self.closure_def.insert(d.result, i);
+            }
+            InstKind::Call { func, .. } => {
+                self.call_at.insert(*func, CallAt::Inst(i));
+            }
+            _ => {}
+        }
+        self.inst_block.insert(i, b);
+    }
+
+    fn add_term(&mut self, f: &Function, b: Block) {
+        let term = &f.block(b).term;
+        self.count(term.uses(), true);
+        if let Terminator::TailCall { func, .. } = term {
+            self.call_at.insert(*func, CallAt::Tail(b));
+        }
+    }
+
+    /// The inlinable site built by closure instruction `i` of `f`, if any.
+    fn site(&self, p: &CfgProgram, fi: usize, i: Inst, refs: &[u32]) -> Option<Site> {
+        let f = &p.functions[fi];
+        let closure_block = *self.inst_block.get(&i)?;
+        let InstKind::Closure { func, captures } = &f.inst(i).kind else {
+            return None;
+        };
+        let gi = func.0 as usize;
+        let g = p.functions.get(gi)?;
+        let c = f.inst(i).result;
+        if gi == fi
+            || *func == p.entry
+            || refs.get(gi) != Some(&1)
+            || g.rest_name.is_some()
+            || captures.len() != g.num_captures as usize
+            || self.uses.get(c.0 as usize) != Some(&1)
+        {
+            return None;
+        }
+        let call = *self.call_at.get(&c)?;
+        let (call_block, callee, args) = match call {
+            CallAt::Inst(ci) => {
+                let InstKind::Call { func, args } = &f.inst(ci).kind else {
+                    return None;
+                };
+                (*self.inst_block.get(&ci)?, *func, args)
+            }
+            CallAt::Tail(b) => {
+                let Terminator::TailCall { func, args } = &f.block(b).term else {
+                    return None;
+                };
+                (b, *func, args)
+            }
+        };
+        if callee != c || args.len() != g.param_names.len() || args.contains(&c) {
+            return None;
+        }
+        if builds_siblings(g) || petgraph::algo::is_cyclic_directed(&g.graph) {
+            return None;
+        }
+        Some(Site {
+            callee: gi,
+            closure_inst: i,
+            closure_block,
+            closure: c,
+            captures: captures.clone(),
+            call_block,
+            call,
+            args: args.clone(),
+        })
+    }
 }
 
 /// Functions referenced by any closure-building instruction, with how often.
@@ -85,69 +211,6 @@ fn builds_siblings(g: &Function) -> bool {
     })
 }
 
-/// The first inlinable site of the program, if any.
-fn find_site(p: &CfgProgram) -> Option<Site> {
-    let refs = reference_counts(p);
-    for (fi, f) in p.functions.iter().enumerate() {
-        let uses = f.use_counts();
-        for b in f.blocks() {
-            for &i in &f.block(b).insts {
-                let InstKind::Closure { func, captures } = &f.inst(i).kind else {
-                    continue;
-                };
-                let gi = func.0 as usize;
-                let Some(g) = p.functions.get(gi) else {
-                    continue;
-                };
-                if gi == fi
-                    || *func == p.entry
-                    || refs.get(gi) != Some(&1)
-                    || g.rest_name.is_some()
-                    || captures.len() != g.num_captures as usize
-                    || builds_siblings(g)
-                    || petgraph::algo::is_cyclic_directed(&g.graph)
-                {
-                    continue;
-                }
-                let c = f.inst(i).result;
-                if uses.get(c.0 as usize) != Some(&1) {
-                    continue;
-                }
-                if let Some(call) = find_call(f, c, g.param_names.len()) {
-                    return Some(Site {
-                        caller: fi,
-                        callee: gi,
-                        closure_inst: i,
-                        closure_block: b,
-                        captures: captures.clone(),
-                        call,
-                    });
-                }
-            }
-        }
-    }
-    None
-}
-
-/// The call using `c` as its callee with `n` arguments (and not as an argument).
-fn find_call(f: &Function, c: Value, n: usize) -> Option<CallAt> {
-    for b in f.blocks() {
-        for &i in &f.block(b).insts {
-            if let InstKind::Call { func, args } = &f.inst(i).kind {
-                if *func == c && args.len() == n && !args.contains(&c) {
-                    return Some(CallAt::Inst { block: b, inst: i });
-                }
-            }
-        }
-        if let Terminator::TailCall { func, args } = &f.block(b).term {
-            if *func == c && args.len() == n && !args.contains(&c) {
-                return Some(CallAt::Tail { block: b });
-            }
-        }
-    }
-    None
-}
-
 /// A placeholder body for a function that is no longer referenced.
 fn stub(g: &Function) -> Function {
     let mut s = Function::new(
@@ -164,63 +227,150 @@ fn stub(g: &Function) -> Function {
     s
 }
 
-/// Inlines every candidate, one at a time (each inlining can expose more).
+/// Inlines every candidate. Each caller is processed once with a worklist
+/// of its closure instructions: an inlined body brings new closures (and
+/// may make a captured closure's value a direct callee), which join the
+/// worklist, so chains of single-use functions inline in one run.
 pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
+    // Reference counts stay exact without recounting: an inlined body
+    // keeps the closures it had (moved into the caller), and the callee
+    // is replaced by a stub that has none.
+    let mut refs = reference_counts(p);
     let mut count = 0;
-    // Each inlining removes one reference for good, so this terminates;
-    // the bound is a belt-and-braces guard.
-    let limit = p.functions.len();
-    while count < limit {
-        let Some(site) = find_site(p) else { break };
-        let g = p.functions[site.callee].clone();
-        let f = &mut p.functions[site.caller];
-        inline(f, &g, &site);
-        p.functions[site.callee] = stub(&g);
-        for i in [site.caller, site.callee] {
-            if let Some(t) = touched.get_mut(i) {
-                *t = true;
-            }
+    for fi in 0..p.functions.len() {
+        if !p.functions[fi].blocks().into_iter().any(|b| {
+            let f = &p.functions[fi];
+            f.block(b)
+                .insts
+                .iter()
+                .any(|&i| matches!(f.inst(i).kind, InstKind::Closure { .. }))
+        }) {
+            continue;
         }
-        count += 1;
+        let mut idx = CallerIndex::new(&p.functions[fi]);
+        let mut work: Vec<Inst> = {
+            let f = &p.functions[fi];
+            f.blocks()
+                .into_iter()
+                .rev()
+                .flat_map(|b| f.block(b).insts.iter().rev().copied().collect::<Vec<_>>())
+                .filter(|i| idx.closure_def.contains_key(&f.inst(*i).result))
+                .collect()
+        };
+        let mut unreachable = false;
+        while let Some(i) = work.pop() {
+            let Some(site) = idx.site(p, fi, i, &refs) else {
+                continue;
+            };
+            let gi = site.callee;
+            let placeholder = stub(&p.functions[gi]);
+            let g = std::mem::replace(&mut p.functions[gi], placeholder);
+            let f = &mut p.functions[fi];
+            // The closure and the call go away.
+            let captured: Vec<Value> = site
+                .captures
+                .iter()
+                .filter_map(|c| match c {
+                    CapSrc::Value(v) => Some(*v),
+                    CapSrc::Env(_) => None,
+                })
+                .collect();
+            idx.count(captured.iter().copied(), false);
+            idx.count(
+                std::iter::once(site.closure).chain(site.args.iter().copied()),
+                false,
+            );
+            idx.closure_def.remove(&site.closure);
+            idx.inst_block.remove(&site.closure_inst);
+            if let CallAt::Inst(ci) = site.call {
+                idx.inst_block.remove(&ci);
+            }
+            let out = inline(f, &g, &site);
+            if let Some((cont, moved)) = &out.cont {
+                for &m in moved {
+                    idx.inst_block.insert(m, *cont);
+                }
+                if let Terminator::TailCall { func, .. } = &f.block(*cont).term {
+                    idx.call_at.insert(*func, CallAt::Tail(*cont));
+                }
+                unreachable |= f.preds(*cont).is_empty();
+            }
+            for &(ni, nb) in &out.new_insts {
+                idx.add_inst(f, ni, nb);
+                if matches!(f.inst(ni).kind, InstKind::Closure { .. }) {
+                    work.push(ni);
+                }
+            }
+            for &nb in &out.new_terms {
+                idx.add_term(f, nb);
+            }
+            // A closure that was captured may now be called directly.
+            for v in captured {
+                if let Some(&d) = idx.closure_def.get(&v) {
+                    work.push(d);
+                }
+            }
+            refs[gi] = 0;
+            for t in [fi, gi] {
+                if let Some(t) = touched.get_mut(t) {
+                    *t = true;
+                }
+            }
+            count += 1;
+        }
+        // A body that never returns (it always raises) leaves the
+        // continuation unreachable.
+        if unreachable {
+            p.functions[fi].remove_unreachable_blocks();
+        }
     }
     Changed(count)
 }
 
+/// What an inlining added to the caller.
+struct Inlined {
+    /// New instructions and their blocks.
+    new_insts: Vec<(Inst, Block)>,
+    /// Blocks with a new terminator (the call block and the body's copies).
+    new_terms: Vec<Block>,
+    /// For a non-tail call: the continuation block and the instructions
+    /// moved into it from after the call.
+    cont: Option<(Block, Vec<Inst>)>,
+}
+
 /// Copies `g` into `f` at `site`.
-fn inline(f: &mut Function, g: &Function, site: &Site) {
+fn inline(f: &mut Function, g: &Function, site: &Site) -> Inlined {
+    let mut out = Inlined {
+        new_insts: vec![],
+        new_terms: vec![],
+        cont: None,
+    };
     // Remove the closure instruction.
     f.block_mut(site.closure_block)
         .insts
         .retain(|&i| i != site.closure_inst);
 
-    let (call_block, args, cont) = match site.call {
-        CallAt::Inst { block, inst } => {
-            let data = f.inst(inst).clone();
-            let InstKind::Call { args, .. } = data.kind else {
-                return;
-            };
-            // Split the block after the call.
-            let insts = f.block(block).insts.clone();
+    let call_block = site.call_block;
+    let cont = match site.call {
+        CallAt::Inst(inst) => {
+            // Split the block after the call; the call's result becomes the
+            // continuation's parameter.
+            let result = f.inst(inst).result;
+            let span = f.inst(inst).span;
+            let insts = f.block(call_block).insts.clone();
             let pos = insts.iter().position(|&i| i == inst).unwrap_or(insts.len());
             let after: Vec<Inst> = insts.get(pos + 1..).unwrap_or(&[]).to_vec();
-            let old_term = f.block(block).term.clone();
-            let term_span = f.block(block).term_span;
-            let cont = f.add_block(data.span);
-            let param = f.add_param(cont);
-            f.block_mut(cont).insts = after;
-            f.block_mut(block).insts.truncate(pos);
+            let old_term = f.block(call_block).term.clone();
+            let term_span = f.block(call_block).term_span;
+            let cont = f.add_block(span);
+            f.block_mut(cont).params = vec![result];
+            f.block_mut(cont).insts = after.clone();
+            f.block_mut(call_block).insts.truncate(pos);
             f.set_term(cont, old_term, term_span);
-            let mut map = HashMap::new();
-            map.insert(data.result, param);
-            f.replace_uses(&map);
-            (block, args, Some(cont))
+            out.cont = Some((cont, after));
+            Some(cont)
         }
-        CallAt::Tail { block } => {
-            let Terminator::TailCall { args, .. } = f.block(block).term.clone() else {
-                return;
-            };
-            (block, args, None)
-        }
+        CallAt::Tail(_) => None,
     };
 
     // Fresh blocks and values for g's.
@@ -240,8 +390,20 @@ fn inline(f: &mut Function, g: &Function, site: &Site) {
         .params
         .iter()
         .copied()
-        .zip(args.iter().copied())
+        .zip(site.args.iter().copied())
         .collect();
+    // A capture that is a value of `f` stands for that value directly (no
+    // copy), so a closure captured by `g` and called in it becomes a
+    // direct callee in `f`.
+    for b in g.blocks() {
+        for &i in &g.block(b).insts {
+            if let InstKind::GetCap(k) = g.inst(i).kind {
+                if let Some(CapSrc::Value(v)) = site.captures.get(k as usize) {
+                    vals.insert(g.inst(i).result, *v);
+                }
+            }
+        }
+    }
     let mut val = |f: &mut Function, v: Value| *vals.entry(v).or_insert_with(|| f.new_value());
     for b in g.blocks() {
         if b == g.entry {
@@ -255,11 +417,9 @@ fn inline(f: &mut Function, g: &Function, site: &Site) {
         let nb = blocks[&b];
         for &i in &g.block(b).insts {
             let d = g.inst(i);
-            let mut kind = d.kind.clone();
-            kind.map_uses(|v| val(f, v));
-            let kind = match kind {
+            let kind = match d.kind.clone() {
                 InstKind::GetCap(k) => match site.captures.get(k as usize) {
-                    Some(CapSrc::Value(v)) => InstKind::Copy(*v),
+                    Some(CapSrc::Value(_)) => continue,
                     Some(CapSrc::Env(s)) => InstKind::GetCap(*s),
                     None => InstKind::GetCap(k),
                 },
@@ -269,20 +429,24 @@ fn inline(f: &mut Function, g: &Function, site: &Site) {
                         .into_iter()
                         .map(|c| match c {
                             CapSrc::Env(k) => site.captures.get(k as usize).copied().unwrap_or(c),
-                            other => other,
+                            CapSrc::Value(v) => CapSrc::Value(val(f, v)),
                         })
                         .collect(),
                 },
-                other => other,
+                mut other => {
+                    other.map_uses(|v| val(f, v));
+                    other
+                }
             };
             let result = val(f, d.result);
             let new = Inst(f.insts.len() as u32);
-            f.insts.push(crate::cfg::InstData {
+            f.insts.push(InstData {
                 kind,
                 result,
                 span: d.span,
             });
             f.block_mut(nb).insts.push(new);
+            out.new_insts.push((new, nb));
         }
         let tspan = g.block(b).term_span;
         let mut term = g.block(b).term.clone();
@@ -309,14 +473,18 @@ fn inline(f: &mut Function, g: &Function, site: &Site) {
                 args: vec![v],
             },
             (Terminator::TailCall { func, args }, Some(cont)) => {
-                let r = f.push_inst(nb, InstKind::Call { func, args }, tspan);
+                let (ci, r) = f.new_inst(InstKind::Call { func, args }, tspan);
+                f.block_mut(nb).insts.push(ci);
+                out.new_insts.push((ci, nb));
                 Terminator::Jump {
                     dest: cont,
                     args: vec![r],
                 }
             }
             (Terminator::TailApply { func, list }, Some(cont)) => {
-                let r = f.push_inst(nb, InstKind::Apply { func, list }, tspan);
+                let (ci, r) = f.new_inst(InstKind::Apply { func, list }, tspan);
+                f.block_mut(nb).insts.push(ci);
+                out.new_insts.push((ci, nb));
                 Terminator::Jump {
                     dest: cont,
                     args: vec![r],
@@ -325,10 +493,9 @@ fn inline(f: &mut Function, g: &Function, site: &Site) {
             (t, _) => t,
         };
         f.set_term(nb, term, tspan);
+        out.new_terms.push(nb);
     }
-    // A body that never returns (it always raises) leaves the
-    // continuation unreachable.
-    f.remove_unreachable_blocks();
+    out
 }
 
 #[cfg(test)]
@@ -434,8 +601,14 @@ mod tests {
                 k.iter().any(|s| s.starts_with("Prim { op: IntegerAdd")),
                 "{k:?}"
             );
-            // The capture became a copy of the value captured at the site.
-            assert!(k.iter().any(|s| s.starts_with("Copy(Value(0))")), "{k:?}");
+            // The capture is the value captured at the site, read directly.
+            assert!(
+                k.iter()
+                    .any(|s| s.starts_with("Prim { op: IntegerAdd, args: [Value(")
+                        && s.contains("Value(0)]")),
+                "{k:?}"
+            );
+            assert!(!k.iter().any(|s| s.starts_with("Copy")), "{k:?}");
             // Nothing left to inline.
             assert_eq!(run(&mut p, &mut touched), Changed(0));
         }
@@ -517,5 +690,75 @@ mod tests {
             .collect();
         // main's v0 (the constant 1) was g's capture 0.
         assert_eq!(captures, vec![vec![CapSrc::Value(Value(0))]]);
+    }
+
+    /// A chain: main builds h = closure fn1 [] and g = closure fn2 [h] and
+    /// calls g; fn2 calls its capture. Inlining fn2 makes h a direct callee
+    /// in main, so one run inlines both.
+    #[test]
+    fn a_chain_of_single_use_closures_inlines_in_one_run() {
+        let sp = Span::default();
+        let mut main = Function::new(FuncId(0), "main".into(), vec![], None, sp);
+        let e = main.entry;
+        let closure = |func, captures| InstKind::Closure {
+            func: FuncId(func),
+            captures,
+        };
+        let h = main.push_inst(e, closure(1, vec![]), sp);
+        let g = main.push_inst(e, closure(2, vec![CapSrc::Value(h)]), sp);
+        let a = main.push_inst(e, InstKind::Const(Const::Int(41)), sp);
+        let r = main.push_inst(
+            e,
+            InstKind::Call {
+                func: g,
+                args: vec![a],
+            },
+            sp,
+        );
+        main.set_term(e, Terminator::Return(r), sp);
+        let mut f1 = Function::new(FuncId(1), "h".into(), vec!["x".into()], None, sp);
+        let x = f1.block(f1.entry).params[0];
+        let one = f1.push_inst(f1.entry, InstKind::Const(Const::Int(1)), sp);
+        let y = f1.push_inst(
+            f1.entry,
+            InstKind::Prim {
+                op: Builtin::IntegerAdd,
+                args: vec![x, one],
+            },
+            sp,
+        );
+        f1.set_term(f1.entry, Terminator::Return(y), sp);
+        let mut f2 = Function::new(FuncId(2), "g".into(), vec!["y".into()], None, sp);
+        f2.num_captures = 1;
+        let y2 = f2.block(f2.entry).params[0];
+        let k = f2.push_inst(f2.entry, InstKind::GetCap(0), sp);
+        f2.set_term(
+            f2.entry,
+            Terminator::TailCall {
+                func: k,
+                args: vec![y2],
+            },
+            sp,
+        );
+        let mut p = CfgProgram {
+            functions: vec![main, f1, f2],
+            entry: FuncId(0),
+            structs: vec![],
+            files: vec![],
+        };
+        let mut touched = vec![false; 3];
+        assert_eq!(run(&mut p, &mut touched), Changed(2));
+        assert_eq!(touched, vec![true, true, true]);
+        verify::verify_program(&p, "inline-once").unwrap();
+        let k = kinds(&p.functions[0]);
+        assert!(
+            !k.iter()
+                .any(|s| s.starts_with("Closure") || s.starts_with("Call")),
+            "{k:?}"
+        );
+        assert!(
+            k.iter().any(|s| s.starts_with("Prim { op: IntegerAdd")),
+            "{k:?}"
+        );
     }
 }

@@ -17,66 +17,94 @@
 //! a closure has no effect.
 
 use super::Changed;
-use crate::cfg::{
-    Block, CapSrc, CfgProgram, Function, Inst, InstData, InstKind, Terminator, Value,
-};
-use std::collections::HashMap;
+use crate::cfg::{CapSrc, CfgProgram, FuncId, Function, Inst, InstKind, Terminator, Value};
+use std::collections::{HashMap, HashSet};
 
 pub const DOC: &str = "pass the captures of closures that are only called as extra arguments";
 
-/// One closure site of the candidate.
-struct Site {
-    func: usize,
-    block: Block,
-    inst: Inst,
+/// How a function uses one of its values.
+#[derive(Clone, Copy, Default)]
+struct Usage {
+    /// Uses as the callee of `call`/`tailcall`.
+    calls: u32,
+    /// The argument count of those calls, if they all agree.
+    arity: Option<usize>,
+    /// Any other use (an argument, a capture, an operand), or calls with
+    /// different argument counts.
+    other: bool,
 }
 
-/// Whether `c` is used only as the callee of calls with `n` arguments.
-fn only_called(f: &Function, c: Value, n: usize) -> bool {
-    let mut calls = 0;
+impl Usage {
+    fn call(&mut self, n: usize) {
+        if self.calls > 0 && self.arity != Some(n) {
+            self.other = true;
+        }
+        self.calls += 1;
+        self.arity = Some(n);
+    }
+
+    /// Whether the value is only ever called, with `n` arguments.
+    fn only_called_with(&self, n: usize) -> bool {
+        self.calls > 0 && !self.other && self.arity == Some(n)
+    }
+}
+
+/// How `f` uses each of its values (indexed by value number), in one scan.
+fn usages(f: &Function) -> Vec<Usage> {
+    let mut u = vec![Usage::default(); f.num_values as usize];
+    let other = |u: &mut [Usage], v: Value| {
+        if let Some(x) = u.get_mut(v.0 as usize) {
+            x.other = true;
+        }
+    };
     for b in f.blocks() {
         for &i in &f.block(b).insts {
-            let kind = &f.inst(i).kind;
-            match kind {
-                InstKind::Call { func, args } if *func == c => {
-                    if args.len() != n || args.contains(&c) {
-                        return false;
+            match &f.inst(i).kind {
+                InstKind::Call { func, args } => {
+                    if let Some(x) = u.get_mut(func.0 as usize) {
+                        x.call(args.len());
                     }
-                    calls += 1;
+                    for &a in args {
+                        other(&mut u, a);
+                    }
                 }
-                _ if kind.uses().contains(&c) => return false,
-                _ => {}
+                kind => {
+                    for v in kind.uses() {
+                        other(&mut u, v);
+                    }
+                }
             }
         }
-        let term = &f.block(b).term;
-        match term {
-            Terminator::TailCall { func, args } if *func == c => {
-                if args.len() != n || args.contains(&c) {
-                    return false;
+        match &f.block(b).term {
+            Terminator::TailCall { func, args } => {
+                if let Some(x) = u.get_mut(func.0 as usize) {
+                    x.call(args.len());
                 }
-                calls += 1;
+                for &a in args {
+                    other(&mut u, a);
+                }
             }
-            _ if term.uses().contains(&c) => return false,
-            _ => {}
+            term => {
+                for v in term.uses() {
+                    other(&mut u, v);
+                }
+            }
         }
     }
-    calls > 0
+    u
 }
 
-/// The sites of the first candidate, if any.
-fn find(p: &CfgProgram) -> Option<(usize, Vec<Site>)> {
-    let mut sites: HashMap<usize, Vec<Site>> = HashMap::new();
+/// Every function that can be lifted now, with the closure instructions
+/// (function index, instruction) that build it.
+fn candidates(p: &CfgProgram) -> Vec<(usize, Vec<(usize, Inst)>)> {
+    let mut sites: HashMap<usize, Vec<(usize, Inst)>> = HashMap::new();
     let mut excluded = vec![false; p.functions.len()];
     for (fi, f) in p.functions.iter().enumerate() {
         for b in f.blocks() {
             for &i in &f.block(b).insts {
                 match &f.inst(i).kind {
                     InstKind::Closure { func, .. } => {
-                        sites.entry(func.0 as usize).or_default().push(Site {
-                            func: fi,
-                            block: b,
-                            inst: i,
-                        })
+                        sites.entry(func.0 as usize).or_default().push((fi, i))
                     }
                     InstKind::Sibling(g) | InstKind::ClosureRef { func: g, .. } => {
                         if let Some(x) = excluded.get_mut(g.0 as usize) {
@@ -92,9 +120,12 @@ fn find(p: &CfgProgram) -> Option<(usize, Vec<Site>)> {
             }
         }
     }
-    let mut candidates: Vec<usize> = sites.keys().copied().collect();
-    candidates.sort_unstable();
-    for gi in candidates {
+    // Usages only of the functions holding closure sites, each computed once.
+    let mut usage: HashMap<usize, Vec<Usage>> = HashMap::new();
+    let mut found = Vec::new();
+    let mut gis: Vec<usize> = sites.keys().copied().collect();
+    gis.sort_unstable();
+    for gi in gis {
         let Some(g) = p.functions.get(gi) else {
             continue;
         };
@@ -107,32 +138,17 @@ fn find(p: &CfgProgram) -> Option<(usize, Vec<Site>)> {
         }
         let list = sites.remove(&gi).unwrap_or_default();
         let n = g.param_names.len();
-        let ok = list.iter().all(|s| {
-            let f = &p.functions[s.func];
-            s.func != gi && only_called(f, f.inst(s.inst).result, n)
+        let ok = list.iter().all(|&(fi, i)| {
+            let f = &p.functions[fi];
+            let u = usage.entry(fi).or_insert_with(|| usages(f));
+            let c = f.inst(i).result;
+            fi != gi && u.get(c.0 as usize).is_some_and(|x| x.only_called_with(n))
         });
         if ok {
-            return Some((gi, list));
+            found.push((gi, list));
         }
     }
-    None
-}
-
-/// Inserts a new instruction into block `b` before position `pos`.
-fn insert_inst(
-    f: &mut Function,
-    b: Block,
-    pos: usize,
-    kind: InstKind,
-    span: menai_compiler::ir::Span,
-) -> Value {
-    let result = f.new_value();
-    let inst = Inst(f.insts.len() as u32);
-    f.insts.push(InstData { kind, result, span });
-    let insts = &mut f.block_mut(b).insts;
-    let pos = pos.min(insts.len());
-    insts.insert(pos, inst);
-    result
+    found
 }
 
 /// Lifts `g`'s captures into parameters.
@@ -180,87 +196,107 @@ fn lift_callee(g: &mut Function) {
     }
 }
 
-/// Rewrites one closure site and its calls.
-fn lift_site(f: &mut Function, site: &Site) {
-    let d = f.inst(site.inst).clone();
-    let InstKind::Closure { func, captures } = d.kind else {
-        return;
-    };
-    let mut values = Vec::with_capacity(captures.len());
-    for c in &captures {
-        match *c {
-            CapSrc::Value(v) => values.push(v),
-            CapSrc::Env(s) => {
-                let pos = f
-                    .block(site.block)
-                    .insts
-                    .iter()
-                    .position(|&i| i == site.inst)
-                    .unwrap_or(0);
-                values.push(insert_inst(f, site.block, pos, InstKind::GetCap(s), d.span));
+/// Rewrites the closure sites `sites` of `f` and their calls, in two scans
+/// of `f`: the closures go (a capture taken from `f`'s own environment
+/// becomes a `getcap` in its place), then every call of one of them gets its
+/// own capture-free closure right before it (so each has one use, which
+/// emission turns into `callf` and drops) and the capture values as
+/// leading arguments.
+fn lift_sites(f: &mut Function, sites: &HashSet<Inst>) {
+    let blocks = f.blocks();
+    let mut lifted: HashMap<Value, (FuncId, Vec<Value>)> = HashMap::new();
+    for &b in &blocks {
+        let old = std::mem::take(&mut f.block_mut(b).insts);
+        let mut new = Vec::with_capacity(old.len());
+        for i in old {
+            let d = f.inst(i).clone();
+            let InstKind::Closure { func, captures } = d.kind else {
+                new.push(i);
+                continue;
+            };
+            if !sites.contains(&i) {
+                new.push(i);
+                continue;
             }
+            let mut values = Vec::with_capacity(captures.len());
+            for c in captures {
+                match c {
+                    CapSrc::Value(v) => values.push(v),
+                    CapSrc::Env(s) => {
+                        let (gi, v) = f.new_inst(InstKind::GetCap(s), d.span);
+                        new.push(gi);
+                        values.push(v);
+                    }
+                }
+            }
+            lifted.insert(d.result, (func, values));
         }
+        f.block_mut(b).insts = new;
     }
-    // Each call gets its own capture-free closure right before it (so each
-    // has one use, which emission turns into `callf` and drops); the
-    // original closure goes away.
-    f.block_mut(site.block).insts.retain(|&i| i != site.inst);
-    let c = d.result;
-    let fresh = || InstKind::Closure {
+    let fresh = |func| InstKind::Closure {
         func,
         captures: vec![],
     };
-    for b in f.blocks() {
-        for i in f.block(b).insts.clone() {
-            let InstKind::Call { func: callee, args } = f.inst(i).kind.clone() else {
-                continue;
-            };
-            if callee != c {
-                continue;
+    for &b in &blocks {
+        let old = std::mem::take(&mut f.block_mut(b).insts);
+        let mut new = Vec::with_capacity(old.len());
+        for i in old {
+            if let InstKind::Call { func: callee, args } = &f.inst(i).kind {
+                if let Some((func, values)) = lifted.get(callee) {
+                    let mut all = values.clone();
+                    all.extend_from_slice(args);
+                    let span = f.inst(i).span;
+                    let (k_inst, k) = f.new_inst(fresh(*func), span);
+                    new.push(k_inst);
+                    f.inst_mut(i).kind = InstKind::Call { func: k, args: all };
+                }
             }
-            let pos = f.block(b).insts.iter().position(|&x| x == i).unwrap_or(0);
-            let span = f.inst(i).span;
-            let k = insert_inst(f, b, pos, fresh(), span);
-            let mut all = values.clone();
-            all.extend(args);
-            f.inst_mut(i).kind = InstKind::Call { func: k, args: all };
+            new.push(i);
         }
-        if let Terminator::TailCall { func: callee, args } = f.block(b).term.clone() {
-            if callee == c {
-                let span = f.block(b).term_span;
-                let k = f.push_inst(b, fresh(), span);
+        f.block_mut(b).insts = new;
+        if let Terminator::TailCall { func: callee, args } = &f.block(b).term {
+            if let Some((func, values)) = lifted.get(callee) {
                 let mut all = values.clone();
-                all.extend(args);
+                all.extend_from_slice(args);
+                let span = f.block(b).term_span;
+                let k = f.push_inst(b, fresh(*func), span);
                 f.set_term(b, Terminator::TailCall { func: k, args: all }, span);
             }
         }
     }
 }
 
+/// Lifts every candidate at once: one scan of the program finds them, then
+/// each lifted function and each function holding their closures is
+/// rewritten once (linear in the program, however many are lifted).
+/// Lifting one function cannot spoil another candidate: a candidate's
+/// closure values are used only as callees, so no lifted capture is one.
 pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
-    let mut count = 0;
-    let limit = p.functions.len();
-    while count < limit {
-        let Some((gi, sites)) = find(p) else { break };
-        lift_callee(&mut p.functions[gi]);
-        if let Some(t) = touched.get_mut(gi) {
+    let found = candidates(p);
+    let mut by_func: HashMap<usize, HashSet<Inst>> = HashMap::new();
+    for (gi, sites) in &found {
+        // The callees first: a site inside a lifted function then sees its
+        // `Env` captures already turned into values.
+        lift_callee(&mut p.functions[*gi]);
+        if let Some(t) = touched.get_mut(*gi) {
             *t = true;
         }
-        for s in &sites {
-            lift_site(&mut p.functions[s.func], s);
-            if let Some(t) = touched.get_mut(s.func) {
-                *t = true;
-            }
+        for &(fi, i) in sites {
+            by_func.entry(fi).or_default().insert(i);
         }
-        count += 1;
     }
-    Changed(count)
+    for (fi, sites) in &by_func {
+        lift_sites(&mut p.functions[*fi], sites);
+        if let Some(t) = touched.get_mut(*fi) {
+            *t = true;
+        }
+    }
+    Changed(found.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cfg::FuncId;
     use crate::verify;
     use menai_bytecode::Builtin;
     use menai_compiler::ir::{Const, Span};
@@ -369,5 +405,47 @@ mod tests {
         let mut touched = vec![false; 2];
         assert_eq!(run(&mut p, &mut touched), Changed(0));
         assert_eq!(p.functions[1].num_captures, 1);
+    }
+
+    /// Two candidates whose closures are both in `main` are lifted by one
+    /// run (the pass batches per program, not one rewrite per scan).
+    #[test]
+    fn every_candidate_is_lifted_in_one_run() {
+        let mut p = program();
+        let sp = Span::default();
+        let mut h = p.functions[1].clone();
+        h.id = FuncId(2);
+        p.functions.push(h);
+        let main = &mut p.functions[0];
+        let e = main.entry;
+        let k = Value(0);
+        let c = main.push_inst(
+            e,
+            InstKind::Closure {
+                func: FuncId(2),
+                captures: vec![CapSrc::Value(k)],
+            },
+            sp,
+        );
+        let a = main.push_inst(e, InstKind::Const(Const::Int(5)), sp);
+        main.set_term(
+            e,
+            Terminator::TailCall {
+                func: c,
+                args: vec![a],
+            },
+            sp,
+        );
+        let mut touched = vec![false; 3];
+        assert_eq!(run(&mut p, &mut touched), Changed(2));
+        assert_eq!(touched, vec![true, true, true]);
+        verify::verify_program(&p, "lambda-lift").unwrap();
+        assert_eq!(p.functions[1].num_captures, 0);
+        assert_eq!(p.functions[2].num_captures, 0);
+        let main = &p.functions[0];
+        match &main.block(main.entry).term {
+            Terminator::TailCall { args, .. } => assert_eq!(args, &vec![k, a]),
+            t => panic!("expected a tail call, got {t:?}"),
+        }
     }
 }
