@@ -27,7 +27,7 @@ use crate::lines::LineIndex;
 use crate::OptError;
 use menai_bytecode::Builtin;
 use menai_compiler::ir::{Atom, Expr, ExprKind, Lambda, Program, RaiseKind, Span, VarId};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Longest `(list ...)` built by one `makelist`; longer ones are built in
 /// chunks and concatenated.
@@ -46,9 +46,9 @@ pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
     let mut cx = FnCtx {
         func,
         cur: entry,
-        locals: HashMap::new(),
-        captures: HashMap::new(),
-        group: HashMap::new(),
+        locals: HashMap::default(),
+        captures: HashMap::default(),
+        group: HashMap::default(),
         self_var: None,
         loop_header: None,
     };
@@ -348,7 +348,7 @@ impl Builder<'_> {
             ExprKind::Lambda(lam) => {
                 let id = self.alloc();
                 let layout = lam.free.clone();
-                self.build_lambda(lam, id, &layout, HashMap::new(), None)?;
+                self.build_lambda(lam, id, &layout, HashMap::default(), None)?;
                 let captures = layout
                     .iter()
                     .map(|v| self.cap_src(cx, *v, span))
@@ -430,7 +430,7 @@ impl Builder<'_> {
         if bindings.is_empty() {
             return Ok(());
         }
-        let mut group = HashMap::new();
+        let mut group = HashMap::default();
         for (v, _) in bindings {
             let id = self.alloc();
             group.insert(*v, id);
@@ -486,7 +486,7 @@ impl Builder<'_> {
             OptError::Limit(format!("{} captures more than 65535 variables", lam.name))
         })?;
         let entry = func.entry;
-        let mut locals = HashMap::new();
+        let mut locals = HashMap::default();
         let entry_params = func.block(entry).params.clone();
         for (var, val) in lam.params.iter().chain(lam.rest.iter()).zip(entry_params) {
             locals.insert(*var, val);

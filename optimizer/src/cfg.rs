@@ -27,7 +27,7 @@ use menai_compiler::ir::{Const, SourceFile, Span, StructDecl};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 /// An SSA value; prints as `v3`.
@@ -43,6 +43,14 @@ impl fmt::Display for Value {
 /// A basic block (a node of the function's graph); prints as `block2`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Block(pub NodeIndex<u32>);
+
+impl Block {
+    /// The block's number, for tables indexed by block (below
+    /// [`Function::block_bound`]).
+    pub fn index(self) -> usize {
+        self.0.index()
+    }
+}
 
 impl fmt::Display for Block {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -499,21 +507,30 @@ impl Function {
             .collect()
     }
 
+    /// One more than the largest block number: tables indexed by block
+    /// have this length.
+    pub fn block_bound(&self) -> usize {
+        petgraph::visit::NodeIndexable::node_bound(&self.graph)
+    }
+
     /// Blocks reachable from the entry in reverse postorder (successors are
     /// explored so that a branch's `then` block comes before its `else`).
     pub fn reverse_postorder(&self) -> Vec<Block> {
-        let mut visited = std::collections::HashSet::new();
+        let mut visited = vec![false; self.block_bound()];
         let mut post = Vec::new();
         // Iterative DFS: (block, successors, next successor index).
         let mut stack: Vec<(Block, Vec<Block>, usize)> = Vec::new();
-        visited.insert(self.entry);
+        if let Some(v) = visited.get_mut(self.entry.index()) {
+            *v = true;
+        }
         stack.push((self.entry, self.block(self.entry).term.successors(), 0));
         while let Some(top) = stack.last_mut() {
             if top.2 < top.1.len() {
                 // Explore in reverse order so `then` ends up first in RPO.
                 let s = top.1[top.1.len() - 1 - top.2];
                 top.2 += 1;
-                if self.contains(s) && visited.insert(s) {
+                if self.contains(s) && !visited[s.index()] {
+                    visited[s.index()] = true;
                     let succ = self.block(s).term.successors();
                     stack.push((s, succ, 0));
                 }
@@ -526,14 +543,84 @@ impl Function {
         post
     }
 
+    /// The immediate dominator of each block, indexed by block number
+    /// (`None` for the entry and for unreachable blocks); `rpo` is
+    /// `self.reverse_postorder()`. The Cooper–Harvey–Kennedy iteration on
+    /// dense reverse-postorder numbers: no hashing, so it stays linear in
+    /// practice on large functions.
+    pub fn immediate_dominators(&self, rpo: &[Block]) -> Vec<Option<Block>> {
+        let n = self.block_bound();
+        let mut out = vec![None; n];
+        if rpo.is_empty() {
+            return out;
+        }
+        let mut order = vec![UNNUMBERED; n];
+        for (k, b) in rpo.iter().enumerate() {
+            order[b.index()] = k as u32;
+        }
+        let preds: Vec<Vec<u32>> = rpo
+            .iter()
+            .map(|&b| {
+                self.preds(b)
+                    .into_iter()
+                    .map(|p| order.get(p.index()).copied().unwrap_or(UNNUMBERED))
+                    .filter(|&o| o != UNNUMBERED)
+                    .collect()
+            })
+            .collect();
+        // idom[k]: the RPO number of block k's immediate dominator.
+        let mut idom = vec![UNNUMBERED; rpo.len()];
+        idom[0] = 0;
+        let intersect = |idom: &[u32], mut a: u32, mut b: u32| {
+            while a != b {
+                while a > b {
+                    a = idom[a as usize];
+                }
+                while b > a {
+                    b = idom[b as usize];
+                }
+            }
+            a
+        };
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for k in 1..rpo.len() {
+                let mut new = UNNUMBERED;
+                for &p in &preds[k] {
+                    if idom[p as usize] == UNNUMBERED {
+                        continue;
+                    }
+                    new = if new == UNNUMBERED {
+                        p
+                    } else {
+                        intersect(&idom, p, new)
+                    };
+                }
+                if new != idom[k] {
+                    idom[k] = new;
+                    changed = true;
+                }
+            }
+        }
+        for k in 1..rpo.len() {
+            if let Some(&d) = rpo.get(idom[k] as usize) {
+                out[rpo[k].index()] = Some(d);
+            }
+        }
+        out
+    }
+
     /// Removes every block not reachable from the entry; returns how many.
     pub fn remove_unreachable_blocks(&mut self) -> usize {
-        let reachable: std::collections::HashSet<Block> =
-            self.reverse_postorder().into_iter().collect();
+        let mut reachable = vec![false; self.block_bound()];
+        for b in self.reverse_postorder() {
+            reachable[b.index()] = true;
+        }
         let dead: Vec<Block> = self
             .blocks()
             .into_iter()
-            .filter(|b| !reachable.contains(b))
+            .filter(|b| !reachable[b.index()])
             .collect();
         for b in &dead {
             self.graph.remove_node(b.0);
@@ -589,7 +676,7 @@ impl Function {
 
     /// The instruction defining each value, if any (block params map to `None`).
     pub fn defining_insts(&self) -> HashMap<Value, Inst> {
-        let mut m = HashMap::new();
+        let mut m = HashMap::default();
         for b in self.blocks() {
             for &i in &self.block(b).insts {
                 m.insert(self.inst(i).result, i);
@@ -619,38 +706,42 @@ pub struct CfgProgram {
 
 /// Pre/post numbers of a DFS over the dominator tree, so that "a dominates
 /// b" is two comparisons instead of a walk up the tree (which made
-/// verifying long chains of branches quadratic).
+/// verifying long chains of branches quadratic). Indexed by block number.
 pub struct DomOrder {
-    pre: HashMap<Block, u32>,
-    post: HashMap<Block, u32>,
+    pre: Vec<u32>,
+    post: Vec<u32>,
 }
+
+/// No number: the block is unreachable or was removed.
+const UNNUMBERED: u32 = u32::MAX;
 
 impl DomOrder {
     /// The dominator tree of `f`; `rpo` is `f.reverse_postorder()`.
     pub fn new(f: &Function, rpo: &[Block]) -> DomOrder {
-        let doms = petgraph::algo::dominators::simple_fast(&f.graph, f.entry.0);
-        let mut children: HashMap<Block, Vec<Block>> = HashMap::new();
+        let idom = f.immediate_dominators(rpo);
+        let n = f.block_bound();
+        let mut children: Vec<Vec<Block>> = vec![Vec::new(); n];
         let mut root = None;
         for &b in rpo {
-            match doms.immediate_dominator(b.0) {
-                Some(p) => children.entry(Block(p)).or_default().push(b),
+            match idom.get(b.index()).copied().flatten() {
+                Some(p) => children[p.index()].push(b),
                 None => root = Some(b),
             }
         }
-        let (mut pre, mut post) = (HashMap::new(), HashMap::new());
+        let (mut pre, mut post) = (vec![UNNUMBERED; n], vec![UNNUMBERED; n]);
         let mut clock = 0u32;
         // Iterative DFS: (block, whether its children were pushed).
         let mut stack: Vec<(Block, bool)> = root.into_iter().map(|r| (r, false)).collect();
         while let Some((b, expanded)) = stack.pop() {
             if expanded {
-                post.insert(b, clock);
+                post[b.index()] = clock;
                 clock += 1;
                 continue;
             }
-            pre.insert(b, clock);
+            pre[b.index()] = clock;
             clock += 1;
             stack.push((b, true));
-            for &c in children.get(&b).map(Vec::as_slice).unwrap_or(&[]) {
+            for &c in &children[b.index()] {
                 stack.push((c, false));
             }
         }
@@ -659,11 +750,12 @@ impl DomOrder {
 
     /// Whether `a` dominates `b` (both reachable; a block dominates itself).
     pub fn dominates(&self, a: Block, b: Block) -> bool {
+        let num = |v: &[u32], x: Block| v.get(x.index()).copied().filter(|&n| n != UNNUMBERED);
         match (
-            self.pre.get(&a),
-            self.post.get(&a),
-            self.pre.get(&b),
-            self.post.get(&b),
+            num(&self.pre, a),
+            num(&self.post, a),
+            num(&self.pre, b),
+            num(&self.post, b),
         ) {
             (Some(pa), Some(qa), Some(pb), Some(qb)) => pa <= pb && qb <= qa,
             _ => false,

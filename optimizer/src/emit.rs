@@ -32,7 +32,7 @@ use menai_bytecode::module::{
 };
 use menai_bytecode::{Builtin, Instr, Op};
 use menai_compiler::ir::{Const, Span};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The typed opcode implementing a primitive, if there is one.
 pub fn typed_op(op: Builtin) -> Option<Op> {
@@ -121,7 +121,7 @@ fn sink_to_jumps(f: &mut Function) {
             continue;
         };
         let in_jump: HashMap<crate::cfg::Value, u32> =
-            args.iter().fold(HashMap::new(), |mut m, &v| {
+            args.iter().fold(HashMap::default(), |mut m, &v| {
                 *m.entry(v).or_default() += 1;
                 m
             });
@@ -177,7 +177,7 @@ fn use_immediates(f: &mut Function) -> HashMap<Inst, (Op, i16)> {
     let proven: HashSet<Inst> = types::proven_insts(f, &types::analyse(f))
         .into_iter()
         .collect();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for b in f.blocks() {
         for i in f.block(b).insts.clone() {
             let InstKind::Prim { op, args } = &f.inst(i).kind else {
@@ -239,7 +239,7 @@ pub fn emit_program(p: &CfgProgram, immediates: bool) -> Result<Module, OptError
             sink_to_jumps(f);
             use_immediates(f)
         } else {
-            HashMap::new()
+            HashMap::default()
         });
     }
     let p = &legal;
@@ -436,9 +436,9 @@ fn known_calls(
         }
         u16::try_from(g.0).ok()
     };
-    let mut calls = HashMap::new();
-    let mut tails = HashMap::new();
-    let mut skip = HashSet::new();
+    let mut calls = HashMap::default();
+    let mut tails = HashMap::default();
+    let mut skip = HashSet::default();
     let mut consider = |v: crate::cfg::Value, window: Option<u16>| {
         if uses.get(v.0 as usize) == Some(&1) && window.is_some() && alloc.reg(v).ok() == window {
             if let Some(&d) = defs.get(&v) {
@@ -479,7 +479,7 @@ fn emit_function(
         code: Vec::new(),
         locs: Vec::new(),
         constants: Vec::new(),
-        const_index: HashMap::new(),
+        const_index: HashMap::default(),
         sites: Vec::new(),
         fixups: Vec::new(),
     };
@@ -488,7 +488,7 @@ fn emit_function(
     let proven: HashSet<Inst> = types::proven_insts(f, &types::analyse(f))
         .into_iter()
         .collect();
-    let mut block_pc: HashMap<Block, usize> = HashMap::new();
+    let mut block_pc: HashMap<Block, usize> = HashMap::default();
     for (pos, &b) in alloc.order.iter().enumerate() {
         block_pc.insert(b, e.code.len());
         let data = f.block(b);

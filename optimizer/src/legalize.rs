@@ -13,7 +13,7 @@
 use crate::cfg::{CfgProgram, Function, InstKind, Terminator, Value};
 use menai_bytecode::builtins::MANY;
 use menai_compiler::ir::{Const, Span};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The run-time message for a wrong argument count (as the VM words it).
 pub fn arity_message(min: usize, max: Option<usize>, got: usize) -> String {

@@ -33,7 +33,8 @@
 use crate::cfg::{Block, CapSrc, Function, Inst, InstKind, Terminator, Value};
 use crate::emit::typed_op;
 use crate::OptError;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 
 /// One register move; `last_use` = the source register is dead afterwards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +88,7 @@ pub struct Liveness {
 
 /// Computes liveness by exploring paths backwards from each use.
 pub fn liveness(f: &Function, rpo: &[Block]) -> Liveness {
-    let mut def_block: HashMap<Value, Block> = HashMap::new();
+    let mut def_block: HashMap<Value, Block> = HashMap::default();
     for &b in rpo {
         for &p in &f.block(b).params {
             def_block.insert(p, b);
@@ -144,16 +145,16 @@ struct Kills {
 }
 
 fn dedup(mut v: Vec<Value>) -> Vec<Value> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     v.retain(|x| seen.insert(*x));
     v
 }
 
 fn kills(f: &Function, rpo: &[Block], lv: &Liveness) -> Kills {
     let mut k = Kills {
-        insts: HashMap::new(),
-        terms: HashMap::new(),
-        across: HashMap::new(),
+        insts: HashMap::default(),
+        terms: HashMap::default(),
+        across: HashMap::default(),
     };
     for &b in rpo {
         let data = f.block(b);
@@ -284,16 +285,16 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
         }
     };
     // Window operands whose last use is the window: computed in place when possible.
-    let mut windows: HashMap<WinRef, Window> = HashMap::new();
-    let mut window_use: HashMap<Value, (WinRef, usize)> = HashMap::new();
+    let mut windows: HashMap<WinRef, Window> = HashMap::default();
+    let mut window_use: HashMap<Value, (WinRef, usize)> = HashMap::default();
     // Jump arguments whose last use is the jump: the parameter they feed.
-    let mut jump_use: HashMap<Value, Value> = HashMap::new();
+    let mut jump_use: HashMap<Value, Value> = HashMap::default();
     for &b in &rpo {
         let data = f.block(b);
         let mut add =
             |w: WinRef, ops: Vec<Value>, dying: &[Value], across: Vec<Value>, is_call: bool| {
                 let dying: HashSet<Value> = dying.iter().copied().collect();
-                let mut count: HashMap<Value, usize> = HashMap::new();
+                let mut count: HashMap<Value, usize> = HashMap::default();
                 for &v in &ops {
                     *count.entry(v).or_default() += 1;
                 }
@@ -368,7 +369,7 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
     for &b in &rpo {
         let data = f.block(b);
         let mut occ = Occ::new();
-        let empty = HashSet::new();
+        let empty = HashSet::default();
         let live_in = lv.live_in.get(&b).unwrap_or(&empty);
         let live_out = lv.live_out.get(&b).unwrap_or(&empty);
         for &v in live_in {
@@ -545,7 +546,7 @@ pub fn allocate(f: &Function) -> Result<Allocation, OptError> {
         };
         let params = &f.block(*dest).params;
         let mut parallel = Vec::new();
-        let mut needed: HashSet<u16> = HashSet::new();
+        let mut needed: HashSet<u16> = HashSet::default();
         if let Some(li) = lv.live_in.get(dest) {
             for &v in li {
                 needed.insert(get(&regs, v)?);
@@ -607,7 +608,7 @@ fn choose_base(src: &[u16], kind: WinKind, occ: &Occ) -> usize {
         WinKind::Reads => (0..n).all(|k| src[k] as usize == c + k || occ.is_free((c + k) as u16)),
         WinKind::Tail => true,
     };
-    let mut counts: HashMap<usize, usize> = HashMap::new();
+    let mut counts: HashMap<usize, usize> = HashMap::default();
     for (k, &r) in src.iter().enumerate() {
         if r as usize >= k {
             *counts.entry(r as usize - k).or_default() += 1;
@@ -642,8 +643,9 @@ struct Window {
 /// Where `v` should go so that it is already in its window slot when its
 /// last use (a window operand) comes: for `call`, just above the values
 /// live across it that already have registers; otherwise next to an
-/// operand of the same window that already has one, or at the lowest
-/// place where the whole window is free now.
+/// operand of the same window that already has one (if the rest of that
+/// window is free or in place), or at the lowest place where the whole
+/// window is free now.
 fn window_hint(
     v: Value,
     window_use: &HashMap<Value, (WinRef, usize)>,
@@ -663,14 +665,23 @@ fn window_hint(
             .unwrap_or(0)
             + k
     } else {
+        let n = win.ops.len();
+        // A window at `c` fits if each slot is free now or already holds
+        // its own operand.
+        let fits = |c: usize| {
+            (0..n).all(|j| {
+                let r = c + j;
+                u16::try_from(r).is_ok_and(|r| occ.is_free(r))
+                    || win.ops.get(j).and_then(reg).map(usize::from) == Some(r)
+            })
+        };
         let placed = win.ops.iter().enumerate().find_map(|(j, op)| {
-            let r = reg(op)?;
-            (j != *k && r as usize >= j).then(|| r as usize - j + k)
+            let r = reg(op)? as usize;
+            (j != *k && r >= j && fits(r - j)).then(|| r - j + k)
         });
         match placed {
             Some(s) => s,
             None => {
-                let n = win.ops.len();
                 let mut c = 0usize;
                 while (c..c + n).any(|r| !occ.is_free(r as u16)) {
                     c += 1;
@@ -749,7 +760,7 @@ fn direct_reads(kind: &InstKind, regs: &[u16]) -> Result<Vec<u16>, OptError> {
 /// Read flags: a read is dead when its register holds nothing live
 /// afterwards and no later read of the same instruction uses it.
 fn dead_reads(reads: &[u16], live_after: impl Fn(u16) -> bool) -> Vec<bool> {
-    let mut last: HashMap<u16, usize> = HashMap::new();
+    let mut last: HashMap<u16, usize> = HashMap::default();
     for (k, &r) in reads.iter().enumerate() {
         last.insert(r, k);
     }
@@ -763,8 +774,8 @@ fn dead_reads(reads: &[u16], live_after: impl Fn(u16) -> bool) -> Vec<bool> {
 /// Sets `last_use` on moves whose source is not read again before being
 /// overwritten; `needed(r)` = register `r` is read or live after the sequence.
 fn mark_moves(moves: &mut [Move], needed: impl Fn(u16) -> bool) {
-    let mut last_read: HashMap<u16, usize> = HashMap::new();
-    let mut last_write: HashMap<u16, usize> = HashMap::new();
+    let mut last_read: HashMap<u16, usize> = HashMap::default();
+    let mut last_write: HashMap<u16, usize> = HashMap::default();
     for (k, m) in moves.iter().enumerate() {
         last_read.insert(m.src, k);
         last_write.insert(m.dst, k);
@@ -783,8 +794,8 @@ fn mark_moves(moves: &mut [Move], needed: impl Fn(u16) -> bool) {
 pub fn sequentialize(parallel: &[(u16, u16)], temp: u16) -> Vec<Move> {
     let moves: Vec<(u16, u16)> = parallel.iter().copied().filter(|(d, s)| d != s).collect();
     let mut src: Vec<u16> = moves.iter().map(|m| m.1).collect();
-    let mut readers: HashMap<u16, Vec<usize>> = HashMap::new();
-    let mut by_dst: HashMap<u16, usize> = HashMap::new();
+    let mut readers: HashMap<u16, Vec<usize>> = HashMap::default();
+    let mut by_dst: HashMap<u16, usize> = HashMap::default();
     for (k, &(d, s)) in moves.iter().enumerate() {
         readers.entry(s).or_default().push(k);
         by_dst.insert(d, k);

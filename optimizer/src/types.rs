@@ -36,7 +36,7 @@ use menai_bytecode::validate::types::{
 };
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The abstract type of an SSA value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,7 +156,7 @@ pub fn analyse(f: &Function) -> TypeInfo {
     while changed && rounds < 100 {
         changed = false;
         rounds += 1;
-        let mut incoming: HashMap<Value, Ty> = HashMap::new();
+        let mut incoming: HashMap<Value, Ty> = HashMap::default();
         for &b in &rpo {
             let data = f.block(b);
             for &i in &data.insts {
@@ -191,7 +191,7 @@ pub fn analyse(f: &Function) -> TypeInfo {
         // height 3): give up soundly.
         types.iter_mut().for_each(|t| *t = Ty::Unknown);
     }
-    let mut checks: HashMap<Value, Vec<(Block, Option<usize>, ValType)>> = HashMap::new();
+    let mut checks: HashMap<Value, Vec<(Block, Option<usize>, ValType)>> = HashMap::default();
     let defs = f.defining_insts();
     for &b in &rpo {
         for (pos, &i) in f.block(b).insts.iter().enumerate() {

@@ -21,7 +21,6 @@ use crate::cfg::{Block, CapSrc, DomOrder, Function, Inst, InstKind, Terminator, 
 use menai_bytecode::builtins::Impl;
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Where in a function a violation is.
@@ -91,12 +90,17 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
         );
     }
     let rpo = f.reverse_postorder();
-    let reachable: HashSet<Block> = rpo.iter().copied().collect();
+    // Tables indexed by block, value and instruction number.
+    let mut reachable = vec![false; f.block_bound()];
+    for b in &rpo {
+        reachable[b.index()] = true;
+    }
+    let is_reachable = |b: Block| reachable.get(b.index()).copied().unwrap_or(false);
     // Definitions.
-    let mut def: HashMap<Value, (Block, Option<usize>)> = HashMap::new();
-    let mut inst_owner: HashMap<Inst, Block> = HashMap::new();
+    let mut def: Vec<Option<(Block, Option<usize>)>> = vec![None; f.num_values as usize];
+    let mut inst_owner: Vec<Option<Block>> = vec![None; f.insts.len()];
     for b in f.blocks() {
-        if !reachable.contains(&b) {
+        if !is_reachable(b) {
             err(
                 Location::Block(b),
                 "block is unreachable from the entry".into(),
@@ -107,7 +111,11 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
             if p.0 >= f.num_values {
                 err(Location::Block(b), format!("parameter {p} is out of range"));
             }
-            if def.insert(p, (b, None)).is_some() {
+            if def
+                .get_mut(p.0 as usize)
+                .and_then(|d| d.replace((b, None)))
+                .is_some()
+            {
                 err(Location::Block(b), format!("{p} is defined more than once"));
             }
         }
@@ -116,7 +124,7 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
                 err(Location::Block(b), format!("{i} does not exist"));
                 continue;
             }
-            if let Some(other) = inst_owner.insert(i, b) {
+            if let Some(other) = inst_owner.get_mut(i.0 as usize).and_then(|o| o.replace(b)) {
                 err(
                     Location::Inst(b, i),
                     format!("{i} is also listed in {other}"),
@@ -126,7 +134,11 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
             if r.0 >= f.num_values {
                 err(Location::Inst(b, i), format!("result {r} is out of range"));
             }
-            if def.insert(r, (b, Some(pos))).is_some() {
+            if def
+                .get_mut(r.0 as usize)
+                .and_then(|d| d.replace((b, Some(pos))))
+                .is_some()
+            {
                 err(
                     Location::Inst(b, i),
                     format!("{r} is defined more than once"),
@@ -138,21 +150,23 @@ pub fn verify_function(f: &Function, info: ProgramInfo<'_>) -> Result<(), Vec<Ve
     let dominates = |a: Block, b: Block| order.dominates(a, b);
     let check_use =
         |v: Value, b: Block, pos: usize, loc: Location, errs: &mut Vec<VerifyError>| match def
-            .get(&v)
+            .get(v.0 as usize)
+            .copied()
+            .flatten()
         {
             None => errs.push(VerifyError {
                 function: f.name.clone(),
                 location: loc,
                 message: format!("use of undefined value {v}"),
             }),
-            Some(&(db, dpos)) => {
+            Some((db, dpos)) => {
                 let ok = if db == b {
                     match dpos {
                         None => true,
                         Some(d) => d < pos,
                     }
                 } else {
-                    reachable.contains(&b) && dominates(db, b)
+                    is_reachable(b) && dominates(db, b)
                 };
                 if !ok {
                     errs.push(VerifyError {

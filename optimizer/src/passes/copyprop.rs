@@ -10,7 +10,7 @@
 
 use super::Changed;
 use crate::cfg::{Function, InstKind, Terminator, Value};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 pub const DOC: &str = "replace copies and single-valued block parameters by their source";
 
@@ -27,7 +27,7 @@ fn resolve(map: &HashMap<Value, Value>, mut v: Value) -> Value {
 }
 
 pub fn run(f: &mut Function) -> Changed {
-    let mut map: HashMap<Value, Value> = HashMap::new();
+    let mut map: HashMap<Value, Value> = HashMap::default();
     let mut count = 0;
     for b in f.blocks() {
         let insts = f.block(b).insts.clone();

@@ -33,7 +33,7 @@ use crate::cfg::{
     Block, CapSrc, CfgProgram, Function, Inst, InstData, InstKind, Terminator, Value,
 };
 use menai_compiler::ir::Const;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 pub const DOC: &str = "inline functions called from one site whose closure does not escape";
 
@@ -77,9 +77,9 @@ impl CallerIndex {
     fn new(f: &Function) -> CallerIndex {
         let mut idx = CallerIndex {
             uses: vec![0; f.num_values as usize],
-            closure_def: HashMap::new(),
-            call_at: HashMap::new(),
-            inst_block: HashMap::new(),
+            closure_def: HashMap::default(),
+            call_at: HashMap::default(),
+            inst_block: HashMap::default(),
         };
         for b in f.blocks() {
             for &i in &f.block(b).insts {
@@ -376,7 +376,7 @@ fn inline(f: &mut Function, g: &Function, site: &Site) -> Inlined {
     // Fresh blocks and values for g's.
     // g's entry has no predecessors (its CFG is acyclic), so its copy is
     // the call block itself, with g's parameters standing for the arguments.
-    let mut blocks: HashMap<Block, Block> = HashMap::new();
+    let mut blocks: HashMap<Block, Block> = HashMap::default();
     for b in g.blocks() {
         let nb = if b == g.entry {
             call_block

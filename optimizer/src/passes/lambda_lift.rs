@@ -18,7 +18,7 @@
 
 use super::Changed;
 use crate::cfg::{CapSrc, CfgProgram, FuncId, Function, Inst, InstKind, Terminator, Value};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub const DOC: &str = "pass the captures of closures that are only called as extra arguments";
 
@@ -97,7 +97,7 @@ fn usages(f: &Function) -> Vec<Usage> {
 /// Every function that can be lifted now, with the closure instructions
 /// (function index, instruction) that build it.
 fn candidates(p: &CfgProgram) -> Vec<(usize, Vec<(usize, Inst)>)> {
-    let mut sites: HashMap<usize, Vec<(usize, Inst)>> = HashMap::new();
+    let mut sites: HashMap<usize, Vec<(usize, Inst)>> = HashMap::default();
     let mut excluded = vec![false; p.functions.len()];
     for (fi, f) in p.functions.iter().enumerate() {
         for b in f.blocks() {
@@ -121,7 +121,7 @@ fn candidates(p: &CfgProgram) -> Vec<(usize, Vec<(usize, Inst)>)> {
         }
     }
     // Usages only of the functions holding closure sites, each computed once.
-    let mut usage: HashMap<usize, Vec<Usage>> = HashMap::new();
+    let mut usage: HashMap<usize, Vec<Usage>> = HashMap::default();
     let mut found = Vec::new();
     let mut gis: Vec<usize> = sites.keys().copied().collect();
     gis.sort_unstable();
@@ -204,7 +204,7 @@ fn lift_callee(g: &mut Function) {
 /// leading arguments.
 fn lift_sites(f: &mut Function, sites: &HashSet<Inst>) {
     let blocks = f.blocks();
-    let mut lifted: HashMap<Value, (FuncId, Vec<Value>)> = HashMap::new();
+    let mut lifted: HashMap<Value, (FuncId, Vec<Value>)> = HashMap::default();
     for &b in &blocks {
         let old = std::mem::take(&mut f.block_mut(b).insts);
         let mut new = Vec::with_capacity(old.len());
@@ -273,7 +273,7 @@ fn lift_sites(f: &mut Function, sites: &HashSet<Inst>) {
 /// closure values are used only as callees, so no lifted capture is one.
 pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
     let found = candidates(p);
-    let mut by_func: HashMap<usize, HashSet<Inst>> = HashMap::new();
+    let mut by_func: HashMap<usize, HashSet<Inst>> = HashMap::default();
     for (gi, sites) in &found {
         // The callees first: a site inside a lifted function then sees its
         // `Env` captures already turned into values.

@@ -17,7 +17,7 @@ use super::Changed;
 use crate::cfg::{Block, Function, InstKind, Terminator, Value};
 use crate::emit::{imm_form, typed_op};
 use menai_compiler::ir::Const;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub const DOC: &str = "hoist constants, captures and sibling closures out of self tail loops";
 
@@ -45,7 +45,7 @@ pub fn run(f: &mut Function) -> Changed {
         return Changed(0);
     }
     // The loop: the header plus every block that reaches a latch without passing the header.
-    let mut body: HashSet<Block> = HashSet::from([header]);
+    let mut body: HashSet<Block> = HashSet::from_iter([header]);
     let mut stack = latches;
     while let Some(b) = stack.pop() {
         if b == entry || !body.insert(b) {
@@ -69,7 +69,7 @@ pub fn run(f: &mut Function) -> Changed {
             _ => None,
         })
         .collect();
-    let mut operand: HashSet<Value> = HashSet::new();
+    let mut operand: HashSet<Value> = HashSet::default();
     for b in f.blocks() {
         for &i in &f.block(b).insts {
             let kind = &f.inst(i).kind;

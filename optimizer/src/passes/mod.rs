@@ -12,6 +12,7 @@ pub mod copyprop;
 pub mod dce;
 pub mod inline_once;
 pub mod known_calls;
+pub mod known_captures;
 pub mod lambda_lift;
 pub mod licm;
 pub mod sccp;
@@ -97,6 +98,11 @@ pub const ALL: &[Pass] = &[
         kind: PassKind::Program(inline_once::run),
     },
     Pass {
+        name: "known-captures",
+        doc: known_captures::DOC,
+        kind: PassKind::Program(known_captures::run),
+    },
+    Pass {
         name: "lambda-lift",
         doc: lambda_lift::DOC,
         kind: PassKind::Program(lambda_lift::run),
@@ -120,6 +126,7 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
         1 => &["copyprop", "dce"],
         _ => &[
             "inline-once",
+            "known-captures",
             "lambda-lift",
             "copyprop",
             "known-calls",
@@ -138,7 +145,7 @@ mod tests {
 
     #[test]
     fn pipelines_name_only_registered_passes() {
-        for (level, len) in [(0u8, 0usize), (1, 2), (2, 8)] {
+        for (level, len) in [(0u8, 0usize), (1, 2), (2, 9)] {
             assert_eq!(pipeline(level).len(), len, "-O{level}");
         }
         let mut names: Vec<&str> = ALL.iter().map(|p| p.name).collect();

@@ -40,8 +40,7 @@ use super::Changed;
 use crate::cfg::{Block, Function, Inst, InstData, InstKind, Terminator, Value};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
-use petgraph::algo::dominators;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub const DOC: &str = "sparse conditional constant propagation with known types: fold \
      primitives that cannot fail, decide type predicates, prune branches on known booleans";
@@ -492,48 +491,67 @@ enum Site {
 struct Sccp<'a> {
     f: &'a Function,
     lat: Vec<Lat>,
-    exec_blocks: HashSet<Block>,
+    /// Executable blocks, indexed by block number.
+    exec_blocks: Vec<bool>,
     exec_edges: HashSet<(Block, Block)>,
     /// Facts each block adds to those of its immediate dominator.
-    facts: HashMap<Block, Vec<Fact>>,
-    idom: HashMap<Block, Block>,
+    /// (Indexed by block number, like `idom`.)
+    facts: Vec<Vec<Fact>>,
+    any_facts: bool,
+    idom: Vec<Option<Block>>,
     /// The values some fact is about (others need no lookup).
-    fact_values: HashSet<Value>,
-    uses: HashMap<Value, Vec<Site>>,
+    /// (Indexed by value number, like `uses` and `param_uses`.)
+    fact_values: Vec<bool>,
+    uses: Vec<Vec<Site>>,
     /// Blocks whose parameters read each value through a jump.
-    param_uses: HashMap<Value, Vec<Block>>,
+    param_uses: Vec<Vec<Block>>,
     block_work: Vec<Block>,
     value_work: Vec<Value>,
 }
 
 impl<'a> Sccp<'a> {
     fn new(f: &'a Function) -> Sccp<'a> {
-        let mut uses: HashMap<Value, Vec<Site>> = HashMap::new();
-        let mut param_uses: HashMap<Value, Vec<Block>> = HashMap::new();
+        let nv = f.num_values as usize;
+        let mut uses: Vec<Vec<Site>> = vec![Vec::new(); nv];
+        let mut param_uses: Vec<Vec<Block>> = vec![Vec::new(); nv];
         for b in f.blocks() {
             let data = f.block(b);
             for &i in &data.insts {
                 for v in f.inst(i).kind.uses() {
-                    uses.entry(v).or_default().push(Site::Inst(b, i));
+                    if let Some(u) = uses.get_mut(v.0 as usize) {
+                        u.push(Site::Inst(b, i));
+                    }
                 }
             }
             for v in data.term.uses() {
-                uses.entry(v).or_default().push(Site::Term(b));
+                if let Some(u) = uses.get_mut(v.0 as usize) {
+                    u.push(Site::Term(b));
+                }
             }
             if let Terminator::Jump { dest, args } = &data.term {
                 for &a in args {
-                    param_uses.entry(a).or_default().push(*dest);
+                    if let Some(u) = param_uses.get_mut(a.0 as usize) {
+                        u.push(*dest);
+                    }
                 }
             }
         }
         let (facts, idom) = facts_of(f);
-        let fact_values = facts.values().flatten().map(|fa| fa.value).collect();
+        let mut fact_values = vec![false; nv];
+        let mut any_facts = false;
+        for fa in facts.iter().flatten() {
+            any_facts = true;
+            if let Some(x) = fact_values.get_mut(fa.value.0 as usize) {
+                *x = true;
+            }
+        }
         let mut s = Sccp {
             f,
             lat: vec![Lat::Top; f.num_values as usize],
-            exec_blocks: HashSet::new(),
-            exec_edges: HashSet::new(),
+            exec_blocks: vec![false; f.block_bound()],
+            exec_edges: HashSet::default(),
             facts,
+            any_facts,
             idom,
             fact_values,
             uses,
@@ -554,9 +572,17 @@ impl<'a> Sccp<'a> {
                 },
             );
         }
-        s.exec_blocks.insert(f.entry);
+        s.exec_blocks[f.entry.index()] = true;
         s.block_work.push(f.entry);
         s
+    }
+
+    fn executable(&self, b: Block) -> bool {
+        self.exec_blocks.get(b.index()).copied().unwrap_or(false)
+    }
+
+    fn is_fact_value(&self, v: Value) -> bool {
+        self.fact_values.get(v.0 as usize).copied().unwrap_or(false)
     }
 
     fn get(&self, v: Value) -> Lat {
@@ -590,7 +616,7 @@ impl<'a> Sccp<'a> {
     /// The first fact about `v` holding in `b` (walking up the dominator
     /// tree, at most [`FACT_DEPTH`] blocks, so deep trees stay linear).
     fn find_fact(&self, b: Block, mut want: impl FnMut(&Fact) -> bool) -> Option<Fact> {
-        if self.facts.is_empty() {
+        if !self.any_facts {
             return None;
         }
         let mut cur = Some(b);
@@ -598,18 +624,18 @@ impl<'a> Sccp<'a> {
             let c = cur?;
             if let Some(fa) = self
                 .facts
-                .get(&c)
+                .get(c.index())
                 .and_then(|fs| fs.iter().find(|fa| want(fa)))
             {
                 return Some(*fa);
             }
-            cur = self.idom.get(&c).copied();
+            cur = self.idom.get(c.index()).copied().flatten();
         }
         None
     }
 
     fn fact(&self, v: Value, b: Block, holds: bool) -> Option<Ty> {
-        if !self.fact_values.contains(&v) {
+        if !self.is_fact_value(v) {
             return None;
         }
         self.find_fact(b, |fa| fa.value == v && fa.holds == holds)
@@ -617,7 +643,7 @@ impl<'a> Sccp<'a> {
     }
 
     fn excluded(&self, v: Value, b: Block, t: Ty) -> bool {
-        self.fact_values.contains(&v)
+        self.is_fact_value(v)
             && self
                 .find_fact(b, |fa| fa.value == v && !fa.holds && fa.ty == t)
                 .is_some()
@@ -628,17 +654,31 @@ impl<'a> Sccp<'a> {
             if let Some(b) = self.block_work.pop() {
                 self.visit_block(b);
             } else if let Some(v) = self.value_work.pop() {
-                for site in self.uses.get(&v).cloned().unwrap_or_default() {
+                let k = v.0 as usize;
+                // Taken out while evaluating (evaluation never changes uses).
+                let sites = self.uses.get_mut(k).map(std::mem::take).unwrap_or_default();
+                for &site in &sites {
                     match site {
-                        Site::Inst(b, i) if self.exec_blocks.contains(&b) => self.eval_inst(b, i),
-                        Site::Term(b) if self.exec_blocks.contains(&b) => self.eval_term(b),
+                        Site::Inst(b, i) if self.executable(b) => self.eval_inst(b, i),
+                        Site::Term(b) if self.executable(b) => self.eval_term(b),
                         _ => {}
                     }
                 }
-                for b in self.param_uses.get(&v).cloned().unwrap_or_default() {
-                    if self.exec_blocks.contains(&b) {
+                if let Some(slot) = self.uses.get_mut(k) {
+                    *slot = sites;
+                }
+                let blocks = self
+                    .param_uses
+                    .get_mut(k)
+                    .map(std::mem::take)
+                    .unwrap_or_default();
+                for &b in &blocks {
+                    if self.executable(b) {
                         self.eval_params(b);
                     }
+                }
+                if let Some(slot) = self.param_uses.get_mut(k) {
+                    *slot = blocks;
                 }
             } else {
                 break;
@@ -733,7 +773,8 @@ impl<'a> Sccp<'a> {
         if !self.exec_edges.insert((from, to)) {
             return;
         }
-        if self.exec_blocks.insert(to) {
+        if !self.executable(to) {
+            self.exec_blocks[to.index()] = true;
             self.block_work.push(to);
         } else {
             self.eval_params(to);
@@ -774,20 +815,19 @@ const FACT_DEPTH: usize = 256;
 /// (returned too): the operands the dominator's primitives checked, and the
 /// fact its own incoming edge gives if it is the sole target of a branch on
 /// a type predicate.
-type Facts = (HashMap<Block, Vec<Fact>>, HashMap<Block, Block>);
+type Facts = (Vec<Vec<Fact>>, Vec<Option<Block>>);
 
 fn facts_of(f: &Function) -> Facts {
     let defs = f.defining_insts();
-    let doms = dominators::simple_fast(&f.graph, f.entry.0);
-    let mut out: HashMap<Block, Vec<Fact>> = HashMap::new();
-    let mut idoms = HashMap::new();
-    for b in f.reverse_postorder() {
+    let rpo = f.reverse_postorder();
+    let idoms = f.immediate_dominators(&rpo);
+    let mut out: Vec<Vec<Fact>> = vec![Vec::new(); f.block_bound()];
+    for &b in &rpo {
         let mut facts = vec![];
         // Control reaching `b` ran all of its immediate dominator: the
         // operands its primitives checked have the checked types (and are
         // the current instances: their definitions dominate the check).
-        if let Some(d) = doms.immediate_dominator(b.0).map(Block) {
-            idoms.insert(b, d);
+        if let Some(d) = idoms[b.index()] {
             for &i in &f.block(d).insts {
                 if let InstKind::Prim { op, args } = &f.inst(i).kind {
                     for (&value, &ty) in args.iter().zip(checked_operands(*op)) {
@@ -820,9 +860,7 @@ fn facts_of(f: &Function) -> Facts {
                 }
             }
         }
-        if !facts.is_empty() {
-            out.insert(b, facts);
-        }
+        out[b.index()] = facts;
     }
     (out, idoms)
 }
@@ -854,9 +892,9 @@ pub fn run(f: &mut Function) -> Changed {
     };
     let mut count = 0;
     let uses = f.use_counts();
-    let mut replace = HashMap::new();
+    let mut replace = HashMap::default();
     for b in f.blocks() {
-        if !exec.contains(&b) {
+        if !exec.get(b.index()).copied().unwrap_or(false) {
             continue;
         }
         if b != f.entry {

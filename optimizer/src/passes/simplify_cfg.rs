@@ -31,7 +31,7 @@ use super::Changed;
 use crate::cfg::{Block, Function, InstKind, Terminator, Value};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub const DOC: &str = "merge straight-line blocks, turn branches producing #t/#f into the \
      condition, thread jumps through empty blocks, drop unreachable blocks";
@@ -51,7 +51,7 @@ fn const_arm(f: &Function, b: Block) -> Option<(HashSet<Value>, Terminator)> {
     if !data.params.is_empty() {
         return None;
     }
-    let mut defined = HashSet::new();
+    let mut defined = HashSet::default();
     for &i in &data.insts {
         let d = f.inst(i);
         if !matches!(d.kind, InstKind::Const(_)) {
@@ -200,7 +200,7 @@ fn empty_jump(f: &Function, uses: &[u32], b: Block) -> Option<(Block, Vec<Value>
 
 /// Whether following empty jumps from `b` comes back to `b`.
 fn empty_cycle(f: &Function, uses: &[u32], b: Block) -> bool {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut cur = b;
     while let Some((next, _)) = empty_jump(f, uses, cur) {
         if next == b {
@@ -217,31 +217,36 @@ fn empty_cycle(f: &Function, uses: &[u32], b: Block) -> bool {
 /// Threads jumps and branch edges through empty blocks; returns how many.
 fn thread_jumps(f: &mut Function) -> usize {
     let mut count = 0;
+    // Kept exact as jumps are rewritten (threading moves uses of empty
+    // blocks' parameters), without recounting the whole function.
     let mut uses = f.use_counts();
-    let mut seen = 0;
     for p in f.blocks() {
-        // Threading moves uses of empty blocks' parameters: recount after a rewrite.
-        if count > seen {
-            uses = f.use_counts();
-            seen = count;
-        }
-        let uses = uses.as_slice();
         let term = f.block(p).term.clone();
         let span = f.block(p).term_span;
         match term {
             Terminator::Jump { dest, args } => {
-                let Some((d, bargs)) = empty_jump(f, uses, dest) else {
+                let Some((d, bargs)) = empty_jump(f, &uses, dest) else {
                     continue;
                 };
-                if empty_cycle(f, uses, dest) {
+                if empty_cycle(f, &uses, dest) {
                     continue;
                 }
                 let params = f.block(dest).params.clone();
                 let map: HashMap<Value, Value> = params.into_iter().zip(args).collect();
-                let args = bargs
+                let args: Vec<Value> = bargs
                     .iter()
                     .map(|v| map.get(v).copied().unwrap_or(*v))
                     .collect();
+                for v in map.values() {
+                    if let Some(c) = uses.get_mut(v.0 as usize) {
+                        *c = c.saturating_sub(1);
+                    }
+                }
+                for v in &args {
+                    if let Some(c) = uses.get_mut(v.0 as usize) {
+                        *c += 1;
+                    }
+                }
                 f.set_term(p, Terminator::Jump { dest: d, args }, span);
                 count += 1;
             }
@@ -250,9 +255,9 @@ fn thread_jumps(f: &mut Function) -> usize {
                 then_dest,
                 else_dest,
             } => {
-                let target = |f: &Function, b: Block| match empty_jump(f, uses, b) {
+                let target = |f: &Function, b: Block| match empty_jump(f, &uses, b) {
                     Some((d, a)) if a.is_empty() && f.block(d).params.is_empty() => {
-                        if empty_cycle(f, uses, b) {
+                        if empty_cycle(f, &uses, b) {
                             b
                         } else {
                             d
@@ -285,21 +290,18 @@ pub fn run(f: &mut Function) -> Changed {
         f.remove_unreachable_blocks();
     }
     count += rewritten;
-    // Merge chains. A merged block's parameters are replaced by its
-    // jump's arguments once per sweep (not once per merge, which made long
-    // chains quadratic); merge decisions never look at value identities.
-    loop {
-        let mut merged = false;
-        let mut map: HashMap<Value, Value> = HashMap::new();
-        for a in f.blocks() {
-            if !f.contains(a) {
-                continue;
-            }
+    // Merge chains: each block absorbs its single-predecessor successor
+    // as long as it has one, so one sweep merges every chain. The merged
+    // blocks' parameters are replaced by their jumps' arguments once, at
+    // the end (merge decisions never look at value identities).
+    let mut map: HashMap<Value, Value> = HashMap::default();
+    for a in f.blocks() {
+        while f.contains(a) {
             let Terminator::Jump { dest, args } = f.block(a).term.clone() else {
-                continue;
+                break;
             };
             if dest == a || dest == f.entry || !f.contains(dest) || f.preds(dest).len() != 1 {
-                continue;
+                break;
             }
             let data = f.block(dest).clone();
             map.extend(data.params.iter().copied().zip(args.iter().copied()));
@@ -307,13 +309,9 @@ pub fn run(f: &mut Function) -> Changed {
             f.set_term(a, data.term.clone(), data.term_span);
             f.graph.remove_node(dest.0);
             count += 1;
-            merged = true;
-        }
-        f.replace_uses(&map);
-        if !merged {
-            break;
         }
     }
+    f.replace_uses(&map);
     Changed(count)
 }
 

@@ -1,0 +1,406 @@
+//! Known captures: a capture slot that every closure of a function fills
+//! with the same rematerializable value — a constant, a builtin, or a
+//! capture-free closure of the same function — is rebuilt inside the
+//! function (`getcap k` becomes that `const`, `builtin` or `closure g []`),
+//! and slots the function no longer reads are dropped from it and from
+//! every closure site. A captured helper function thus becomes a
+//! capture-free closure where it is called: a known call (`callf`), or an
+//! inline-once candidate once its other closure is dead.
+//!
+//! Only functions with a private environment qualify: referenced only by
+//! `closure` instructions (no `sibling`/`closureref` refers to them) and
+//! building no siblings themselves (a letrec group shares one environment).
+//!
+//! Sound because a capture is an immutable value fixed when the closure is
+//! built: if every closure stores the same constant, builtin, or
+//! environment-less closure of the same function (which behaves the same
+//! wherever it is built), reading the slot gives that value, and building
+//! it has no effect. Nothing can observe a slot that is never read.
+
+use super::sccp::same_const;
+use super::Changed;
+use crate::cfg::{CapSrc, CfgProgram, FuncId, Function, Inst, InstKind, Value};
+use menai_bytecode::Builtin;
+use menai_compiler::ir::Const;
+use rustc_hash::FxHashMap as HashMap;
+
+pub const DOC: &str = "rebuild captures that every closure fills with the same constant, \
+     builtin or capture-free closure inside the function, and drop unread capture slots";
+
+/// A value that can be rebuilt anywhere.
+#[derive(Clone, Debug)]
+enum Remat {
+    Const(Const),
+    Builtin(Builtin),
+    Closure(FuncId),
+}
+
+impl Remat {
+    fn same(&self, o: &Remat) -> bool {
+        match (self, o) {
+            (Remat::Const(a), Remat::Const(b)) => same_const(a, b),
+            (Remat::Builtin(a), Remat::Builtin(b)) => a == b,
+            (Remat::Closure(a), Remat::Closure(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    fn inst(&self) -> InstKind {
+        match self {
+            Remat::Const(c) => InstKind::Const(c.clone()),
+            Remat::Builtin(b) => InstKind::Builtin(*b),
+            Remat::Closure(g) => InstKind::Closure {
+                func: *g,
+                captures: vec![],
+            },
+        }
+    }
+}
+
+/// The rematerializable value `v` of `f` is, if any.
+fn remat(f: &Function, defs: &HashMap<Value, Inst>, v: Value) -> Option<Remat> {
+    match &f.inst(*defs.get(&v)?).kind {
+        InstKind::Const(c) => Some(Remat::Const(c.clone())),
+        InstKind::Builtin(b) => Some(Remat::Builtin(*b)),
+        InstKind::Closure { func, captures } if captures.is_empty() => Some(Remat::Closure(*func)),
+        _ => None,
+    }
+}
+
+/// Per slot of `h`, the value every one of its closure `sites` stores, if
+/// they all agree.
+fn known_slots(
+    p: &CfgProgram,
+    h: &Function,
+    sites: &[(usize, Inst)],
+    defs: &mut HashMap<usize, HashMap<Value, Inst>>,
+) -> Vec<Option<Remat>> {
+    let n = h.num_captures as usize;
+    let mut known: Vec<Option<Remat>> = vec![None; n];
+    for (k, slot) in known.iter_mut().enumerate() {
+        let mut agreed: Option<Remat> = None;
+        for &(fi, i) in sites {
+            let f = &p.functions[fi];
+            let InstKind::Closure { captures, .. } = &f.inst(i).kind else {
+                return vec![None; n];
+            };
+            if captures.len() != n {
+                return vec![None; n];
+            }
+            let here = match captures[k] {
+                CapSrc::Value(v) => {
+                    let d = defs.entry(fi).or_insert_with(|| f.defining_insts());
+                    remat(f, d, v)
+                }
+                CapSrc::Env(_) => None,
+            };
+            match (&agreed, here) {
+                (_, None) => {
+                    agreed = None;
+                    break;
+                }
+                (None, Some(r)) => agreed = Some(r),
+                (Some(a), Some(r)) if a.same(&r) => {}
+                (Some(_), Some(_)) => {
+                    agreed = None;
+                    break;
+                }
+            }
+        }
+        *slot = agreed;
+    }
+    known
+}
+
+/// The slots `h` reads (`getcap k`, or a nested closure capturing `Env(k)`).
+fn read_slots(h: &Function) -> Vec<bool> {
+    let mut read = vec![false; h.num_captures as usize];
+    let mut mark = |k: u16| {
+        if let Some(r) = read.get_mut(k as usize) {
+            *r = true;
+        }
+    };
+    for b in h.blocks() {
+        for &i in &h.block(b).insts {
+            match &h.inst(i).kind {
+                InstKind::GetCap(k) => mark(*k),
+                InstKind::Closure { captures, .. } => {
+                    for c in captures {
+                        if let CapSrc::Env(k) = c {
+                            mark(*k);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    read
+}
+
+pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
+    let n = p.functions.len();
+    let mut shared = vec![false; n];
+    let mut sites: Vec<Vec<(usize, Inst)>> = vec![Vec::new(); n];
+    for (fi, f) in p.functions.iter().enumerate() {
+        for b in f.blocks() {
+            for &i in &f.block(b).insts {
+                match &f.inst(i).kind {
+                    InstKind::Closure { func, .. } => {
+                        if let Some(s) = sites.get_mut(func.0 as usize) {
+                            s.push((fi, i));
+                        }
+                    }
+                    InstKind::Sibling(g) | InstKind::ClosureRef { func: g, .. } => {
+                        if let Some(s) = shared.get_mut(g.0 as usize) {
+                            *s = true;
+                        }
+                        shared[fi] = true;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let mut defs: HashMap<usize, HashMap<Value, Inst>> = HashMap::default();
+    let mut count = 0;
+    for hi in 0..n {
+        let h = &p.functions[hi];
+        if shared[hi] || h.num_captures == 0 || sites[hi].is_empty() {
+            continue;
+        }
+        // A site inside `h` itself would see `h`'s own rewrite.
+        if sites[hi].iter().any(|&(fi, _)| fi == hi) {
+            continue;
+        }
+        let known = known_slots(p, h, &sites[hi], &mut defs);
+        let h = &mut p.functions[hi];
+        let mut changed = 0;
+        for b in h.blocks() {
+            for i in h.block(b).insts.clone() {
+                if let InstKind::GetCap(k) = h.inst(i).kind {
+                    if let Some(Some(r)) = known.get(k as usize) {
+                        h.inst_mut(i).kind = r.inst();
+                        changed += 1;
+                    }
+                }
+            }
+        }
+        // Drop the slots nothing reads any more, renumbering the rest.
+        let read = read_slots(h);
+        if read.iter().any(|r| !r) {
+            let mut renumber = vec![None; read.len()];
+            let mut next = 0u16;
+            for (k, &r) in read.iter().enumerate() {
+                if r {
+                    renumber[k] = Some(next);
+                    next += 1;
+                }
+            }
+            let slot = |k: u16| renumber.get(k as usize).copied().flatten().unwrap_or(k);
+            for b in h.blocks() {
+                for i in h.block(b).insts.clone() {
+                    match &mut h.inst_mut(i).kind {
+                        InstKind::GetCap(k) => *k = slot(*k),
+                        InstKind::Closure { captures, .. } => {
+                            for c in captures.iter_mut() {
+                                if let CapSrc::Env(k) = c {
+                                    *k = slot(*k);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            changed += read.iter().filter(|r| !**r).count();
+            h.num_captures = next;
+            for &(fi, i) in &sites[hi] {
+                if let InstKind::Closure { captures, .. } = &mut p.functions[fi].inst_mut(i).kind {
+                    let mut k = 0;
+                    captures.retain(|_| {
+                        let keep = read.get(k).copied().unwrap_or(true);
+                        k += 1;
+                        keep
+                    });
+                }
+                if let Some(t) = touched.get_mut(fi) {
+                    *t = true;
+                }
+            }
+        }
+        if changed > 0 {
+            if let Some(t) = touched.get_mut(hi) {
+                *t = true;
+            }
+            count += changed;
+        }
+    }
+    Changed(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfg::Terminator;
+    use crate::verify;
+    use menai_compiler::ir::Span;
+
+    /// main: g = closure fn1 []; k = const 7; h = closure fn2 [g, k, x]
+    /// (x a call result, not rematerializable); return call h(1)
+    /// fn1(y): return y
+    /// fn2(z): a = getcap 0; b = getcap 1; c = getcap 2; r = call a(b); ...
+    fn program() -> CfgProgram {
+        let sp = Span::default();
+        let mut main = Function::new(FuncId(0), "main".into(), vec![], None, sp);
+        let e = main.entry;
+        let g = main.push_inst(
+            e,
+            InstKind::Closure {
+                func: FuncId(1),
+                captures: vec![],
+            },
+            sp,
+        );
+        let k = main.push_inst(e, InstKind::Const(Const::Int(7)), sp);
+        let x = main.push_inst(
+            e,
+            InstKind::Call {
+                func: g,
+                args: vec![k],
+            },
+            sp,
+        );
+        let h = main.push_inst(
+            e,
+            InstKind::Closure {
+                func: FuncId(2),
+                captures: vec![CapSrc::Value(g), CapSrc::Value(k), CapSrc::Value(x)],
+            },
+            sp,
+        );
+        let one = main.push_inst(e, InstKind::Const(Const::Int(1)), sp);
+        main.set_term(
+            e,
+            Terminator::TailCall {
+                func: h,
+                args: vec![one],
+            },
+            sp,
+        );
+        let mut f1 = Function::new(FuncId(1), "id".into(), vec!["y".into()], None, sp);
+        let y = f1.block(f1.entry).params[0];
+        f1.set_term(f1.entry, Terminator::Return(y), sp);
+        let mut f2 = Function::new(FuncId(2), "h".into(), vec!["z".into()], None, sp);
+        f2.num_captures = 3;
+        let fe = f2.entry;
+        let a = f2.push_inst(fe, InstKind::GetCap(0), sp);
+        let b = f2.push_inst(fe, InstKind::GetCap(1), sp);
+        let c = f2.push_inst(fe, InstKind::GetCap(2), sp);
+        let r = f2.push_inst(
+            fe,
+            InstKind::Call {
+                func: a,
+                args: vec![b],
+            },
+            sp,
+        );
+        let l = f2.push_inst(
+            fe,
+            InstKind::Prim {
+                op: Builtin::List,
+                args: vec![r, c],
+            },
+            sp,
+        );
+        f2.set_term(fe, Terminator::Return(l), sp);
+        CfgProgram {
+            functions: vec![main, f1, f2],
+            entry: FuncId(0),
+            structs: vec![],
+            files: vec![],
+        }
+    }
+
+    fn kinds(f: &Function) -> Vec<InstKind> {
+        let e = f.entry;
+        f.block(e)
+            .insts
+            .iter()
+            .map(|&i| f.inst(i).kind.clone())
+            .collect()
+    }
+
+    #[test]
+    fn agreed_captures_are_rebuilt_and_their_slots_dropped() {
+        let mut p = program();
+        let mut touched = vec![false; 3];
+        // Two getcaps rebuilt, two slots dropped.
+        assert_eq!(run(&mut p, &mut touched), Changed(4));
+        assert_eq!(touched, vec![true, false, true]);
+        verify::verify_program(&p, "known-captures").unwrap();
+        let h = &p.functions[2];
+        assert_eq!(h.num_captures, 1);
+        let k = kinds(h);
+        assert_eq!(
+            k[0],
+            InstKind::Closure {
+                func: FuncId(1),
+                captures: vec![]
+            }
+        );
+        assert_eq!(k[1], InstKind::Const(Const::Int(7)));
+        // The call result stays a capture, renumbered to slot 0.
+        assert_eq!(k[2], InstKind::GetCap(0));
+        let main = &p.functions[0];
+        let site = kinds(main)
+            .into_iter()
+            .find_map(|k| match k {
+                InstKind::Closure {
+                    func: FuncId(2),
+                    captures,
+                } => Some(captures),
+                _ => None,
+            })
+            .expect("site");
+        assert_eq!(site, vec![CapSrc::Value(Value(2))]);
+        assert_eq!(run(&mut p, &mut touched), Changed(0));
+    }
+
+    #[test]
+    fn sites_that_disagree_keep_the_capture() {
+        let mut p = program();
+        // A second closure of fn2 storing a different constant in slot 1.
+        let sp = Span::default();
+        let main = &mut p.functions[0];
+        let e = main.entry;
+        let g = Value(0);
+        let other = main.push_inst(e, InstKind::Const(Const::Int(8)), sp);
+        let x = Value(2);
+        let h2 = main.push_inst(
+            e,
+            InstKind::Closure {
+                func: FuncId(2),
+                captures: vec![CapSrc::Value(g), CapSrc::Value(other), CapSrc::Value(x)],
+            },
+            sp,
+        );
+        main.set_term(
+            e,
+            Terminator::TailCall {
+                func: h2,
+                args: vec![other],
+            },
+            sp,
+        );
+        let mut touched = vec![false; 3];
+        assert_eq!(run(&mut p, &mut touched), Changed(2));
+        let h = &p.functions[2];
+        assert_eq!(h.num_captures, 2);
+        let k = kinds(h);
+        assert!(matches!(k[0], InstKind::Closure { .. }));
+        assert_eq!(k[1], InstKind::GetCap(0));
+        assert_eq!(k[2], InstKind::GetCap(1));
+        verify::verify_program(&p, "known-captures").unwrap();
+    }
+}
