@@ -10,6 +10,7 @@
 
 pub mod copyprop;
 pub mod dce;
+pub mod gvn;
 pub mod inline_once;
 pub mod known_calls;
 pub mod known_captures;
@@ -78,6 +79,11 @@ pub const ALL: &[Pass] = &[
         kind: PassKind::Function(sccp::run),
     },
     Pass {
+        name: "gvn",
+        doc: gvn::DOC,
+        kind: PassKind::Function(gvn::run),
+    },
+    Pass {
         name: "dce",
         doc: dce::DOC,
         kind: PassKind::Function(dce::run),
@@ -131,6 +137,7 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
             "copyprop",
             "known-calls",
             "sccp",
+            "gvn",
             "simplify-cfg",
             "dce",
             "licm",
@@ -145,7 +152,7 @@ mod tests {
 
     #[test]
     fn pipelines_name_only_registered_passes() {
-        for (level, len) in [(0u8, 0usize), (1, 2), (2, 9)] {
+        for (level, len) in [(0u8, 0usize), (1, 2), (2, 10)] {
             assert_eq!(pipeline(level).len(), len, "-O{level}");
         }
         let mut names: Vec<&str> = ALL.iter().map(|p| p.name).collect();
