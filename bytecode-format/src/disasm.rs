@@ -12,7 +12,7 @@
 //! plain numbers for jump targets, counts and immediates.
 
 use crate::builtins::Builtin;
-use crate::module::{CaptureFrom, Constant, Function, Module, SrcLoc, NO_FILE};
+use crate::module::{CaptureFrom, CondOrigin, Constant, Function, Module, SrcLoc, NO_FILE};
 use crate::opcodes::{Instr, Op, Operand};
 use crate::validate::register_effects;
 use std::fmt::Write;
@@ -146,7 +146,11 @@ fn write_function(out: &mut String, m: &Module, index: usize, f: &Function) -> s
             .get(pc)
             .map_or_else(|| "?".to_string(), |l| l.line.to_string());
         let operands = operands_text(ins);
-        let comment = comment(m, f, ins);
+        let mut comment = comment(m, f, ins);
+        let origin = f.cond_origin(pc);
+        if matches!(ins.op, Op::JmpFalse | Op::JmpTrue) && origin != CondOrigin::If {
+            comment.push_str(&format!("; tests {}", origin.name()));
+        }
         let row = format!("    {pc:<5} [{line}]");
         let row = format!("{row:<16}{:<12} {operands}", ins.op.mnemonic());
         if comment.is_empty() {

@@ -1,7 +1,8 @@
 //! A JSON rendering of a module, for tools: files, struct types, the entry
 //! function, and per function its name, parameters, counts, constants,
-//! closure sites and instructions (mnemonic, raw fields, typed operands,
-//! last-use flags and source location).
+//! closure sites, instructions (mnemonic, raw fields, typed operands,
+//! last-use flags and source location) and the origins of conditional jumps
+//! that test an `and`/`or` operand or a `match` predicate.
 //!
 //! Written by hand (no extra dependency): strings are escaped per RFC 8259;
 //! integers are JSON numbers (big integers are strings); finite floats are
@@ -132,6 +133,16 @@ fn function(out: &mut String, index: usize, f: &Function) {
     for (pc, &ins) in f.code.iter().enumerate() {
         comma(out, pc);
         instruction(out, pc, ins, f.locs.get(pc));
+    }
+    out.push_str("],\"cond_origins\":[");
+    for (i, t) in f.cond_origins.iter().enumerate() {
+        comma(out, i);
+        let _ = write!(
+            out,
+            "{{\"pc\":{},\"origin\":\"{}\"}}",
+            t.pc,
+            t.origin.name()
+        );
     }
     out.push_str("]}");
 }

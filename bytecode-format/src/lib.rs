@@ -18,14 +18,17 @@ pub mod opcodes;
 pub mod validate;
 
 pub use builtins::{Builtin, BuiltinInfo, BUILTINS};
-pub use module::{CaptureFrom, ClosureSite, Constant, Function, Module, SrcLoc, StructTypeDef};
+pub use module::{
+    CaptureFrom, ClosureSite, CondOrigin, CondTest, Constant, Function, Module, SrcLoc,
+    StructTypeDef,
+};
 pub use opcodes::{Instr, Op, Operand};
 
 /// The `.bc` file kind. Bump `version` on any change to `module` or `opcodes`.
 pub const BC_KIND: envelope::Kind = envelope::Kind {
     name: "bytecode",
     magic: *b"MENAIBC\0",
-    version: 4,
+    version: 5,
 };
 
 /// The producer string written into files by this build.

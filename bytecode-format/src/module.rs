@@ -124,8 +124,64 @@ pub struct Function {
     pub code: Vec<Instr>,
     /// Source location of each instruction (same length as `code`).
     pub locs: Vec<SrcLoc>,
+    /// The conditional jumps whose test comes from `and`, `or` or a `match`
+    /// predicate, by increasing pc (every other one is an `if`): only
+    /// consulted to word the error of a non-boolean test.
+    pub cond_origins: Vec<CondTest>,
     /// Where the function is defined.
     pub loc: SrcLoc,
+}
+
+/// The form a conditional jump's test comes from; a test that is not a
+/// boolean raises an error naming it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CondOrigin {
+    #[default]
+    If,
+    /// An operand of `and` (all but the last are tested).
+    And,
+    /// An operand of `or`.
+    Or,
+    /// The result of a `match` predicate pattern `(? pred x)`.
+    Match,
+}
+
+impl CondOrigin {
+    /// The runtime error for a test of type `got`.
+    pub fn error(self, got: &str) -> String {
+        match self {
+            CondOrigin::If => format!("if: condition must be a boolean, got {got}"),
+            CondOrigin::And => format!("and: operand must be a boolean, got {got}"),
+            CondOrigin::Or => format!("or: operand must be a boolean, got {got}"),
+            CondOrigin::Match => format!("match: predicate must return a boolean, got {got}"),
+        }
+    }
+
+    /// The form's name, as the disassembler notes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CondOrigin::If => "if",
+            CondOrigin::And => "and",
+            CondOrigin::Or => "or",
+            CondOrigin::Match => "match",
+        }
+    }
+}
+
+/// A conditional jump (`jmpf`/`jmpt` at `pc`) whose test is not an `if`'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CondTest {
+    pub pc: u32,
+    pub origin: CondOrigin,
+}
+
+impl Function {
+    /// Where the test of the conditional jump at `pc` comes from.
+    pub fn cond_origin(&self, pc: usize) -> CondOrigin {
+        self.cond_origins
+            .binary_search_by_key(&pc, |t| t.pc as usize)
+            .map_or(CondOrigin::If, |k| self.cond_origins[k].origin)
+    }
 }
 
 impl Function {

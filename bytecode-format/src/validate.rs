@@ -18,7 +18,8 @@
 //!   instructions, at most [`MAX_READS`]) and memory (basic blocks × register
 //!   words) are bounded, and a larger function is refused as too large.
 //! - F3. `locs.len() == code.len()`; every `SrcLoc::file` (of `f.loc` and of
-//!   every entry of `locs`) is `< files.len()` or `NO_FILE`.
+//!   every entry of `locs`) is `< files.len()` or `NO_FILE`. Every
+//!   `cond_origins` entry names a `jmpf`/`jmpt`, by strictly increasing pc.
 //! - F4. Constants: a `BigInt` is a canonical decimal string (optional `-`,
 //!   digits, no leading zero) whose value is outside the `i64` range; a
 //!   `StructType(t)` (also nested inside `List`s) has `t < struct_types.len()`.
@@ -159,6 +160,10 @@ pub enum Reason {
     LocsLength {
         locs: usize,
         code: usize,
+    },
+    /// A `cond_origins` entry not on a conditional jump, or out of order.
+    BadCondOrigin {
+        pc: u32,
     },
     BadFile {
         file: u32,
@@ -336,6 +341,10 @@ impl fmt::Display for Reason {
             Reason::CodeTooLong { len } => {
                 write!(f, "{len} instructions exceed the limit of {MAX_CODE_LEN}")
             }
+            Reason::BadCondOrigin { pc } => write!(
+                f,
+                "condition origin for pc {pc}: not a conditional jump, or out of order"
+            ),
             Reason::LocsLength { locs, code } => {
                 write!(f, "line table has {locs} entries for {code} instructions")
             }
@@ -600,6 +609,14 @@ fn validate_function(m: &Module, f: &Function, lints: Option<&mut Vec<Fail>>) ->
                 files: m.files.len(),
             },
         ));
+    }
+    let mut prev: Option<u32> = None;
+    for t in &f.cond_origins {
+        let jump = f.code.get(t.pc as usize).map(|i| i.op);
+        if !matches!(jump, Some(Op::JmpFalse | Op::JmpTrue)) || prev.is_some_and(|p| p >= t.pc) {
+            return Err((None, Reason::BadCondOrigin { pc: t.pc }));
+        }
+        prev = Some(t.pc);
     }
     check_constants(m, f)?;
     check_sites(m, f)?;
@@ -1816,6 +1833,7 @@ mod tests {
             }],
             code: vec![],
             locs: vec![],
+            cond_origins: vec![],
             loc: crate::module::SrcLoc::UNKNOWN,
         };
         let reads = |ins: Instr| {

@@ -130,6 +130,28 @@ fn code_is_non_empty_and_line_table_matches() {
 }
 
 #[test]
+fn condition_origins_name_conditional_jumps_in_order() {
+    use menai_bytecode::{CondOrigin, CondTest};
+    let test = |pc, origin| CondTest { pc, origin };
+    // fib's pc 2 is a `jmpf`: an origin there is fine.
+    let mut m = sample();
+    m.functions[1].cond_origins = vec![test(2, CondOrigin::Or)];
+    assert_eq!(validate(&m), Ok(()));
+    assert_eq!(m.functions[1].cond_origin(2), CondOrigin::Or);
+    assert_eq!(m.functions[1].cond_origin(3), CondOrigin::If);
+    // Not a conditional jump; past the end; out of order.
+    for bad in [
+        vec![test(1, CondOrigin::And)],
+        vec![test(99, CondOrigin::And)],
+        vec![test(2, CondOrigin::And), test(2, CondOrigin::Match)],
+    ] {
+        let last = bad.last().map_or(0, |t| t.pc);
+        let (pc, r) = reject_fib(|f| f.cond_origins = bad);
+        assert_eq!((pc, r), (None, Reason::BadCondOrigin { pc: last }));
+    }
+}
+
+#[test]
 fn file_indices_are_in_range() {
     let (pc, r) = reject_fib(|f| f.locs[3].file = 5);
     assert_eq!((pc, r), (Some(3), Reason::BadFile { file: 5, files: 1 }));

@@ -11,7 +11,7 @@
 //!
 //! Any change to these types bumps `MIR_KIND.version`.
 
-use menai_bytecode::Builtin;
+use menai_bytecode::{Builtin, CondOrigin};
 use serde::{Deserialize, Serialize};
 
 /// A byte range in a source file of the program (`file` indexes `Program::files`).
@@ -132,11 +132,13 @@ pub enum ExprKind {
         body: Box<Expr>,
     },
     Lambda(Lambda),
-    /// `cond` must be a boolean at run time (else a runtime error).
+    /// `cond` must be a boolean at run time (else a runtime error naming
+    /// `origin`: the form the test comes from).
     If {
         cond: Atom,
         then_branch: Box<Expr>,
         else_branch: Box<Expr>,
+        origin: CondOrigin,
     },
     /// Call of a function value (closure, builtin value, struct type…).
     Call {
@@ -172,7 +174,7 @@ impl Expr {
 pub const MIR_KIND: menai_bytecode::envelope::Kind = menai_bytecode::envelope::Kind {
     name: "MIR",
     magic: *b"MENAIMIR",
-    version: 1,
+    version: 2,
 };
 
 /// Encodes a program as a `.mir` file.

@@ -18,6 +18,7 @@
 //! ```
 
 use crate::ir::{Atom, Const, Expr, ExprKind, Lambda, Program, RaiseKind, VarId};
+use menai_bytecode::CondOrigin;
 use std::fmt::Write;
 
 /// Prints a whole program: its struct types, then the body.
@@ -179,8 +180,14 @@ impl Printer<'_> {
                     cond,
                     then_branch,
                     else_branch,
+                    origin,
                 } => {
-                    let text = format!("if {}", self.atom(cond));
+                    // A test from `and`/`or`/`match` says so (it names the
+                    // form in its runtime error).
+                    let text = match origin {
+                        CondOrigin::If => format!("if {}", self.atom(cond)),
+                        o => format!("if {} ({})", self.atom(cond), o.name()),
+                    };
                     self.line(indent, &text);
                     self.line(indent, "then");
                     self.expr(then_branch, indent + 1);

@@ -18,7 +18,7 @@
 use crate::analyze::core::{CExpr, CKind, CLambda};
 use crate::ir::{Atom, Const, Expr, ExprKind, Lambda, RaiseKind, Span, VarId, VarInfo};
 use menai_bytecode::builtins::MANY;
-use menai_bytecode::Builtin;
+use menai_bytecode::{Builtin, CondOrigin};
 use std::collections::BTreeSet;
 
 /// A binding in front of an expression.
@@ -133,6 +133,7 @@ impl Renumber<'_> {
                     cond,
                     then_branch,
                     else_branch,
+                    ..
                 } => {
                     self.atom(cond);
                     self.expr(then_branch);
@@ -315,6 +316,7 @@ impl Lowerer<'_> {
                 cond,
                 then_branch,
                 else_branch,
+                origin,
             } => {
                 let cond = self.atom(*cond, binds);
                 let then_branch = Box::new(self.expr(*then_branch));
@@ -324,6 +326,7 @@ impl Lowerer<'_> {
                         cond,
                         then_branch,
                         else_branch,
+                        origin,
                     },
                     span,
                 )
@@ -537,11 +540,13 @@ impl Lowerer<'_> {
         let rest = self.compare_chain(op, &args[1..], span, &mut rest_binds);
         let then_branch = Box::new(wrap(rest_binds, rest));
         let else_branch = Box::new(atom_expr(Atom::Const(Const::Bool(false)), span));
+        // The test is a comparison's result: always a boolean.
         Expr::new(
             ExprKind::If {
                 cond,
                 then_branch,
                 else_branch,
+                origin: CondOrigin::If,
             },
             span,
         )
@@ -579,6 +584,7 @@ pub fn free_vars(body: &Expr, params: &[VarId]) -> Vec<VarId> {
                 cond,
                 then_branch,
                 else_branch,
+                ..
             } => {
                 atom(cond, &mut used);
                 stack.push(then_branch);

@@ -354,8 +354,10 @@ fn and_or_are_short_circuit_ifs() {
     assert_eq!(ir("(and)"), "#t\n");
     assert_eq!(ir("(or)"), "#f\n");
     assert_eq!(ir("(and 1)"), "1\n");
-    assert_eq!(ir("(and #t 1)"), "if #t\nthen\n  1\nelse\n  #f\n");
-    assert_eq!(ir("(or #f 5)"), "if #f\nthen\n  #t\nelse\n  5\n");
+    // The tests say which form they come from (their error names it).
+    assert_eq!(ir("(and #t 1)"), "if #t (and)\nthen\n  1\nelse\n  #f\n");
+    assert_eq!(ir("(or #f 5)"), "if #f (or)\nthen\n  #t\nelse\n  5\n");
+    assert_eq!(ir("(if #t 1 2)"), "if #t\nthen\n  1\nelse\n  2\n");
 }
 
 #[test]

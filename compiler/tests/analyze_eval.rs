@@ -173,10 +173,11 @@ impl Eval<'_> {
                 cond,
                 then_branch,
                 else_branch,
+                origin,
             } => match self.atom(env, cond)? {
                 V::Bool(true) => self.eval(env, then_branch),
                 V::Bool(false) => self.eval(env, else_branch),
-                other => Err(format!("if: condition must be a boolean, got {other:?}")),
+                other => Err(origin.error(&format!("{other:?}"))),
             },
             ExprKind::Call { func, args } => {
                 let f = self.atom(env, func)?;
@@ -460,7 +461,9 @@ fn and_or_and_chains() {
     check("(or #f 5)", "5");
     check("(and #f (error \"no\"))", "#f");
     check("(or #t (error \"no\"))", "#t");
-    check_err("(and 1 2)", "if: condition must be a boolean");
+    check_err("(and 1 2)", "and: operand must be a boolean");
+    check_err("(or #f 1 2)", "or: operand must be a boolean");
+    check_err("(if 1 2 3)", "if: condition must be a boolean");
     check("(integer=? 1 2 \"x\")", "#f");
     check_err("(integer=? 1 1 \"x\")", "expected integer");
     check("(integer!=? 5 5 6)", "#t");
@@ -528,7 +531,7 @@ fn match_patterns() {
     check_err("(match 3 (1 1) (2 2))", "match: no clause matched 3");
     check_err(
         "(match 3 ((? (lambda (v) 1) x) x))",
-        "if: condition must be a boolean",
+        "match: predicate must return a boolean",
     );
     check_err("(match (error \"scrutinee\") (_ 1))", "scrutinee");
 }

@@ -232,6 +232,7 @@ impl Builder<'_> {
                 cond,
                 then_branch,
                 else_branch,
+                origin,
             } => {
                 let c = self.atom(cx, cond, span)?;
                 let (t, f) = (
@@ -243,6 +244,7 @@ impl Builder<'_> {
                         cond: c,
                         then_dest: t,
                         else_dest: f,
+                        origin: *origin,
                     },
                     span,
                 );
@@ -309,6 +311,7 @@ impl Builder<'_> {
                 cond,
                 then_branch,
                 else_branch,
+                origin,
             } => {
                 let c = self.atom(cx, cond, span)?;
                 let (t, f) = (
@@ -321,6 +324,7 @@ impl Builder<'_> {
                         cond: c,
                         then_dest: t,
                         else_dest: f,
+                        origin: *origin,
                     },
                     span,
                 );

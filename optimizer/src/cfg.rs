@@ -22,7 +22,7 @@
 //! Every instruction and terminator carries the span of the IR expression it
 //! came from; passes keep it when they rewrite the instruction.
 
-use menai_bytecode::Builtin;
+use menai_bytecode::{Builtin, CondOrigin};
 use menai_compiler::ir::{Const, SourceFile, Span, StructDecl};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
@@ -249,11 +249,13 @@ pub enum Terminator {
         dest: Block,
         args: Vec<Value>,
     },
-    /// `cond` must be a boolean at run time.
+    /// `cond` must be a boolean at run time (else an error naming
+    /// `origin`, the form the test comes from).
     Branch {
         cond: Value,
         then_dest: Block,
         else_dest: Block,
+        origin: CondOrigin,
     },
     Return(Value),
     TailCall {

@@ -14,6 +14,7 @@
 
 use crate::cfg::{Block, CapSrc, CfgProgram, Function, InstKind, Terminator};
 use crate::verify::{Location, VerifyError};
+use menai_bytecode::CondOrigin;
 use menai_compiler::ir::Const;
 use std::fmt::Write;
 
@@ -89,7 +90,17 @@ pub fn term_text(t: &Terminator) -> String {
             cond,
             then_dest,
             else_dest,
+            origin: CondOrigin::If,
         } => format!("branch {cond}, {then_dest}, {else_dest}"),
+        Terminator::Branch {
+            cond,
+            then_dest,
+            else_dest,
+            origin,
+        } => format!(
+            "branch {cond}, {then_dest}, {else_dest} ({})",
+            origin.name()
+        ),
         Terminator::Return(v) => format!("return {v}"),
         Terminator::TailCall { func, args } => format!("tailcall {func}({})", list(args)),
         Terminator::TailApply { func, list } => format!("tailapply {func}, {list}"),

@@ -30,7 +30,7 @@ use crate::OptError;
 use menai_bytecode::module::{
     self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef,
 };
-use menai_bytecode::{Builtin, Instr, Op};
+use menai_bytecode::{Builtin, CondOrigin, CondTest, Instr, Op};
 use menai_compiler::ir::{Const, Span};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -307,7 +307,9 @@ struct Emitter<'a> {
     f: &'a Function,
     lines: &'a LineIndex,
     code: Vec<Instr>,
-    locs: Vec<SrcLoc>,
+    /// Per instruction: its source location, and for a conditional jump
+    /// the form its test comes from.
+    meta: Vec<(SrcLoc, CondOrigin)>,
     constants: Vec<Constant>,
     const_index: HashMap<String, usize>,
     sites: Vec<ClosureSite>,
@@ -323,7 +325,15 @@ impl Emitter<'_> {
             .enumerate()
             .fold(0u8, |acc, (k, &d)| if d { acc | 1 << k } else { acc });
         self.code.push(i);
-        self.locs.push(self.lines.srcloc(span));
+        self.meta.push((self.lines.srcloc(span), CondOrigin::If));
+    }
+
+    /// Pushes a conditional jump whose test comes from `origin`.
+    fn push_test(&mut self, i: Instr, dead: &[bool], span: Span, origin: CondOrigin) {
+        self.push(i, dead, span);
+        if let Some(m) = self.meta.last_mut() {
+            m.1 = origin;
+        }
     }
 
     fn moves(&mut self, low: &Lowered, span: Span) {
@@ -477,7 +487,7 @@ fn emit_function(
         f,
         lines,
         code: Vec::new(),
-        locs: Vec::new(),
+        meta: Vec::new(),
         constants: Vec::new(),
         const_index: HashMap::default(),
         sites: Vec::new(),
@@ -624,17 +634,19 @@ fn emit_function(
                 cond,
                 then_dest,
                 else_dest,
+                origin,
             } => {
                 let c = alloc.reg(*cond)?;
+                let o = *origin;
                 if Some(*then_dest) == next {
                     e.fixups.push((e.code.len(), *else_dest));
-                    e.push(Instr::abx(Op::JmpFalse, c, 0), dead, span);
+                    e.push_test(Instr::abx(Op::JmpFalse, c, 0), dead, span, o);
                 } else if Some(*else_dest) == next {
                     e.fixups.push((e.code.len(), *then_dest));
-                    e.push(Instr::abx(Op::JmpTrue, c, 0), dead, span);
+                    e.push_test(Instr::abx(Op::JmpTrue, c, 0), dead, span, o);
                 } else {
                     e.fixups.push((e.code.len(), *else_dest));
-                    e.push(Instr::abx(Op::JmpFalse, c, 0), &[], span);
+                    e.push_test(Instr::abx(Op::JmpFalse, c, 0), &[], span, o);
                     e.fixups.push((e.code.len(), *then_dest));
                     e.push(Instr::abx(Op::Jmp, 0, 0), &[], span);
                 }
@@ -687,9 +699,22 @@ fn emit_function(
         }
     }
     if rotate {
-        rotate_loops(&mut e.code, &mut e.locs);
+        rotate_loops(&mut e.code, &mut e.meta, (SrcLoc::UNKNOWN, CondOrigin::If));
     }
     let lines = e.lines;
+    let cond_origins = e
+        .meta
+        .iter()
+        .zip(&e.code)
+        .enumerate()
+        .filter(|(_, (m, ins))| {
+            m.1 != CondOrigin::If && matches!(ins.op, Op::JmpFalse | Op::JmpTrue)
+        })
+        .map(|(pc, (m, _))| CondTest {
+            pc: pc as u32,
+            origin: m.1,
+        })
+        .collect();
     Ok(module::Function {
         name: f.name.clone(),
         params: f.param_names.clone(),
@@ -699,7 +724,8 @@ fn emit_function(
         constants: e.constants,
         closure_sites: e.sites,
         code: e.code,
-        locs: e.locs,
+        locs: e.meta.iter().map(|m| m.0).collect(),
+        cond_origins,
         loc: lines.srcloc(f.span),
     })
 }
@@ -711,7 +737,9 @@ fn emit_function(
 /// Sound: a `jmp` changes no register, so the copies run in exactly the
 /// state `T` would (same last-use flags, same jump targets); the type
 /// flags proven at `T` hold on each of its incoming paths.
-fn rotate_loops(code: &mut Vec<Instr>, locs: &mut Vec<SrcLoc>) {
+/// `meta` is per-instruction data (source location…) that moves and is
+/// copied along with its instruction; `unknown` fills any gap.
+fn rotate_loops<T: Copy>(code: &mut Vec<Instr>, meta: &mut Vec<T>, unknown: T) {
     let is_cmp = |op: Op| {
         matches!(
             op,
@@ -766,26 +794,26 @@ fn rotate_loops(code: &mut Vec<Instr>, locs: &mut Vec<SrcLoc>) {
         }
     };
     let mut out = Vec::with_capacity(at as usize);
-    let mut out_locs = Vec::with_capacity(at as usize);
+    let mut out_meta = Vec::with_capacity(at as usize);
     for (pc, (&ins, t)) in code.iter().zip(&targets).enumerate() {
-        let loc = locs.get(pc).copied().unwrap_or(SrcLoc::UNKNOWN);
+        let loc = meta.get(pc).copied().unwrap_or(unknown);
         match *t {
             Some(t) => {
                 for k in [t, t + 1] {
                     out.push(reloc(code[k]));
-                    out_locs.push(locs.get(k).copied().unwrap_or(loc));
+                    out_meta.push(meta.get(k).copied().unwrap_or(loc));
                 }
                 out.push(reloc(Instr::abx(Op::Jmp, 0, (t + 2) as u32)));
-                out_locs.push(loc);
+                out_meta.push(loc);
             }
             None => {
                 out.push(reloc(ins));
-                out_locs.push(loc);
+                out_meta.push(loc);
             }
         }
     }
     *code = out;
-    *locs = out_locs;
+    *meta = out_meta;
 }
 
 fn bad_arity(f: &Function, op: Builtin) -> OptError {
@@ -816,7 +844,7 @@ mod tests {
                 ..SrcLoc::UNKNOWN
             })
             .collect();
-        rotate_loops(&mut code, &mut locs);
+        rotate_loops(&mut code, &mut locs, SrcLoc::UNKNOWN);
         let ops: Vec<Op> = code.iter().map(|i| i.op).collect();
         assert_eq!(
             ops,
@@ -838,7 +866,7 @@ mod tests {
         // Nothing to rotate: unchanged.
         let plain = vec![Instr::abx(Op::Jmp, 0, 1), Instr::abc(Op::Return, 0, 0, 0)];
         let mut same = plain.clone();
-        rotate_loops(&mut same, &mut vec![SrcLoc::UNKNOWN; 2]);
+        rotate_loops(&mut same, &mut vec![SrcLoc::UNKNOWN; 2], SrcLoc::UNKNOWN);
         assert_eq!(same, plain);
     }
 }

@@ -1015,6 +1015,7 @@ mod tests {
                 cond: c,
                 then_dest: t,
                 else_dest: el,
+                origin: menai_bytecode::CondOrigin::If,
             },
             sp,
         );

@@ -209,6 +209,7 @@ pub fn analyse(f: &Function) -> TypeInfo {
             cond,
             then_dest,
             else_dest,
+            ..
         } = &f.block(b).term
         {
             let pred = defs.get(cond).and_then(|&i| match &f.inst(i).kind {

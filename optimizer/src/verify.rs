@@ -439,6 +439,7 @@ mod tests {
                 cond: c,
                 then_dest: t,
                 else_dest: j,
+                origin: menai_bytecode::CondOrigin::If,
             },
             sp,
         );

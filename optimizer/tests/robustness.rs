@@ -128,6 +128,7 @@ fn deep_programs_compile() {
                     cond: Atom::Const(Const::Bool(false)),
                     then_branch: Box::new(e(ExprKind::Atom(Atom::Const(Const::Int(1))))),
                     else_branch: Box::new(body),
+                    origin: menai_bytecode::CondOrigin::If,
                 });
             }
             let p = program(body, 0);

@@ -316,6 +316,38 @@ fn runtime_error_exits_1_with_message_and_location() {
     expect(&o, 1, &["boom"], "menai eval");
 }
 
+#[test]
+fn a_non_boolean_test_names_its_form_and_points_at_the_operand() {
+    let d = tmp();
+    // The failing operand `n` is at line 2, column 23, at every level and
+    // through the three stage tools.
+    let src = write(
+        d.path(),
+        "and.menai",
+        "(let ((n (integer+ 1 2)))\n  (and (list? (list)) n #t))\n",
+    );
+    for level in ["-O0", "-O2"] {
+        let o = exec("menai", &["run", level, s(&src)], None, d.path());
+        expect(
+            &o,
+            1,
+            &[
+                "and: operand must be a boolean, got integer",
+                "and.menai:2:23",
+            ],
+            level,
+        );
+    }
+    let (_, bc) = build_stages(d.path(), "and", &std::fs::read_to_string(&src).unwrap());
+    let o = exec("menai-vm", &[s(&bc)], None, d.path());
+    expect(
+        &o,
+        1,
+        &["and: operand must be a boolean, got integer"],
+        "menai-vm",
+    );
+}
+
 // ---------------------------------------------------------------- missing files and usage
 
 #[test]

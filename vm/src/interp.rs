@@ -796,12 +796,12 @@ impl<'m> Vm<'m> {
                 XOp::JmpTrue => match reg!(ins.a) {
                     Value::Bool(true) => pc = ins.bx() as usize,
                     Value::Bool(false) => {}
-                    ref other => tri!(Err(ops::condition_error(other))),
+                    ref other => tri!(Err(ops::condition_error(module, fi, pc - 1, other))),
                 },
                 XOp::JmpFalse => match reg!(ins.a) {
                     Value::Bool(false) => pc = ins.bx() as usize,
                     Value::Bool(true) => {}
-                    ref other => tri!(Err(ops::condition_error(other))),
+                    ref other => tri!(Err(ops::condition_error(module, fi, pc - 1, other))),
                 },
                 XOp::Call => {
                     if COUNT {

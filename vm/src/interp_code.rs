@@ -351,6 +351,7 @@ mod tests {
             constants: vec![],
             closure_sites: vec![],
             locs: vec![SrcLoc::UNKNOWN; code.len()],
+            cond_origins: vec![],
             code,
             loc: SrcLoc::UNKNOWN,
         }

@@ -6,7 +6,7 @@
 use crate::builtins::{call_builtin, Args, Ctx};
 use crate::error::{RtError, RtResult};
 use crate::value::{ListBuf, Str, Value};
-use menai_bytecode::{Builtin, Constant, Module};
+use menai_bytecode::{Builtin, CondOrigin, Constant, Module};
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 use std::rc::Rc;
@@ -119,13 +119,15 @@ pub fn list_error(op: &str, v: &Value) -> RtError {
     }
 }
 
-/// A conditional jump on a non-boolean.
+/// A conditional jump (at `pc` of function `fi`) on a non-boolean: the
+/// message names the form the test comes from (`if`, `and`, `or`, `match`).
 #[cold]
-pub fn condition_error(v: &Value) -> RtError {
-    RtError::new(format!(
-        "if: condition must be a boolean, got {}",
-        v.type_name()
-    ))
+pub fn condition_error(module: &Module, fi: u32, pc: usize, v: &Value) -> RtError {
+    let origin = module
+        .functions
+        .get(fi as usize)
+        .map_or(CondOrigin::If, |f| f.cond_origin(pc));
+    RtError::new(origin.error(v.type_name()))
 }
 
 /// A wrong argument count: `call: expected 2 arguments, got 3`.

@@ -33,6 +33,7 @@ fn adder(file: &str, a: Constant, b: Constant) -> Module {
             Instr::abc(Op::Return, 2, 0, 0),
         ],
         locs: vec![loc; 4],
+        cond_origins: vec![],
         loc,
     };
     Module {

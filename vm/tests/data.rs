@@ -21,6 +21,7 @@ fn func(name: &str, params: &[&str], rest: Option<&str>) -> Function {
         closure_sites: vec![],
         code: vec![],
         locs: vec![],
+        cond_origins: vec![],
         loc: SrcLoc::UNKNOWN,
     }
 }

@@ -41,6 +41,7 @@ fn func(name: &str, params: &[&str], rest: Option<&str>, nregs: u16, code: Vec<I
         closure_sites: Vec::new(),
         code,
         locs,
+        cond_origins: vec![],
         loc: SrcLoc::UNKNOWN,
     }
 }
@@ -574,6 +575,15 @@ fn errors_carry_the_failing_instruction_location() {
     );
     let e = run_err(&module(vec![main.clone()]), &RunOptions::default());
     assert_eq!(e.message, "if: condition must be a boolean, got integer");
+    assert_eq!(e.loc.map(|l| l.line), Some(2));
+    // The same jump recorded as an `and` operand's test names `and`.
+    let mut and = main.clone();
+    and.cond_origins = vec![menai_bytecode::CondTest {
+        pc: 1,
+        origin: menai_bytecode::CondOrigin::And,
+    }];
+    let e = run_err(&module(vec![and]), &RunOptions::default());
+    assert_eq!(e.message, "and: operand must be a boolean, got integer");
     assert_eq!(e.loc.map(|l| l.line), Some(2));
 
     main.constants = vec![Constant::Str("boom".into())];

@@ -34,6 +34,7 @@ fn func(name: &str, params: &[&str], nregs: u16, code: Vec<Instr>) -> Function {
         closure_sites: Vec::new(),
         code,
         locs,
+        cond_origins: vec![],
         loc: SrcLoc::UNKNOWN,
     }
 }

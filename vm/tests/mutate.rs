@@ -25,6 +25,7 @@ fn func(name: &str, nparams: usize, rest: bool, nregs: u16, code: Vec<Instr>) ->
         ],
         closure_sites: vec![],
         locs: vec![SrcLoc::UNKNOWN; code.len()],
+        cond_origins: vec![],
         code,
         loc: SrcLoc::UNKNOWN,
     }

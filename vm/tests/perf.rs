@@ -25,6 +25,7 @@ fn func(name: &str, nparams: usize, nregs: u16, code: Vec<Instr>) -> Function {
         constants: Vec::new(),
         closure_sites: Vec::new(),
         locs: vec![SrcLoc::UNKNOWN; code.len()],
+        cond_origins: vec![],
         code,
         loc: SrcLoc::UNKNOWN,
     }

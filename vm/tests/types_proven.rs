@@ -33,6 +33,7 @@ fn module(code: Vec<Instr>, regs: u16, constants: Vec<Constant>) -> Module {
             closure_sites: vec![],
             code,
             locs,
+            cond_origins: vec![],
             loc: SrcLoc::UNKNOWN,
         }],
         entry: 0,

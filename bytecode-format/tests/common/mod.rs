@@ -39,6 +39,7 @@ pub fn function(
         closure_sites: Vec::new(),
         code,
         locs,
+        cond_origins: vec![],
         loc: loc(first_line),
     }
 }

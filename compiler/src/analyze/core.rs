@@ -9,7 +9,7 @@
 //! arguments are atoms); `letrec` groups are already split and ordered.
 
 use crate::ir::{Const, Span, VarId};
-use menai_bytecode::Builtin;
+use menai_bytecode::{Builtin, CondOrigin};
 
 #[derive(Clone, Debug)]
 pub struct CExpr {
@@ -54,6 +54,8 @@ pub enum CKind {
         cond: Box<CExpr>,
         then_branch: Box<CExpr>,
         else_branch: Box<CExpr>,
+        /// The form the test comes from (names it in the runtime error).
+        origin: CondOrigin,
     },
     Call {
         func: Box<CExpr>,
@@ -101,12 +103,20 @@ impl CExpr {
         CExpr::konst(Const::Bool(b), span)
     }
 
-    pub fn iff(cond: CExpr, then_branch: CExpr, else_branch: CExpr, span: Span) -> CExpr {
+    /// A conditional; `origin` is the form its test comes from.
+    pub fn iff(
+        origin: CondOrigin,
+        cond: CExpr,
+        then_branch: CExpr,
+        else_branch: CExpr,
+        span: Span,
+    ) -> CExpr {
         CExpr::new(
             CKind::If {
                 cond: Box::new(cond),
                 then_branch: Box::new(then_branch),
                 else_branch: Box::new(else_branch),
+                origin,
             },
             span,
         )
@@ -151,6 +161,7 @@ impl CExpr {
                     cond,
                     then_branch,
                     else_branch,
+                    ..
                 } => {
                     stack.push(else_branch);
                     stack.push(then_branch);

@@ -7,6 +7,7 @@ use super::{datum, sym, Analyzer};
 use crate::diagnostic::Diagnostic;
 use crate::ir::{Const, Span, VarId};
 use crate::sexp::{Sexp, SexpKind};
+use menai_bytecode::CondOrigin;
 use std::collections::HashMap;
 
 /// A parsed binding `(name init)`.
@@ -46,7 +47,7 @@ impl Analyzer {
                 let c = self.expr(&items[1]);
                 let t = self.expr(&items[2]);
                 let e = self.expr(&items[3]);
-                CExpr::iff(c, t, e, span)
+                CExpr::iff(CondOrigin::If, c, t, e, span)
             }
             "and" | "or" => {
                 let ops = self.exprs(&items[1..]);
@@ -414,11 +415,14 @@ fn and_or(is_and: bool, mut ops: Vec<CExpr>, span: Span) -> CExpr {
     let Some(mut acc) = ops.pop() else {
         return CExpr::bool(is_and, span);
     };
+    // Each test is located at its operand: that is what a non-boolean
+    // operand error points at.
     while let Some(op) = ops.pop() {
+        let at = op.span;
         acc = if is_and {
-            CExpr::iff(op, acc, CExpr::bool(false, span), span)
+            CExpr::iff(CondOrigin::And, op, acc, CExpr::bool(false, span), at)
         } else {
-            CExpr::iff(op, CExpr::bool(true, span), acc, span)
+            CExpr::iff(CondOrigin::Or, op, CExpr::bool(true, span), acc, at)
         };
     }
     acc

@@ -13,7 +13,7 @@ use super::core::{CExpr, CKind};
 use super::{datum, sym, Analyzer};
 use crate::ir::{Const, Span, VarId};
 use crate::sexp::{Sexp, SexpKind};
-use menai_bytecode::Builtin;
+use menai_bytecode::{Builtin, CondOrigin};
 
 /// A checked pattern.
 enum Pat {
@@ -144,12 +144,13 @@ impl Analyzer {
         for (test, body, cspan) in clauses.into_iter().rev() {
             chain = match test {
                 None => body,
-                Some(t) => CExpr::iff(t, body, chain, cspan),
+                Some(t) => CExpr::iff(test_origin(&t), t, body, chain, cspan),
             };
         }
         if let Some(l) = len_var {
             let x = CExpr::var(sv, span);
             let init = CExpr::iff(
+                CondOrigin::If,
                 p1(Builtin::ListP, x.clone(), span),
                 p1(Builtin::ListLength, x, span),
                 CExpr::konst(Const::Int(-1), span),
@@ -259,7 +260,7 @@ impl Analyzer {
                 (Step::Check(c), None) => c,
                 (Step::Check(c), Some(a)) => {
                     let sp = c.span;
-                    CExpr::iff(c, a, CExpr::bool(false, sp), sp)
+                    CExpr::iff(test_origin(&c), c, a, CExpr::bool(false, sp), sp)
                 }
                 (Step::Bind(t, e), Some(a)) => CExpr::let_(t, e, a, false, span),
                 (Step::Bind(..), None) => return None,
@@ -392,5 +393,15 @@ fn collect_binds(pat: &Pat, access: CExpr, out: &mut Vec<(String, Span, CExpr)>)
             }
         }
         _ => {}
+    }
+}
+
+/// The origin of a pattern test: a primitive check (`list?`, `integer=?`…)
+/// is always a boolean; anything else involves a predicate's result, whose
+/// non-boolean value is reported as the `match` predicate's error.
+fn test_origin(t: &CExpr) -> CondOrigin {
+    match t.kind {
+        CKind::Prim { .. } => CondOrigin::If,
+        _ => CondOrigin::Match,
     }
 }

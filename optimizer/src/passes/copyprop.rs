@@ -128,6 +128,7 @@ mod tests {
                 cond: c,
                 then_dest: t,
                 else_dest: el,
+                origin: menai_bytecode::CondOrigin::If,
             },
             sp,
         );
@@ -193,6 +194,7 @@ mod tests {
                 cond: c,
                 then_dest: t,
                 else_dest: el,
+                origin: menai_bytecode::CondOrigin::If,
             },
             sp,
         );

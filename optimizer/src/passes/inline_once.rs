@@ -461,12 +461,14 @@ fn inline(f: &mut Function, g: &Function, site: &Site) -> Inlined {
                     cond,
                     then_dest,
                     else_dest,
+                    origin,
                 },
                 _,
             ) => Terminator::Branch {
                 cond,
                 then_dest: blocks.get(&then_dest).copied().unwrap_or(then_dest),
                 else_dest: blocks.get(&else_dest).copied().unwrap_or(else_dest),
+                origin,
             },
             (Terminator::Return(v), Some(cont)) => Terminator::Jump {
                 dest: cont,

@@ -794,6 +794,7 @@ impl<'a> Sccp<'a> {
                 cond,
                 then_dest,
                 else_dest,
+                ..
             } => match self.get(cond) {
                 Lat::Top => {}
                 Lat::Const(Const::Bool(true)) => self.mark_edge(b, then_dest),
@@ -846,6 +847,7 @@ fn facts_of(f: &Function) -> Facts {
                 cond,
                 then_dest,
                 else_dest,
+                ..
             } = &f.block(*p).term
             {
                 let pred = defs.get(cond).map(|&i| &f.inst(i).kind);
@@ -923,6 +925,7 @@ pub fn run(f: &mut Function) -> Changed {
             cond,
             then_dest,
             else_dest,
+            ..
         } = f.block(b).term.clone()
         {
             if let Some(Const::Bool(v)) = known(cond) {
@@ -959,6 +962,7 @@ mod tests {
             cond,
             then_dest: t,
             else_dest: e,
+            origin: menai_bytecode::CondOrigin::If,
         };
         f.set_term(b, term, Span::default());
     }

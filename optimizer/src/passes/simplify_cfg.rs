@@ -105,6 +105,7 @@ fn bool_branches(f: &mut Function) -> usize {
             cond,
             then_dest,
             else_dest,
+            ..
         } = f.block(p).term.clone()
         else {
             continue;
@@ -254,6 +255,7 @@ fn thread_jumps(f: &mut Function) -> usize {
                 cond,
                 then_dest,
                 else_dest,
+                origin,
             } => {
                 let target = |f: &Function, b: Block| match empty_jump(f, &uses, b) {
                     Some((d, a)) if a.is_empty() && f.block(d).params.is_empty() => {
@@ -273,6 +275,7 @@ fn thread_jumps(f: &mut Function) -> usize {
                     cond,
                     then_dest: t,
                     else_dest: e,
+                    origin,
                 };
                 f.set_term(p, term, span);
                 count += 1;
@@ -405,6 +408,7 @@ mod tests {
             cond: c,
             then_dest: t,
             else_dest: el,
+            origin: menai_bytecode::CondOrigin::If,
         };
         f.set_term(e, term, sp());
         let vt = f.push_inst(t, InstKind::Const(Const::Bool(true)), sp());
@@ -434,6 +438,7 @@ mod tests {
             cond: c,
             then_dest: t,
             else_dest: el,
+            origin: menai_bytecode::CondOrigin::If,
         };
         f.set_term(e, term, sp());
         let vf = f.push_inst(t, InstKind::Const(Const::Bool(false)), sp());
@@ -484,6 +489,7 @@ mod tests {
             cond: x,
             then_dest: t,
             else_dest: el,
+            origin: menai_bytecode::CondOrigin::If,
         };
         f.set_term(e, term, sp());
         let vt = f.push_inst(t, InstKind::Const(Const::Bool(true)), sp());
@@ -513,6 +519,7 @@ mod tests {
             cond: x,
             then_dest: a,
             else_dest: b,
+            origin: menai_bytecode::CondOrigin::If,
         };
         f.set_term(e, term, sp());
         let one = f.push_inst(a, InstKind::Const(Const::Int(1)), sp());
@@ -554,6 +561,7 @@ mod tests {
             cond: x,
             then_dest: a,
             else_dest: b,
+            origin: menai_bytecode::CondOrigin::If,
         };
         g.set_term(e, term, sp());
         let one = g.push_inst(a, InstKind::Const(Const::Int(1)), sp());
