@@ -706,6 +706,48 @@ pub struct CfgProgram {
     pub files: Vec<SourceFile>,
 }
 
+/// Who builds the closures of each function (indexed by function).
+pub struct ClosureUses {
+    /// The `closure` instructions (function index, instruction) building it.
+    pub sites: Vec<Vec<(usize, Inst)>>,
+    /// Whether its environment may be shared: it is referenced by
+    /// `sibling`/`closureref`, or builds siblings itself (a letrec group
+    /// shares one environment).
+    pub shared: Vec<bool>,
+}
+
+impl CfgProgram {
+    /// Every function's closure sites and environment sharing, in one scan.
+    pub fn closure_uses(&self) -> ClosureUses {
+        let n = self.functions.len();
+        let mut uses = ClosureUses {
+            sites: vec![Vec::new(); n],
+            shared: vec![false; n],
+        };
+        for (fi, f) in self.functions.iter().enumerate() {
+            for b in f.blocks() {
+                for &i in &f.block(b).insts {
+                    match &f.inst(i).kind {
+                        InstKind::Closure { func, .. } => {
+                            if let Some(s) = uses.sites.get_mut(func.0 as usize) {
+                                s.push((fi, i));
+                            }
+                        }
+                        InstKind::Sibling(g) | InstKind::ClosureRef { func: g, .. } => {
+                            if let Some(s) = uses.shared.get_mut(g.0 as usize) {
+                                *s = true;
+                            }
+                            uses.shared[fi] = true;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        uses
+    }
+}
+
 /// Pre/post numbers of a DFS over the dominator tree, so that "a dominates
 /// b" is two comparisons instead of a walk up the tree (which made
 /// verifying long chains of branches quadratic). Indexed by block number.

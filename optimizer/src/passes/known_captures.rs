@@ -19,7 +19,7 @@
 
 use super::sccp::same_const;
 use super::Changed;
-use crate::cfg::{CapSrc, CfgProgram, FuncId, Function, Inst, InstKind, Value};
+use crate::cfg::{CapSrc, CfgProgram, ClosureUses, FuncId, Function, Inst, InstKind, Value};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
 use rustc_hash::FxHashMap as HashMap;
@@ -140,28 +140,7 @@ fn read_slots(h: &Function) -> Vec<bool> {
 
 pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
     let n = p.functions.len();
-    let mut shared = vec![false; n];
-    let mut sites: Vec<Vec<(usize, Inst)>> = vec![Vec::new(); n];
-    for (fi, f) in p.functions.iter().enumerate() {
-        for b in f.blocks() {
-            for &i in &f.block(b).insts {
-                match &f.inst(i).kind {
-                    InstKind::Closure { func, .. } => {
-                        if let Some(s) = sites.get_mut(func.0 as usize) {
-                            s.push((fi, i));
-                        }
-                    }
-                    InstKind::Sibling(g) | InstKind::ClosureRef { func: g, .. } => {
-                        if let Some(s) = shared.get_mut(g.0 as usize) {
-                            *s = true;
-                        }
-                        shared[fi] = true;
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
+    let ClosureUses { sites, shared } = p.closure_uses();
     let mut defs: HashMap<usize, HashMap<Value, Inst>> = HashMap::default();
     let mut count = 0;
     for hi in 0..n {

@@ -17,7 +17,9 @@
 //! a closure has no effect.
 
 use super::Changed;
-use crate::cfg::{CapSrc, CfgProgram, FuncId, Function, Inst, InstKind, Terminator, Value};
+use crate::cfg::{
+    CapSrc, CfgProgram, ClosureUses, FuncId, Function, Inst, InstKind, Terminator, Value,
+};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub const DOC: &str = "pass the captures of closures that are only called as extra arguments";
@@ -97,46 +99,20 @@ fn usages(f: &Function) -> Vec<Usage> {
 /// Every function that can be lifted now, with the closure instructions
 /// (function index, instruction) that build it.
 fn candidates(p: &CfgProgram) -> Vec<(usize, Vec<(usize, Inst)>)> {
-    let mut sites: HashMap<usize, Vec<(usize, Inst)>> = HashMap::default();
-    let mut excluded = vec![false; p.functions.len()];
-    for (fi, f) in p.functions.iter().enumerate() {
-        for b in f.blocks() {
-            for &i in &f.block(b).insts {
-                match &f.inst(i).kind {
-                    InstKind::Closure { func, .. } => {
-                        sites.entry(func.0 as usize).or_default().push((fi, i))
-                    }
-                    InstKind::Sibling(g) | InstKind::ClosureRef { func: g, .. } => {
-                        if let Some(x) = excluded.get_mut(g.0 as usize) {
-                            *x = true;
-                        }
-                        // A function building siblings shares its environment.
-                        if let Some(x) = excluded.get_mut(fi) {
-                            *x = true;
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
+    let ClosureUses { sites, shared } = p.closure_uses();
     // Usages only of the functions holding closure sites, each computed once.
     let mut usage: HashMap<usize, Vec<Usage>> = HashMap::default();
     let mut found = Vec::new();
-    let mut gis: Vec<usize> = sites.keys().copied().collect();
-    gis.sort_unstable();
-    for gi in gis {
-        let Some(g) = p.functions.get(gi) else {
-            continue;
-        };
-        if excluded.get(gi) != Some(&false)
+    for (gi, list) in sites.into_iter().enumerate() {
+        let g = &p.functions[gi];
+        if list.is_empty()
+            || shared[gi]
             || g.id == p.entry
             || g.num_captures == 0
             || g.rest_name.is_some()
         {
             continue;
         }
-        let list = sites.remove(&gi).unwrap_or_default();
         let n = g.param_names.len();
         let ok = list.iter().all(|&(fi, i)| {
             let f = &p.functions[fi];
