@@ -6,7 +6,8 @@
 //! times the peer the same way and reports the ratio menai/peer. Missing
 //! peers are skipped, never an error. It then builds each program at -O0
 //! and -O2 and runs `menai-vm --stats` to report the number of
-//! instructions executed, their ratio, and the geometric mean of the ratios.
+//! instructions executed, their ratio, the geometric mean of the ratios, and
+//! the run time of each build (`menai-vm`, median).
 //! Last, it times `menai-opt -O2` on generated programs of size n and 10n
 //! (how the optimizer scales).
 //!
@@ -139,7 +140,14 @@ fn parse_instructions(text: &str) -> Option<u64> {
         .and_then(|w| w.parse().ok())
 }
 
-fn instructions(o: &Options, program: &Path, level: &str, tmp: &Path) -> Result<u64, String> {
+/// One program built at one level: instructions executed (`menai-vm
+/// --stats`) and the median time of running the `.bc` with `menai-vm`.
+struct LevelRun {
+    instructions: u64,
+    time: Duration,
+}
+
+fn run_level(o: &Options, program: &Path, level: &str, tmp: &Path) -> Result<LevelRun, String> {
     let bc = tmp.join(format!(
         "{}{level}.bc",
         program
@@ -158,17 +166,20 @@ fn instructions(o: &Options, program: &Path, level: &str, tmp: &Path) -> Result<
     if !r.ok {
         return Err(format!("menai build {level}: {}", first_line(&r.stderr)));
     }
-    let r = run_once(
-        Command::new(o.bin_dir.join("menai-vm"))
-            .arg("--stats")
-            .arg(&bc),
-    );
+    let vm = o.bin_dir.join("menai-vm");
+    let r = run_once(Command::new(&vm).arg("--stats").arg(&bc));
     if !r.ok {
         return Err(format!("menai-vm --stats: {}", first_line(&r.stderr)));
     }
-    parse_instructions(&r.stderr)
+    let instructions = parse_instructions(&r.stderr)
         .or_else(|| parse_instructions(&r.stdout))
-        .ok_or_else(|| "menai-vm --stats printed no instruction count".to_string())
+        .ok_or_else(|| "menai-vm --stats printed no instruction count".to_string())?;
+    let (time, _) = time_median(o.runs, || {
+        let mut c = Command::new(&vm);
+        c.arg(&bc);
+        c
+    })?;
+    Ok(LevelRun { instructions, time })
 }
 
 fn secs(d: Duration) -> String {
@@ -290,10 +301,13 @@ fn main() {
 
     if !o.skip_stats {
         println!();
-        println!("instructions executed (menai-vm --stats)");
         println!(
-            "{:<8} {:>14} {:>14} {:>9}",
-            "program", "-O0", "-O2", "-O2/-O0"
+            "instructions executed (menai-vm --stats) and run time (menai-vm, median of {})",
+            o.runs
+        );
+        println!(
+            "{:<8} {:>14} {:>14} {:>9} {:>10} {:>10}",
+            "program", "-O0", "-O2", "-O2/-O0", "time -O0", "time -O2"
         );
         let tmp = std::env::temp_dir().join(format!("menai-bench-{}", std::process::id()));
         if let Err(e) = std::fs::create_dir_all(&tmp) {
@@ -307,17 +321,20 @@ fn main() {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            match (
-                instructions(&o, p, "-O0", &tmp),
-                instructions(&o, p, "-O2", &tmp),
-            ) {
+            match (run_level(&o, p, "-O0", &tmp), run_level(&o, p, "-O2", &tmp)) {
                 (Ok(a), Ok(b)) => {
-                    let ratio = b as f64 / (a as f64).max(1.0);
+                    let ratio = b.instructions as f64 / (a.instructions as f64).max(1.0);
                     if ratio > 0.0 {
                         log_sum += ratio.ln();
                         count += 1;
                     }
-                    println!("{name:<8} {a:>14} {b:>14} {ratio:>9.3}");
+                    println!(
+                        "{name:<8} {:>14} {:>14} {ratio:>9.3} {:>10} {:>10}",
+                        a.instructions,
+                        b.instructions,
+                        secs(a.time),
+                        secs(b.time)
+                    );
                 }
                 (Err(e), _) | (_, Err(e)) => println!("{name:<8} unavailable: {e}"),
             }
