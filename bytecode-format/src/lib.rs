@@ -9,6 +9,7 @@
 //! - [`disasm`]: the `luac -l`-style listing.
 //! - [`json`]: a JSON rendering of a module for tools.
 
+pub mod builtin_types;
 pub mod builtins;
 pub mod disasm;
 pub mod envelope;

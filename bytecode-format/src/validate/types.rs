@@ -27,6 +27,7 @@
 //! only that the tag check of the typed opcode cannot fail.
 
 use super::{register_effects, Cfg, Fail, Reason};
+use crate::builtin_types::{self, Type};
 use crate::builtins::Builtin;
 use crate::module::{Constant, Function, Module};
 use crate::opcodes::{Instr, Op};
@@ -41,13 +42,29 @@ pub enum ValType {
 }
 
 impl ValType {
+    /// The tracked type that a §3 type is, if any.
+    pub fn of(t: Type) -> Option<ValType> {
+        match t {
+            Type::Integer => Some(ValType::Int),
+            Type::Float => Some(ValType::Float),
+            Type::Boolean => Some(ValType::Bool),
+            Type::List => Some(ValType::List),
+            _ => None,
+        }
+    }
+
     /// The §3 type name.
     pub fn name(self) -> &'static str {
+        self.ty().name()
+    }
+
+    /// The §3 type this is.
+    pub fn ty(self) -> Type {
         match self {
-            ValType::Int => "integer",
-            ValType::Float => "float",
-            ValType::Bool => "boolean",
-            ValType::List => "list",
+            ValType::Int => Type::Integer,
+            ValType::Float => Type::Float,
+            ValType::Bool => Type::Boolean,
+            ValType::List => Type::List,
         }
     }
 }
@@ -119,57 +136,16 @@ pub fn op_result_type(op: Op) -> Option<ValType> {
     })
 }
 
-/// The type of the result of a builtin that returned (LANGUAGE.md §9), for
-/// the builtins where it is always the same; `None` for the others.
+/// The type of a builtin's result whenever it returns, when it is one of
+/// [`ValType`] (from the one builtin type table, `builtin_types`).
 pub fn builtin_result_type(b: Builtin) -> Option<ValType> {
-    use ValType::*;
-    Some(match b.name() {
-        "integer+"
-        | "integer-"
-        | "integer*"
-        | "integer/"
-        | "integer%"
-        | "integer-neg"
-        | "integer-abs"
-        | "integer-min"
-        | "integer-max"
-        | "integer-bit-or"
-        | "integer-bit-and"
-        | "integer-bit-xor"
-        | "integer-bit-not"
-        | "integer-bit-shift-left"
-        | "integer-bit-shift-right"
-        | "float->integer"
-        | "string-length"
-        | "list-length"
-        | "dict-length"
-        | "set-length" => Int,
-        "float+" | "float-" | "float*" | "float/" | "float-neg" | "float-abs" | "float-min"
-        | "float-max" | "float-floor" | "float-ceil" | "float-round" | "integer->float" => Float,
-        "list" | "list-prepend" | "list-append" | "list-concat" | "list-reverse" | "list-rest"
-        | "list-remove" | "list-slice" | "dict-keys" | "dict-values" | "set->list"
-        | "string->list" => List,
-        "boolean-not" | "boolean?" | "integer?" | "float?" | "complex?" | "string?" | "symbol?"
-        | "none?" | "list?" | "dict?" | "set?" | "struct?" | "function?" | "struct-type?"
-        | "list-null?" | "list-member?" | "dict-has?" | "set-member?" | "integer=?"
-        | "integer!=?" | "integer<?" | "integer>?" | "integer<=?" | "integer>=?" | "float=?"
-        | "float!=?" | "float<?" | "float>?" | "float<=?" | "float>=?" | "string=?"
-        | "string!=?" | "string<?" | "string>?" | "string<=?" | "string>=?" | "boolean=?"
-        | "boolean!=?" | "symbol=?" | "symbol!=?" | "list=?" | "list!=?" | "dict=?" | "dict!=?"
-        | "set=?" | "set!=?" => Bool,
-        _ => return None,
-    })
+    builtin_types::result_type(b).and_then(ValType::of)
 }
 
-/// The type a type predicate tests for (`integer?` → integer…).
+/// The type a type predicate tests for (`integer?` → integer…), when it is
+/// one of [`ValType`].
 pub fn predicate_type(b: Builtin) -> Option<ValType> {
-    Some(match b {
-        Builtin::IntegerP => ValType::Int,
-        Builtin::FloatP => ValType::Float,
-        Builtin::BooleanP => ValType::Bool,
-        Builtin::ListP => ValType::List,
-        _ => return None,
-    })
+    builtin_types::predicate_type(b).and_then(ValType::of)
 }
 
 /// For a block ending in `callb Rc <type predicate> Rx; jmpt/jmpf Rc T`

@@ -38,6 +38,7 @@
 
 use super::Changed;
 use crate::cfg::{Block, Function, Inst, InstData, InstKind, Terminator, Value};
+use menai_bytecode::builtin_types::{checked_operands, predicate_type, result_type, Type};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -45,291 +46,18 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 pub const DOC: &str = "sparse conditional constant propagation with known types: fold \
      primitives that cannot fail, decide type predicates, prune branches on known booleans";
 
-/// The types of LANGUAGE.md §3.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Ty {
-    Integer,
-    Float,
-    Complex,
-    String,
-    Boolean,
-    None,
-    Symbol,
-    List,
-    Dict,
-    Set,
-    Function,
-    StructType,
-    Struct,
-}
-
 /// The type of a constant.
-pub fn const_type(c: &Const) -> Ty {
+pub fn const_type(c: &Const) -> Type {
     match c {
-        Const::None => Ty::None,
-        Const::Bool(_) => Ty::Boolean,
-        Const::Int(_) | Const::BigInt(_) => Ty::Integer,
-        Const::Float(_) => Ty::Float,
-        Const::Complex(..) => Ty::Complex,
-        Const::Str(_) => Ty::String,
-        Const::Symbol(_) => Ty::Symbol,
-        Const::EmptyList | Const::List(_) => Ty::List,
-        Const::StructType(_) => Ty::StructType,
-    }
-}
-
-/// The type a type predicate tests for.
-pub fn predicate_type(op: Builtin) -> Option<Ty> {
-    use Builtin as B;
-    Some(match op {
-        B::IntegerP => Ty::Integer,
-        B::FloatP => Ty::Float,
-        B::ComplexP => Ty::Complex,
-        B::StringP => Ty::String,
-        B::BooleanP => Ty::Boolean,
-        B::NoneP => Ty::None,
-        B::SymbolP => Ty::Symbol,
-        B::ListP => Ty::List,
-        B::DictP => Ty::Dict,
-        B::SetP => Ty::Set,
-        B::FunctionP => Ty::Function,
-        B::StructP => Ty::Struct,
-        _ => return None,
-    })
-}
-
-/// The type of a primitive's result whenever it returns (it may raise
-/// instead). `None` when the type depends on the operands (`list-first`,
-/// `dict-get`, `string->number`…).
-pub fn result_type(op: Builtin) -> Option<Ty> {
-    use Builtin as B;
-    if predicate_type(op).is_some() {
-        return Some(Ty::Boolean);
-    }
-    Some(match op {
-        B::FunctionEq
-        | B::FunctionNe
-        | B::FunctionVariadicP
-        | B::FunctionAcceptsP
-        | B::SymbolEq
-        | B::SymbolNe
-        | B::BooleanEq
-        | B::BooleanNe
-        | B::BooleanNot
-        | B::IntegerEq
-        | B::IntegerNe
-        | B::IntegerLt
-        | B::IntegerGt
-        | B::IntegerLe
-        | B::IntegerGe
-        | B::FloatEq
-        | B::FloatNe
-        | B::FloatLt
-        | B::FloatGt
-        | B::FloatLe
-        | B::FloatGe
-        | B::ComplexEq
-        | B::ComplexNe
-        | B::StringEq
-        | B::StringNe
-        | B::StringLt
-        | B::StringGt
-        | B::StringLe
-        | B::StringGe
-        | B::StringPrefixP
-        | B::StringSuffixP
-        | B::ListEq
-        | B::ListNe
-        | B::ListNullP
-        | B::ListMemberP
-        | B::DictEq
-        | B::DictNe
-        | B::DictHasP
-        | B::SetEq
-        | B::SetNe
-        | B::SetMemberP
-        | B::SetSubsetP
-        | B::StructTypeP
-        | B::StructEq
-        | B::StructNe => Ty::Boolean,
-        B::FunctionMinArity
-        | B::IntegerAdd
-        | B::IntegerSub
-        | B::IntegerMul
-        | B::IntegerDiv
-        | B::IntegerMod
-        | B::IntegerNeg
-        | B::IntegerAbs
-        | B::IntegerExpn
-        | B::IntegerMin
-        | B::IntegerMax
-        | B::IntegerBitOr
-        | B::IntegerBitAnd
-        | B::IntegerBitXor
-        | B::IntegerBitNot
-        | B::IntegerShiftLeft
-        | B::IntegerShiftRight
-        | B::FloatToInteger
-        | B::StringLength
-        | B::StringToCodepoint
-        | B::ListLength
-        | B::DictLength
-        | B::SetLength => Ty::Integer,
-        B::IntegerToFloat
-        | B::FloatAdd
-        | B::FloatSub
-        | B::FloatMul
-        | B::FloatDiv
-        | B::FloatFloorDiv
-        | B::FloatMod
-        | B::FloatNeg
-        | B::FloatAbs
-        | B::FloatMin
-        | B::FloatMax
-        | B::FloatFloor
-        | B::FloatCeil
-        | B::FloatRound
-        | B::FloatExp
-        | B::FloatExpn
-        | B::FloatLog
-        | B::FloatLog2
-        | B::FloatLog10
-        | B::FloatLogn
-        | B::FloatSqrt
-        | B::FloatSin
-        | B::FloatCos
-        | B::FloatTan
-        | B::ComplexReal
-        | B::ComplexImag
-        | B::ComplexAbs => Ty::Float,
-        B::IntegerToComplex
-        | B::FloatToComplex
-        | B::ComplexAdd
-        | B::ComplexSub
-        | B::ComplexMul
-        | B::ComplexDiv
-        | B::ComplexNeg
-        | B::ComplexExp
-        | B::ComplexExpn
-        | B::ComplexLog
-        | B::ComplexLog10
-        | B::ComplexLogn
-        | B::ComplexSin
-        | B::ComplexCos
-        | B::ComplexTan
-        | B::ComplexSqrt => Ty::Complex,
-        B::SymbolToString
-        | B::IntegerToString
-        | B::IntegerCodepointToString
-        | B::FloatToString
-        | B::ComplexToString
-        | B::StringConcat
-        | B::StringRef
-        | B::StringSlice
-        | B::StringUpcase
-        | B::StringDowncase
-        | B::StringTrim
-        | B::StringTrimLeft
-        | B::StringTrimRight
-        | B::StringReplace
-        | B::ListToString
-        | B::StructTypeName => Ty::String,
-        B::List
-        | B::ListPrepend
-        | B::ListAppend
-        | B::ListConcat
-        | B::ListReverse
-        | B::ListRest
-        | B::ListRemove
-        | B::ListSlice
-        | B::StringToList
-        | B::DictKeys
-        | B::DictValues
-        | B::SetToList
-        | B::StructFields
-        | B::Range => Ty::List,
-        B::Dict | B::DictSet | B::DictRemove | B::DictMerge => Ty::Dict,
-        B::Set
-        | B::ListToSet
-        | B::SetAdd
-        | B::SetRemove
-        | B::SetUnion
-        | B::SetIntersection
-        | B::SetDifference => Ty::Set,
-        B::StructSetImm | B::StructSet => Ty::Struct,
-        B::StructType => Ty::StructType,
-        _ => return None,
-    })
-}
-
-/// The types a primitive checks its first operands to have: when it
-/// returns, they have them. Only the unambiguous cases (arithmetic and the
-/// collection operations whose first operand is the collection).
-pub fn checked_operands(op: Builtin) -> &'static [Ty] {
-    use Builtin as B;
-    const II: &[Ty] = &[Ty::Integer, Ty::Integer];
-    const I: &[Ty] = &[Ty::Integer];
-    const FF: &[Ty] = &[Ty::Float, Ty::Float];
-    const F: &[Ty] = &[Ty::Float];
-    const S: &[Ty] = &[Ty::String];
-    const SS: &[Ty] = &[Ty::String, Ty::String];
-    const L: &[Ty] = &[Ty::List];
-    const LL: &[Ty] = &[Ty::List, Ty::List];
-    const D: &[Ty] = &[Ty::Dict];
-    const T: &[Ty] = &[Ty::Set];
-    const TT: &[Ty] = &[Ty::Set, Ty::Set];
-    match op {
-        B::IntegerAdd
-        | B::IntegerSub
-        | B::IntegerMul
-        | B::IntegerDiv
-        | B::IntegerMod
-        | B::IntegerMin
-        | B::IntegerMax
-        | B::IntegerBitOr
-        | B::IntegerBitAnd
-        | B::IntegerBitXor
-        | B::IntegerExpn
-        | B::IntegerShiftLeft
-        | B::IntegerShiftRight => II,
-        B::IntegerNeg | B::IntegerAbs | B::IntegerBitNot | B::IntegerToFloat => I,
-        B::FloatAdd | B::FloatSub | B::FloatMul | B::FloatDiv | B::FloatFloorDiv | B::FloatMod => {
-            FF
-        }
-        B::FloatNeg
-        | B::FloatAbs
-        | B::FloatFloor
-        | B::FloatCeil
-        | B::FloatRound
-        | B::FloatToInteger
-        | B::FloatToString => F,
-        B::StringLength
-        | B::StringUpcase
-        | B::StringDowncase
-        | B::StringTrim
-        | B::StringTrimLeft
-        | B::StringTrimRight => S,
-        B::StringConcat => SS,
-        B::ListFirst
-        | B::ListRest
-        | B::ListLast
-        | B::ListLength
-        | B::ListReverse
-        | B::ListNullP
-        | B::ListPrepend
-        | B::ListAppend => L,
-        B::ListConcat => LL,
-        B::DictGet
-        | B::DictSet
-        | B::DictRemove
-        | B::DictHasP
-        | B::DictKeys
-        | B::DictValues
-        | B::DictLength => D,
-        B::SetAdd | B::SetRemove | B::SetMemberP | B::SetLength | B::SetToList => T,
-        B::SetUnion | B::SetIntersection | B::SetDifference | B::SetSubsetP => TT,
-        B::BooleanNot => &[Ty::Boolean],
-        _ => &[],
+        Const::None => Type::None,
+        Const::Bool(_) => Type::Boolean,
+        Const::Int(_) | Const::BigInt(_) => Type::Integer,
+        Const::Float(_) => Type::Float,
+        Const::Complex(..) => Type::Complex,
+        Const::Str(_) => Type::String,
+        Const::Symbol(_) => Type::Symbol,
+        Const::EmptyList | Const::List(_) => Type::List,
+        Const::StructType(_) => Type::StructType,
     }
 }
 
@@ -435,12 +163,12 @@ pub fn fold(op: Builtin, args: &[&Const]) -> Option<Const> {
 pub enum Lat {
     Top,
     Const(Const),
-    Typed(Ty),
+    Typed(Type),
     Bottom,
 }
 
 impl Lat {
-    fn ty(&self) -> Option<Ty> {
+    fn ty(&self) -> Option<Type> {
         match self {
             Lat::Const(c) => Some(const_type(c)),
             Lat::Typed(t) => Some(*t),
@@ -448,7 +176,7 @@ impl Lat {
         }
     }
 
-    fn of_type(t: Option<Ty>) -> Lat {
+    fn of_type(t: Option<Type>) -> Lat {
         t.map_or(Lat::Bottom, Lat::Typed)
     }
 
@@ -478,7 +206,7 @@ impl Lat {
 #[derive(Clone, Copy, Debug)]
 struct Fact {
     value: Value,
-    ty: Ty,
+    ty: Type,
     holds: bool,
 }
 
@@ -566,7 +294,7 @@ impl<'a> Sccp<'a> {
             s.set(
                 p,
                 if rest {
-                    Lat::Typed(Ty::List)
+                    Lat::Typed(Type::List)
                 } else {
                     Lat::Bottom
                 },
@@ -634,7 +362,7 @@ impl<'a> Sccp<'a> {
         None
     }
 
-    fn fact(&self, v: Value, b: Block, holds: bool) -> Option<Ty> {
+    fn fact(&self, v: Value, b: Block, holds: bool) -> Option<Type> {
         if !self.is_fact_value(v) {
             return None;
         }
@@ -642,7 +370,7 @@ impl<'a> Sccp<'a> {
             .map(|fa| fa.ty)
     }
 
-    fn excluded(&self, v: Value, b: Block, t: Ty) -> bool {
+    fn excluded(&self, v: Value, b: Block, t: Type) -> bool {
         self.is_fact_value(v)
             && self
                 .find_fact(b, |fa| fa.value == v && !fa.holds && fa.ty == t)
@@ -724,9 +452,9 @@ impl<'a> Sccp<'a> {
             InstKind::Copy(v) => self.get_in(*v, b),
             InstKind::Const(c) => Lat::Const(c.clone()),
             InstKind::Closure { .. } | InstKind::Sibling(_) | InstKind::ClosureRef { .. } => {
-                Lat::Typed(Ty::Function)
+                Lat::Typed(Type::Function)
             }
-            InstKind::MakeStruct { .. } => Lat::Typed(Ty::Struct),
+            InstKind::MakeStruct { .. } => Lat::Typed(Type::Struct),
             InstKind::Prim { op, args } => self.eval_prim(b, *op, args),
             InstKind::Builtin(_)
             | InstKind::GetCap(_)
@@ -753,7 +481,7 @@ impl<'a> Sccp<'a> {
             return match l.ty() {
                 Some(u) => Lat::Const(Const::Bool(u == t)),
                 None if self.excluded(*a, b, t) => Lat::Const(Const::Bool(false)),
-                None => Lat::Typed(Ty::Boolean),
+                None => Lat::Typed(Type::Boolean),
             };
         }
         let consts: Option<Vec<&Const>> = lats
@@ -1037,14 +765,14 @@ mod tests {
     fn meet_keeps_types_and_tells_signed_zeros_apart() {
         let z = Lat::Const(Const::Float(0.0));
         let nz = Lat::Const(Const::Float(-0.0));
-        assert_eq!(z.meet(&nz), Lat::Typed(Ty::Float));
+        assert_eq!(z.meet(&nz), Lat::Typed(Type::Float));
         assert_eq!(z.meet(&Lat::Top), z);
         assert_eq!(
             z.meet(&Lat::Const(Const::Int(0))),
             Lat::Bottom,
             "different types"
         );
-        assert_eq!(Lat::Typed(Ty::List).meet(&Lat::Bottom), Lat::Bottom);
+        assert_eq!(Lat::Typed(Type::List).meet(&Lat::Bottom), Lat::Bottom);
     }
 
     #[test]

@@ -26,9 +26,10 @@
 //! condition must still be checked to be a boolean at run time (`sccp`
 //! turns branches on constant booleans into jumps).
 
-use super::sccp::{result_type, same_const, Ty};
+use super::sccp::same_const;
 use super::Changed;
 use crate::cfg::{Block, Function, InstKind, Terminator, Value};
+use menai_bytecode::builtin_types::{result_type, Type};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -40,7 +41,7 @@ pub const DOC: &str = "merge straight-line blocks, turn branches producing #t/#f
 fn known_boolean(f: &Function, defs: &HashMap<Value, crate::cfg::Inst>, v: Value) -> bool {
     match defs.get(&v).map(|&i| &f.inst(i).kind) {
         Some(InstKind::Const(Const::Bool(_))) => true,
-        Some(InstKind::Prim { op, .. }) => result_type(*op) == Some(Ty::Boolean),
+        Some(InstKind::Prim { op, .. }) => result_type(*op) == Some(Type::Boolean),
         _ => false,
     }
 }
