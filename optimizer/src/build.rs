@@ -41,7 +41,22 @@ pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
         lines: LineIndex::new(&program.files),
     };
     let top = b.alloc();
-    let func = Function::new(top, "main".to_string(), vec![], None, program.body.span);
+    // The body starts with the prelude bindings the program uses; the entry
+    // function is still the user's file (file 0), not the prelude.
+    let in_prelude = program
+        .files
+        .get(program.body.span.file as usize)
+        .is_some_and(|f| f.path == menai_compiler::analyze::prelude::PRELUDE_PATH);
+    let main_span = if in_prelude {
+        Span {
+            file: 0,
+            start: 0,
+            end: 0,
+        }
+    } else {
+        program.body.span
+    };
+    let func = Function::new(top, "main".to_string(), vec![], None, main_span);
     let entry = func.entry;
     let mut cx = FnCtx {
         func,

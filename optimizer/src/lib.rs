@@ -4,6 +4,7 @@
 //! - [`build`]: IR → [`cfg::CfgProgram`] (closure conversion, tail calls, loops)
 //! - [`verify`]: the CFG verifier
 //! - [`passes`] and [`pass_manager`]: optimizations run to a fixed point
+//! - [`prune`]: drops the functions the passes left unreferenced
 //! - [`legalize`]: rewrites the bytecode validator would reject
 //! - [`regalloc`]: liveness, register allocation, parallel moves
 //! - [`types`]: type analysis proving typed operations' operand types
@@ -21,6 +22,7 @@ pub mod legalize;
 pub mod lines;
 pub mod pass_manager;
 pub mod passes;
+pub mod prune;
 pub mod regalloc;
 pub mod types;
 pub mod verify;
@@ -127,13 +129,18 @@ pub fn build_cfgs(program: &Program) -> Result<CfgProgram, OptError> {
     Ok(cfgs)
 }
 
-/// Runs the passes `opts` selects; printing and statistics go to `log`.
+/// Runs the passes `opts` selects, then drops the functions they left
+/// unreferenced; printing and statistics go to `log`.
 pub fn optimize_cfgs(
     cfgs: &mut CfgProgram,
     opts: &Options,
     log: &mut dyn Write,
 ) -> Result<pass_manager::Report, OptError> {
-    pass_manager::run(cfgs, opts, log)
+    let report = pass_manager::run(cfgs, opts, log)?;
+    if prune::remove_unreferenced(cfgs) > 0 && pass_manager::verifying(opts) {
+        verify::verify_program(cfgs, "prune")?;
+    }
+    Ok(report)
 }
 
 /// Allocates registers and emits bytecode; `opts.opt_level` ≥ 2 selects
