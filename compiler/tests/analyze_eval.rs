@@ -314,6 +314,10 @@ impl Eval<'_> {
                 .first()
                 .cloned()
                 .ok_or_else(|| "list-first: empty list".into()),
+            ListRest => match list(&a[0])?.split_first() {
+                Some((_, rest)) => Ok(V::List(rest.to_vec())),
+                None => Err("list-rest: empty list".into()),
+            },
             ListSlice => {
                 let l = list(&a[0])?;
                 let (s, e) = (int(&a[1])? as usize, int(&a[2])? as usize);

@@ -6,8 +6,9 @@
 //! checks (type tests, `list-length`, equality primitives, predicate calls)
 //! joined by `if`s, with sub-values bound to temporaries, so the code size
 //! is linear in the size of the patterns. The pattern variables are bound
-//! afterwards from access paths (`list-ref`, `list-slice`,
-//! `struct-get-imm`); unused ones are dropped like any `let` binding.
+//! afterwards from access paths (`list-first`, `list-ref`, `list-rest`,
+//! `list-slice`, `struct-get-imm`); unused ones are dropped like any `let`
+//! binding.
 
 use super::core::{CExpr, CKind};
 use super::{datum, sym, Analyzer};
@@ -67,10 +68,25 @@ fn p2(op: Builtin, a: CExpr, b: CExpr, span: Span) -> CExpr {
     CExpr::prim(op, vec![a, b], span)
 }
 
-/// `(list-slice v k (list-length v))`.
+/// The elements of list `v` from index `k` on: `(list-rest v)` for `k = 1`
+/// (one typed instruction), else `(list-slice v k (list-length v))`. Used
+/// only after the pattern's length test, so `v` has more than `k - 1`
+/// elements and neither can fail.
 fn tail_from(v: CExpr, k: usize, span: Span) -> CExpr {
+    if k == 1 {
+        return p1(Builtin::ListRest, v, span);
+    }
     let len = p1(Builtin::ListLength, v.clone(), span);
     CExpr::prim(Builtin::ListSlice, vec![v, int(k, span), len], span)
+}
+
+/// Element `i` of list `v`: `(list-first v)` for the first (one typed
+/// instruction), else `(list-ref v i)`. Used only after the length test.
+fn element(v: CExpr, i: usize, span: Span) -> CExpr {
+    if i == 0 {
+        return p1(Builtin::ListFirst, v, span);
+    }
+    p2(Builtin::ListRef, v, int(i, span), span)
 }
 
 impl Analyzer {
@@ -290,7 +306,7 @@ impl Analyzer {
     ) {
         let x = CExpr::var(v, sp);
         for (i, p) in ps.iter().enumerate() {
-            self.sub(p, p2(Builtin::ListRef, x.clone(), int(i, sp), sp), out);
+            self.sub(p, element(x.clone(), i, sp), out);
         }
         if let Some(r) = rest {
             self.sub(r, tail_from(x, ps.len(), sp), out);
@@ -373,11 +389,7 @@ fn collect_binds(pat: &Pat, access: CExpr, out: &mut Vec<(String, Span, CExpr)>)
         Pat::Pred(_, Some((n, sp)), _) => out.push((n.clone(), *sp, access)),
         Pat::List(ps, rest, sp) => {
             for (i, p) in ps.iter().enumerate() {
-                collect_binds(
-                    p,
-                    p2(Builtin::ListRef, access.clone(), int(i, *sp), *sp),
-                    out,
-                );
+                collect_binds(p, element(access.clone(), i, *sp), out);
             }
             if let Some(r) = rest {
                 collect_binds(r, tail_from(access, ps.len(), *sp), out);
