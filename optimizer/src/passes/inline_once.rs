@@ -12,16 +12,21 @@
 //!
 //! The rewrite copies `g`'s blocks into `f` with fresh values: `g`'s
 //! parameters become the call's arguments and its entry block continues the
-//! call block (it has no predecessors: `g`'s CFG is acyclic), `getcap k` becomes the k-th capture of the
-//! closure site (a copy of the value, or a `getcap` of `f`'s own
-//! environment), and nested closures capturing `g`'s environment capture the
-//! same sources. For a non-tail call the block is split at the call: the
-//! copy's `return v` jumps to a continuation block whose parameter replaces
-//! the call's result, and a tail call inside `g` becomes an ordinary call
-//! followed by that jump. For a tail call the copy's returns and tail calls
-//! stay as they are. The closure instruction is deleted and `g`'s body is
-//! replaced by a stub (it is no longer referenced; its index stays so the
-//! module's function numbering does not change).
+//! call block (it has no predecessors: `g`'s CFG is acyclic), `getcap k`
+//! becomes the k-th capture of the closure site (that value itself, or a
+//! `getcap` of `f`'s own environment), and nested closures capturing `g`'s
+//! environment capture the same sources. For a non-tail call the block is
+//! split at the call: the copy's `return v` jumps to a continuation block
+//! whose parameter is the call's result, and a tail call inside `g` becomes
+//! an ordinary call followed by that jump. For a tail call the copy's
+//! returns and tail calls stay as they are. The closure instruction is
+//! deleted and `g`'s body is replaced by a stub (no longer referenced; its
+//! index stays while passes run, and `prune` drops it at the end).
+//!
+//! Each caller is processed once, with a worklist of its closure
+//! instructions and an index of its uses and calls kept up to date as
+//! bodies are copied in, so inlining costs the size of what is inlined
+//! (a chain of single-use functions inlines in one run).
 //!
 //! Sound because evaluation order is unchanged: the arguments were already
 //! evaluated before the call, the closure creation has no effect, and the
