@@ -175,7 +175,7 @@ fn captures_text(caps: &[CaptureFrom]) -> String {
 /// The operands of an instruction in the notation of this module.
 pub fn operands_text(ins: Instr) -> String {
     let shapes = ins.op.operands();
-    let abx = matches!(shapes[1], Operand::Jump | Operand::Imm32 | Operand::Site);
+    let abx = ins.op.is_abx();
     let mut parts = Vec::with_capacity(3);
     for (i, shape) in shapes.iter().enumerate() {
         let v = [ins.a, ins.b, ins.c][i];

@@ -158,7 +158,7 @@ fn instruction(out: &mut String, pc: usize, ins: Instr, l: Option<&SrcLoc>) {
         ins.flags
     );
     let shapes = ins.op.operands();
-    let abx = matches!(shapes[1], Operand::Jump | Operand::Imm32 | Operand::Site);
+    let abx = ins.op.is_abx();
     let mut n = 0;
     for (i, shape) in shapes.iter().enumerate() {
         if abx && i == 2 {

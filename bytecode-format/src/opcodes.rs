@@ -1,6 +1,8 @@
 //! The opcode table: the single list from which the instruction enum,
-//! decoding, operand shapes (used by the validator), mnemonics and the
-//! disassembler are all derived.
+//! decoding, mnemonics and the disassembler are all derived, and with them
+//! the per-opcode facts the validator and the VM read: operand shapes, how
+//! control leaves an instruction ([`Flow`]), which field starts a register
+//! range, and the operand and result types of typed opcodes.
 //!
 //! Every instruction is one 64-bit word:
 //!
@@ -26,15 +28,16 @@
 //!
 //! Bit 7 ([`Instr::TYPES_PROVEN`]) may only be set on a typed opcode (see
 //! [`Op::has_type_proof`]): it asserts that the operand types the opcode
-//! checks are proven statically (integers for `addi`…`nei` and
-//! `addik`…`neik`, floats for
-//! `addf`…`nef`, a list for `first`/`rest`/`nullp`, a boolean for `not`).
+//! checks ([`Op::operand_type`]) are proven statically (integers for
+//! `addi`…`nei` and `addik`…`neik`, floats for `addf`…`nef`, a list for
+//! `first`/`rest`/`nullp`, a boolean for `not`).
 //! The validator proves it on every path or rejects the module, so the VM
 //! may skip the tag checks (`first`/`rest` still check for the empty list).
 //!
 //! Codes are explicit and never reused: reordering the table never changes
 //! the file format.
 
+use crate::validate::types::ValType;
 use serde::{Deserialize, Serialize};
 
 /// What an operand field means; the validator checks each against it.
@@ -68,8 +71,63 @@ pub enum Operand {
     Capture,
 }
 
+/// How control leaves an instruction (the table's flow column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Continues at the next instruction.
+    Next,
+    /// A call that continues at the next instruction once the callee
+    /// returns (the next pc is a return address).
+    Call,
+    /// Always jumps to its target (Bx).
+    Goto,
+    /// Jumps to its target (Bx) or continues at the next instruction.
+    Branch,
+    /// Leaves the function: a return, a tail call or a raise.
+    Exit,
+}
+
+impl Flow {
+    /// Whether control can continue at the next instruction (for a call,
+    /// once the callee returns).
+    pub fn falls_through(self) -> bool {
+        matches!(self, Flow::Next | Flow::Call | Flow::Branch)
+    }
+
+    /// Whether control can go to the instruction's jump target (Bx).
+    pub fn jumps(self) -> bool {
+        matches!(self, Flow::Goto | Flow::Branch)
+    }
+}
+
+/// An instruction field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    A,
+    B,
+    C,
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Field::A => "A",
+            Field::B => "B",
+            Field::C => "C",
+        })
+    }
+}
+
 macro_rules! opcodes {
-    ($( $variant:ident = $code:literal, $mnemonic:literal, [$a:ident, $b:ident, $c:ident], $doc:literal; )*) => {
+    // One cell of the table.
+    (@field -) => { None };
+    (@field $f:ident) => { Some(Field::$f) };
+    (@ty -) => { None };
+    (@ty $t:ident) => { Some(ValType::$t) };
+    (@frame Exact) => { true };
+    (@frame Opaque) => { false };
+    ($( $variant:ident = $code:literal, $mnemonic:literal, [$a:ident, $b:ident, $c:ident],
+        $flow:ident, $range:tt, $operand:tt -> $result:tt, $frame:ident, $doc:literal; )*) => {
         /// An opcode. The discriminant is the code stored in files.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(u8)]
@@ -100,106 +158,144 @@ macro_rules! opcodes {
                 match self { $( Op::$variant => [Operand::$a, Operand::$b, Operand::$c], )* }
             }
 
+            /// How control leaves this instruction.
+            pub fn flow(self) -> Flow {
+                match self { $( Op::$variant => Flow::$flow, )* }
+            }
+
+            /// The field (if any) holding the first register of the range of
+            /// registers this multi-register instruction reads; the range's
+            /// length is the instruction's own (see `validate`, invariant I2).
+            pub fn range_field(self) -> Option<Field> {
+                match self { $( Op::$variant => opcodes!(@field $range), )* }
+            }
+
+            /// The type this typed opcode checks of every register it reads
+            /// (its `RegR` fields), which TYPES_PROVEN asserts is proven
+            /// (`None`: the opcode cannot carry TYPES_PROVEN).
+            pub fn operand_type(self) -> Option<ValType> {
+                match self { $( Op::$variant => opcodes!(@ty $operand), )* }
+            }
+
+            /// The type of the register this opcode writes, whenever it
+            /// completes, when the opcode alone fixes it (`None`: it depends
+            /// on the operands, or is not one of [`ValType`]).
+            pub fn result_type(self) -> Option<ValType> {
+                match self { $( Op::$variant => opcodes!(@ty $result), )* }
+            }
+
+            /// Whether its write and clobber as `validate::register_effects`
+            /// lists them are all this opcode does to its frame's registers, as
+            /// far as the type analysis (`validate::types`) may assume
+            /// (`Opaque` rows: the analysis forgets every register's type).
+            pub fn frame_effects_known(self) -> bool {
+                match self { $( Op::$variant => opcodes!(@frame $frame), )* }
+            }
+
             /// A one-line meaning in register notation.
             pub fn doc(self) -> &'static str {
                 match self { $( Op::$variant => $doc, )* }
             }
 
             /// Whether the TYPES_PROVEN flag (bit 7) is meaningful on this
-            /// opcode: the typed opcodes that check their operands' tags.
+            /// opcode: the typed opcodes that check their operands' tags
+            /// (those with an [`operand_type`](Op::operand_type)).
             pub fn has_type_proof(self) -> bool {
+                self.operand_type().is_some()
+            }
+
+            /// Whether B's shape makes this an ABx instruction (B and C form Bx).
+            pub fn is_abx(self) -> bool {
                 matches!(
-                    self,
-                    Op::AddInt | Op::SubInt | Op::MulInt | Op::LtInt | Op::LeInt
-                        | Op::GtInt | Op::GeInt | Op::EqInt | Op::NeInt
-                        | Op::AddIntK | Op::SubIntK | Op::LtIntK | Op::LeIntK
-                        | Op::GtIntK | Op::GeIntK | Op::EqIntK | Op::NeIntK
-                        | Op::AddFloat | Op::SubFloat | Op::MulFloat | Op::DivFloat
-                        | Op::LtFloat | Op::LeFloat | Op::GtFloat | Op::GeFloat
-                        | Op::EqFloat | Op::NeFloat
-                        | Op::ListFirst | Op::ListRest | Op::ListNull | Op::Not
+                    self.operands()[1],
+                    Operand::Jump | Operand::Imm32 | Operand::Site
                 )
             }
         }
     };
 }
 
+// Columns: variant = code, mnemonic, operand shapes of A, B and C, flow
+// (`Flow`), the field starting the register range read (`-`: none), the
+// operand type the opcode checks -> the type of its result (`ValType`; `-`:
+// none), whether its frame effects are known to the type analysis (`Exact`)
+// or not (`Opaque`: callf and tailcallf, not yet reviewed for it), meaning.
 opcodes! {
     // ---- moves and loads ----
-    Nop         = 0,  "nop",        [Unused, Unused, Unused],  "do nothing";
-    Move        = 1,  "move",       [RegW, RegR, Unused],      "R[A] := R[B]";
-    LoadK       = 2,  "loadk",      [RegW, Const, Unused],     "R[A] := K[B]";
-    LoadInt     = 3,  "loadint",    [RegW, Imm32, Unused],     "R[A] := integer(sBx)";
-    LoadBool    = 4,  "loadbool",   [RegW, Imm, Unused],       "R[A] := (B != 0)";
-    LoadNone    = 5,  "loadnone",   [RegW, Unused, Unused],    "R[A] := #none";
-    LoadNil     = 6,  "loadnil",    [RegW, Unused, Unused],    "R[A] := ()";
-    LoadBuiltin = 7,  "loadbuiltin",[RegW, Builtin, Unused],   "R[A] := builtin B as a value";
-    GetCap      = 8,  "getcap",     [RegW, Capture, Unused],   "R[A] := Env[B]";
-    Closure     = 9,  "closure",    [RegW, Site, Unused],      "R[A] := new closure from closure site Bx (fresh environment)";
-    Sibling     = 10, "sibling",    [RegW, Func, Unused],      "R[A] := closure of function B sharing the current environment";
-    ClosureRef  = 11, "closureref", [RegW, Func, RegR],        "R[A] := closure of function B sharing the environment of closure R[C]";
+    Nop          = 0,  "nop",          [Unused, Unused, Unused], Next,   -, - -> -,         Exact,  "do nothing";
+    Move         = 1,  "move",         [RegW, RegR, Unused],     Next,   -, - -> -,         Exact,  "R[A] := R[B]";
+    LoadK        = 2,  "loadk",        [RegW, Const, Unused],    Next,   -, - -> -,         Exact,  "R[A] := K[B]";
+    LoadInt      = 3,  "loadint",      [RegW, Imm32, Unused],    Next,   -, - -> Int,       Exact,  "R[A] := integer(sBx)";
+    LoadBool     = 4,  "loadbool",     [RegW, Imm, Unused],      Next,   -, - -> Bool,      Exact,  "R[A] := (B != 0)";
+    LoadNone     = 5,  "loadnone",     [RegW, Unused, Unused],   Next,   -, - -> -,         Exact,  "R[A] := #none";
+    LoadNil      = 6,  "loadnil",      [RegW, Unused, Unused],   Next,   -, - -> List,      Exact,  "R[A] := ()";
+    LoadBuiltin  = 7,  "loadbuiltin",  [RegW, Builtin, Unused],  Next,   -, - -> -,         Exact,  "R[A] := builtin B as a value";
+    GetCap       = 8,  "getcap",       [RegW, Capture, Unused],  Next,   -, - -> -,         Exact,  "R[A] := Env[B]";
+    Closure      = 9,  "closure",      [RegW, Site, Unused],     Next,   -, - -> -,         Exact,  "R[A] := new closure from closure site Bx (fresh environment)";
+    Sibling      = 10, "sibling",      [RegW, Func, Unused],     Next,   -, - -> -,         Exact,  "R[A] := closure of function B sharing the current environment";
+    ClosureRef   = 11, "closureref",   [RegW, Func, RegR],       Next,   -, - -> -,         Exact,  "R[A] := closure of function B sharing the environment of closure R[C]";
 
     // ---- control ----
-    Jmp         = 16, "jmp",        [Unused, Jump, Unused],    "pc := Bx";
-    JmpTrue     = 17, "jmpt",       [RegR, Jump, Unused],      "if R[A] (must be boolean) then pc := Bx";
-    JmpFalse    = 18, "jmpf",       [RegR, Jump, Unused],      "if not R[A] (must be boolean) then pc := Bx";
-    Call        = 19, "call",       [RegR, Imm, RegW],         "R[C] := R[A](R[A+1] .. R[A+B]); the callee's window starts at R[A+1]";
-    TailCall    = 20, "tailcall",   [RegR, Imm, Unused],       "return R[A](R[A+1] .. R[A+B])";
-    CallBuiltin = 21, "callb",      [RegW, Builtin, RegR],     "R[A] := builtin B(R[C] .. R[C+n-1]), n = the builtin's primitive arity";
-    Return      = 22, "return",     [RegR, Unused, Unused],    "return R[A]";
-    Apply       = 23, "apply",      [RegW, RegR, RegR],        "R[A] := R[B](elements of list R[C])";
-    TailApply   = 24, "tailapply",  [RegR, RegR, Unused],      "return R[A](elements of list R[B])";
-    Raise       = 25, "raise",      [RegR, Unused, Unused],    "raise a runtime error whose message is the string R[A]";
-    RaiseUnbound= 26, "raiseunbound",[Unused, Const, Unused],  "raise 'unbound name' for the name in string K[B]";
-    RaiseNoMatch= 27, "raisenomatch",[RegR, Unused, Unused],   "raise 'no match clause matched' for value R[A]";
-    CallF       = 28, "callf",      [RegR, Func, RegW],        "R[C] := function B(R[A] .. R[A+n-1]), n = its param count; the callee's window starts at R[A]; its environment is the current one if B's capture count equals this function's, else empty (B has none)";
-    TailCallF   = 29, "tailcallf",  [RegR, Func, Unused],      "return function B(R[A] .. R[A+n-1]), n = its param count; environment as for callf";
+    Jmp          = 16, "jmp",          [Unused, Jump, Unused],   Goto,   -, - -> -,         Exact,  "pc := Bx";
+    JmpTrue      = 17, "jmpt",         [RegR, Jump, Unused],     Branch, -, - -> -,         Exact,  "if R[A] (must be boolean) then pc := Bx";
+    JmpFalse     = 18, "jmpf",         [RegR, Jump, Unused],     Branch, -, - -> -,         Exact,  "if not R[A] (must be boolean) then pc := Bx";
+    Call         = 19, "call",         [RegR, Imm, RegW],        Call,   A, - -> -,         Exact,  "R[C] := R[A](R[A+1] .. R[A+B]); the callee's window starts at R[A+1]";
+    TailCall     = 20, "tailcall",     [RegR, Imm, Unused],      Exit,   A, - -> -,         Exact,  "return R[A](R[A+1] .. R[A+B])";
+    CallBuiltin  = 21, "callb",        [RegW, Builtin, RegR],    Next,   C, - -> -,         Exact,  "R[A] := builtin B(R[C] .. R[C+n-1]), n = the builtin's primitive arity";
+    Return       = 22, "return",       [RegR, Unused, Unused],   Exit,   -, - -> -,         Exact,  "return R[A]";
+    Apply        = 23, "apply",        [RegW, RegR, RegR],       Call,   -, - -> -,         Exact,  "R[A] := R[B](elements of list R[C])";
+    TailApply    = 24, "tailapply",    [RegR, RegR, Unused],     Exit,   -, - -> -,         Exact,  "return R[A](elements of list R[B])";
+    Raise        = 25, "raise",        [RegR, Unused, Unused],   Exit,   -, - -> -,         Exact,  "raise a runtime error whose message is the string R[A]";
+    RaiseUnbound = 26, "raiseunbound", [Unused, Const, Unused],  Exit,   -, - -> -,         Exact,  "raise 'unbound name' for the name in string K[B]";
+    RaiseNoMatch = 27, "raisenomatch", [RegR, Unused, Unused],   Exit,   -, - -> -,         Exact,  "raise 'no match clause matched' for value R[A]";
+    CallF        = 28, "callf",        [RegR, Func, RegW],       Call,   A, - -> -,         Opaque, "R[C] := function B(R[A] .. R[A+n-1]), n = its param count; the callee's window starts at R[A]; its environment is the current one if B's capture count equals this function's, else empty (B has none)";
+    TailCallF    = 29, "tailcallf",    [RegR, Func, Unused],     Exit,   A, - -> -,         Opaque, "return function B(R[A] .. R[A+n-1]), n = its param count; environment as for callf";
 
     // ---- constructors ----
-    MakeList    = 32, "makelist",   [RegW, RegR, Imm],         "R[A] := list(R[B] .. R[B+C-1])";
-    MakeDict    = 33, "makedict",   [RegW, RegR, Imm],         "R[A] := dict(R[B] .. R[B+C-1]) (C even: key, value, ...)";
-    MakeSet     = 34, "makeset",    [RegW, RegR, Imm],         "R[A] := set(R[B] .. R[B+C-1])";
-    MakeStruct  = 35, "makestruct", [RegW, StructType, RegR],  "R[A] := instance of struct type B from R[C] .. R[C+n-1], n = its field count";
+    MakeList     = 32, "makelist",     [RegW, RegR, Imm],        Next,   B, - -> List,      Exact,  "R[A] := list(R[B] .. R[B+C-1])";
+    MakeDict     = 33, "makedict",     [RegW, RegR, Imm],        Next,   B, - -> -,         Exact,  "R[A] := dict(R[B] .. R[B+C-1]) (C even: key, value, ...)";
+    MakeSet      = 34, "makeset",      [RegW, RegR, Imm],        Next,   B, - -> -,         Exact,  "R[A] := set(R[B] .. R[B+C-1])";
+    MakeStruct   = 35, "makestruct",   [RegW, StructType, RegR], Next,   C, - -> -,         Exact,  "R[A] := instance of struct type B from R[C] .. R[C+n-1], n = its field count";
 
     // ---- typed integer operations (check both tags; overflow promotes) ----
-    AddInt      = 40, "addi",       [RegW, RegR, RegR],        "R[A] := R[B] integer+ R[C]";
-    SubInt      = 41, "subi",       [RegW, RegR, RegR],        "R[A] := R[B] integer- R[C]";
-    MulInt      = 42, "muli",       [RegW, RegR, RegR],        "R[A] := R[B] integer* R[C]";
-    LtInt       = 43, "lti",        [RegW, RegR, RegR],        "R[A] := R[B] integer<? R[C]";
-    LeInt       = 44, "lei",        [RegW, RegR, RegR],        "R[A] := R[B] integer<=? R[C]";
-    GtInt       = 45, "gti",        [RegW, RegR, RegR],        "R[A] := R[B] integer>? R[C]";
-    GeInt       = 46, "gei",        [RegW, RegR, RegR],        "R[A] := R[B] integer>=? R[C]";
-    EqInt       = 47, "eqi",        [RegW, RegR, RegR],        "R[A] := R[B] integer=? R[C]";
-    NeInt       = 48, "nei",        [RegW, RegR, RegR],        "R[A] := R[B] integer!=? R[C]";
+    AddInt       = 40, "addi",         [RegW, RegR, RegR],       Next,   -, Int -> Int,     Exact,  "R[A] := R[B] integer+ R[C]";
+    SubInt       = 41, "subi",         [RegW, RegR, RegR],       Next,   -, Int -> Int,     Exact,  "R[A] := R[B] integer- R[C]";
+    MulInt       = 42, "muli",         [RegW, RegR, RegR],       Next,   -, Int -> Int,     Exact,  "R[A] := R[B] integer* R[C]";
+    LtInt        = 43, "lti",          [RegW, RegR, RegR],       Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer<? R[C]";
+    LeInt        = 44, "lei",          [RegW, RegR, RegR],       Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer<=? R[C]";
+    GtInt        = 45, "gti",          [RegW, RegR, RegR],       Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer>? R[C]";
+    GeInt        = 46, "gei",          [RegW, RegR, RegR],       Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer>=? R[C]";
+    EqInt        = 47, "eqi",          [RegW, RegR, RegR],       Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer=? R[C]";
+    NeInt        = 48, "nei",          [RegW, RegR, RegR],       Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer!=? R[C]";
 
     // ---- typed integer operations with a signed 16-bit immediate sC ----
-    AddIntK     = 80, "addik",      [RegW, RegR, Imm16],       "R[A] := R[B] integer+ sC";
-    SubIntK     = 81, "subik",      [RegW, RegR, Imm16],       "R[A] := R[B] integer- sC";
-    LtIntK      = 82, "ltik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer<? sC";
-    LeIntK      = 83, "leik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer<=? sC";
-    GtIntK      = 84, "gtik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer>? sC";
-    GeIntK      = 85, "geik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer>=? sC";
-    EqIntK      = 86, "eqik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer=? sC";
-    NeIntK      = 87, "neik",       [RegW, RegR, Imm16],       "R[A] := R[B] integer!=? sC";
+    AddIntK      = 80, "addik",        [RegW, RegR, Imm16],      Next,   -, Int -> Int,     Exact,  "R[A] := R[B] integer+ sC";
+    SubIntK      = 81, "subik",        [RegW, RegR, Imm16],      Next,   -, Int -> Int,     Exact,  "R[A] := R[B] integer- sC";
+    LtIntK       = 82, "ltik",         [RegW, RegR, Imm16],      Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer<? sC";
+    LeIntK       = 83, "leik",         [RegW, RegR, Imm16],      Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer<=? sC";
+    GtIntK       = 84, "gtik",         [RegW, RegR, Imm16],      Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer>? sC";
+    GeIntK       = 85, "geik",         [RegW, RegR, Imm16],      Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer>=? sC";
+    EqIntK       = 86, "eqik",         [RegW, RegR, Imm16],      Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer=? sC";
+    NeIntK       = 87, "neik",         [RegW, RegR, Imm16],      Next,   -, Int -> Bool,    Exact,  "R[A] := R[B] integer!=? sC";
 
     // ---- typed float operations (check both tags) ----
-    AddFloat    = 56, "addf",       [RegW, RegR, RegR],        "R[A] := R[B] float+ R[C]";
-    SubFloat    = 57, "subf",       [RegW, RegR, RegR],        "R[A] := R[B] float- R[C]";
-    MulFloat    = 58, "mulf",       [RegW, RegR, RegR],        "R[A] := R[B] float* R[C]";
-    DivFloat    = 59, "divf",       [RegW, RegR, RegR],        "R[A] := R[B] float/ R[C] (error on zero divisor)";
-    LtFloat     = 60, "ltf",        [RegW, RegR, RegR],        "R[A] := R[B] float<? R[C]";
-    LeFloat     = 61, "lef",        [RegW, RegR, RegR],        "R[A] := R[B] float<=? R[C]";
-    GtFloat     = 62, "gtf",        [RegW, RegR, RegR],        "R[A] := R[B] float>? R[C]";
-    GeFloat     = 63, "gef",        [RegW, RegR, RegR],        "R[A] := R[B] float>=? R[C]";
-    EqFloat     = 64, "eqf",        [RegW, RegR, RegR],        "R[A] := R[B] float=? R[C]";
-    NeFloat     = 65, "nef",        [RegW, RegR, RegR],        "R[A] := R[B] float!=? R[C]";
+    AddFloat     = 56, "addf",         [RegW, RegR, RegR],       Next,   -, Float -> Float, Exact,  "R[A] := R[B] float+ R[C]";
+    SubFloat     = 57, "subf",         [RegW, RegR, RegR],       Next,   -, Float -> Float, Exact,  "R[A] := R[B] float- R[C]";
+    MulFloat     = 58, "mulf",         [RegW, RegR, RegR],       Next,   -, Float -> Float, Exact,  "R[A] := R[B] float* R[C]";
+    DivFloat     = 59, "divf",         [RegW, RegR, RegR],       Next,   -, Float -> Float, Exact,  "R[A] := R[B] float/ R[C] (error on zero divisor)";
+    LtFloat      = 60, "ltf",          [RegW, RegR, RegR],       Next,   -, Float -> Bool,  Exact,  "R[A] := R[B] float<? R[C]";
+    LeFloat      = 61, "lef",          [RegW, RegR, RegR],       Next,   -, Float -> Bool,  Exact,  "R[A] := R[B] float<=? R[C]";
+    GtFloat      = 62, "gtf",          [RegW, RegR, RegR],       Next,   -, Float -> Bool,  Exact,  "R[A] := R[B] float>? R[C]";
+    GeFloat      = 63, "gef",          [RegW, RegR, RegR],       Next,   -, Float -> Bool,  Exact,  "R[A] := R[B] float>=? R[C]";
+    EqFloat      = 64, "eqf",          [RegW, RegR, RegR],       Next,   -, Float -> Bool,  Exact,  "R[A] := R[B] float=? R[C]";
+    NeFloat      = 65, "nef",          [RegW, RegR, RegR],       Next,   -, Float -> Bool,  Exact,  "R[A] := R[B] float!=? R[C]";
 
     // ---- hot list and boolean operations ----
-    ListFirst   = 72, "first",      [RegW, RegR, Unused],      "R[A] := list-first R[B]";
-    ListRest    = 73, "rest",       [RegW, RegR, Unused],      "R[A] := list-rest R[B]";
-    ListNull    = 74, "nullp",      [RegW, RegR, Unused],      "R[A] := list-null? R[B]";
-    ListPrepend = 75, "prepend",    [RegW, RegR, RegR],        "R[A] := list-prepend R[B] R[C]";
-    Not         = 76, "not",        [RegW, RegR, Unused],      "R[A] := boolean-not R[B]";
+    ListFirst    = 72, "first",        [RegW, RegR, Unused],     Next,   -, List -> -,      Exact,  "R[A] := list-first R[B]";
+    ListRest     = 73, "rest",         [RegW, RegR, Unused],     Next,   -, List -> List,   Exact,  "R[A] := list-rest R[B]";
+    ListNull     = 74, "nullp",        [RegW, RegR, Unused],     Next,   -, List -> Bool,   Exact,  "R[A] := list-null? R[B]";
+    ListPrepend  = 75, "prepend",      [RegW, RegR, RegR],       Next,   -, - -> List,      Exact,  "R[A] := list-prepend R[B] R[C]";
+    Not          = 76, "not",          [RegW, RegR, Unused],     Next,   -, Bool -> Bool,   Exact,  "R[A] := boolean-not R[B]";
 }
 
 /// One decoded instruction. Encodes to and from a single `u64` in files.

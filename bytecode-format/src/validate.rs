@@ -31,7 +31,8 @@
 //! Every instruction, driven by the operand shapes of `Op::operands()`:
 //! - I1. `Unused` fields are zero (in the ABx format, field C is part of Bx).
 //! - I2. Single registers (`RegR`, `RegW`) are `< n`. Register *ranges* read
-//!   by multi-register instructions satisfy `start + len <= n` (an empty range
+//!   by multi-register instructions (the field that starts one is
+//!   `Op::range_field()`) satisfy `start + len <= n` (an empty range
 //!   may start at `n`): `call A B C` / `tailcall A B` read `R[A..=A+B]`;
 //!   `callf A B C` / `tailcallf A B` read `R[A .. A+params(B)]`;
 //!   `callb A B C` reads `R[C .. C+prim_arity(B)]`; `makelist`/`makedict`/
@@ -98,6 +99,7 @@
 
 use crate::builtins::{Builtin, Impl};
 use crate::module::{CaptureFrom, Constant, Function, Module, NO_FILE};
+pub use crate::opcodes::Field;
 use crate::opcodes::{Instr, Op, Operand};
 use std::fmt;
 
@@ -127,14 +129,6 @@ pub struct ValidationError {
     /// The offending instruction, if any.
     pub pc: Option<u32>,
     pub reason: Reason,
-}
-
-/// An instruction field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    A,
-    B,
-    C,
 }
 
 /// The rule a module breaks.
@@ -311,16 +305,6 @@ pub enum Reason {
         expected: &'static str,
         found: &'static str,
     },
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Field::A => "A",
-            Field::B => "B",
-            Field::C => "C",
-        })
-    }
 }
 
 impl fmt::Display for Reason {
@@ -740,135 +724,11 @@ fn check_sites(m: &Module, f: &Function) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The field (if any) of a multi-register instruction that starts the range
-/// of registers it reads. Exhaustive on purpose: a new opcode must decide.
-fn range_field(op: Op) -> Option<Field> {
-    match op {
-        Op::Call | Op::TailCall | Op::CallF | Op::TailCallF => Some(Field::A),
-        Op::CallBuiltin | Op::MakeStruct => Some(Field::C),
-        Op::MakeList | Op::MakeDict | Op::MakeSet => Some(Field::B),
-        Op::Nop
-        | Op::Move
-        | Op::LoadK
-        | Op::LoadInt
-        | Op::LoadBool
-        | Op::LoadNone
-        | Op::LoadNil
-        | Op::LoadBuiltin
-        | Op::GetCap
-        | Op::Closure
-        | Op::Sibling
-        | Op::ClosureRef
-        | Op::Jmp
-        | Op::JmpTrue
-        | Op::JmpFalse
-        | Op::Return
-        | Op::Apply
-        | Op::TailApply
-        | Op::Raise
-        | Op::RaiseUnbound
-        | Op::RaiseNoMatch
-        | Op::AddInt
-        | Op::SubInt
-        | Op::MulInt
-        | Op::LtInt
-        | Op::LeInt
-        | Op::GtInt
-        | Op::GeInt
-        | Op::EqInt
-        | Op::NeInt
-        | Op::AddIntK
-        | Op::SubIntK
-        | Op::LtIntK
-        | Op::LeIntK
-        | Op::GtIntK
-        | Op::GeIntK
-        | Op::EqIntK
-        | Op::NeIntK
-        | Op::AddFloat
-        | Op::SubFloat
-        | Op::MulFloat
-        | Op::DivFloat
-        | Op::LtFloat
-        | Op::LeFloat
-        | Op::GtFloat
-        | Op::GeFloat
-        | Op::EqFloat
-        | Op::NeFloat
-        | Op::ListFirst
-        | Op::ListRest
-        | Op::ListNull
-        | Op::ListPrepend
-        | Op::Not => None,
-    }
-}
-
-/// How control leaves an instruction: whether it can continue at `pc + 1`,
-/// and its jump target. Exhaustive on purpose.
+/// How control leaves an instruction (from the opcode table's flow column):
+/// whether it can continue at `pc + 1`, and its jump target.
 fn flow(ins: Instr) -> (bool, Option<u32>) {
-    match ins.op {
-        Op::Jmp => (false, Some(ins.bx())),
-        Op::JmpTrue | Op::JmpFalse => (true, Some(ins.bx())),
-        Op::Return
-        | Op::TailCall
-        | Op::TailCallF
-        | Op::TailApply
-        | Op::Raise
-        | Op::RaiseUnbound
-        | Op::RaiseNoMatch => (false, None),
-        Op::Nop
-        | Op::Move
-        | Op::LoadK
-        | Op::LoadInt
-        | Op::LoadBool
-        | Op::LoadNone
-        | Op::LoadNil
-        | Op::LoadBuiltin
-        | Op::GetCap
-        | Op::Closure
-        | Op::Sibling
-        | Op::ClosureRef
-        | Op::Call
-        | Op::CallF
-        | Op::CallBuiltin
-        | Op::Apply
-        | Op::MakeList
-        | Op::MakeDict
-        | Op::MakeSet
-        | Op::MakeStruct
-        | Op::AddInt
-        | Op::SubInt
-        | Op::MulInt
-        | Op::LtInt
-        | Op::LeInt
-        | Op::GtInt
-        | Op::GeInt
-        | Op::EqInt
-        | Op::NeInt
-        | Op::AddIntK
-        | Op::SubIntK
-        | Op::LtIntK
-        | Op::LeIntK
-        | Op::GtIntK
-        | Op::GeIntK
-        | Op::EqIntK
-        | Op::NeIntK
-        | Op::AddFloat
-        | Op::SubFloat
-        | Op::MulFloat
-        | Op::DivFloat
-        | Op::LtFloat
-        | Op::LeFloat
-        | Op::GtFloat
-        | Op::GeFloat
-        | Op::EqFloat
-        | Op::NeFloat
-        | Op::ListFirst
-        | Op::ListRest
-        | Op::ListNull
-        | Op::ListPrepend
-        | Op::Not => (true, None),
-    }
+    let flow = ins.op.flow();
+    (flow.falls_through(), flow.jumps().then(|| ins.bx()))
 }
 
 fn field_value(ins: Instr, field: Field) -> u16 {
@@ -877,14 +737,6 @@ fn field_value(ins: Instr, field: Field) -> u16 {
         Field::B => ins.b,
         Field::C => ins.c,
     }
-}
-
-/// Whether B's shape makes this an ABx instruction (B and C form Bx).
-fn is_abx(op: Op) -> bool {
-    matches!(
-        op.operands()[1],
-        Operand::Jump | Operand::Imm32 | Operand::Site
-    )
 }
 
 /// The registers an instruction reads, in the order its last-use flag bits
@@ -957,7 +809,7 @@ pub struct RegisterEffects<'a> {
 pub fn register_effects<'a>(m: &'a Module, f: &'a Function, ins: Instr) -> RegisterEffects<'a> {
     let shapes = ins.op.operands();
     let fields = [Field::A, Field::B, Field::C];
-    let range = range_field(ins.op);
+    let range = ins.op.range_field();
     let reads = match ins.op {
         Op::Closure => RegisterReads::Site(
             f.closure_sites
@@ -1023,8 +875,8 @@ fn range_len(m: &Module, ins: Instr) -> Option<u32> {
 fn check_instr(m: &Module, f: &Function, ins: Instr) -> Result<(), Reason> {
     let regs = f.num_registers;
     let shapes = ins.op.operands();
-    let abx = is_abx(ins.op);
-    let range = range_field(ins.op);
+    let abx = ins.op.is_abx();
+    let range = ins.op.range_field();
     for (shape, field) in shapes.iter().zip([Field::A, Field::B, Field::C]) {
         if abx && field == Field::C {
             continue; // the high half of Bx, checked with B
@@ -1760,14 +1612,16 @@ fn check_closureref(m: &Module, source: Known, target: u32) -> Result<(), Reason
 mod tests {
     use super::*;
 
-    /// The per-opcode special cases agree with the opcode table.
+    /// The opcode table's columns agree with each other and with what the
+    /// validator assumes of them.
     #[test]
-    fn special_cases_agree_with_the_opcode_table() {
+    fn opcode_table_columns_agree() {
         for &op in Op::ALL {
             let shapes = op.operands();
             let writes = shapes.iter().filter(|s| **s == Operand::RegW).count();
+            let reads = shapes.iter().filter(|s| **s == Operand::RegR).count();
             assert!(writes <= 1, "{op:?} writes {writes} registers");
-            if let Some(field) = range_field(op) {
+            if let Some(field) = op.range_field() {
                 let i = match field {
                     Field::A => 0,
                     Field::B => 1,
@@ -1779,7 +1633,7 @@ mod tests {
                     "{op:?}: range field must be a read"
                 );
             }
-            if is_abx(op) {
+            if op.is_abx() {
                 assert_eq!(shapes[2], Operand::Unused, "{op:?}: C is Bx's high half");
             }
             for (i, s) in shapes.iter().enumerate() {
@@ -1789,21 +1643,17 @@ mod tests {
             }
             let (through, jump) = flow(Instr::abc(op, 0, 0, 0));
             assert_eq!(jump.is_some(), shapes[1] == Operand::Jump, "{op:?}");
-            if !through && jump.is_none() {
-                // Terminators: returns, tail calls and raises.
-                assert!(
-                    matches!(
-                        op,
-                        Op::Return
-                            | Op::TailCall
-                            | Op::TailCallF
-                            | Op::TailApply
-                            | Op::Raise
-                            | Op::RaiseUnbound
-                            | Op::RaiseNoMatch
-                    ),
-                    "{op:?}"
-                );
+            // Terminators are exactly the returns, tail calls and raises.
+            let m = op.mnemonic();
+            let exits = m == "return" || m.starts_with("tail") || m.starts_with("raise");
+            assert_eq!(!through && jump.is_none(), exits, "{op:?}");
+            if op.flow() == crate::opcodes::Flow::Call {
+                assert_eq!(writes, 1, "{op:?}: a call that returns writes its result");
+            }
+            if op.has_type_proof() {
+                // `types::checked` holds up to two registers, all single reads.
+                assert!((1..=2).contains(&reads), "{op:?} reads {reads} registers");
+                assert!(op.range_field().is_none() && through && jump.is_none());
             }
         }
     }

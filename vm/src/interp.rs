@@ -226,23 +226,13 @@ fn check_control_flow(f: &Function) -> Result<(), String> {
     match f.code.last() {
         None => return Err("empty code".into()),
         Some(last) => {
-            if !matches!(
-                last.op,
-                Op::Return
-                    | Op::TailCall
-                    | Op::TailCallF
-                    | Op::TailApply
-                    | Op::Jmp
-                    | Op::Raise
-                    | Op::RaiseUnbound
-                    | Op::RaiseNoMatch
-            ) {
+            if last.op.flow().falls_through() {
                 return Err("code falls off its end".into());
             }
         }
     }
     for (pc, ins) in f.code.iter().enumerate() {
-        if matches!(ins.op, Op::Jmp | Op::JmpTrue | Op::JmpFalse) && ins.bx() as usize >= len {
+        if ins.op.flow().jumps() && ins.bx() as usize >= len {
             return Err(format!("pc {pc}: jump target {} out of range", ins.bx()));
         }
     }

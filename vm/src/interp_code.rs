@@ -20,6 +20,7 @@
 //! Typed float opcodes, `nullp` and `not` flagged TYPES_PROVEN (and proven
 //! again here, see [`mark_proven`]) become unchecked forms (`AddFloatP`…).
 
+use menai_bytecode::opcodes::Flow;
 use menai_bytecode::{Function, Instr, Module, Op};
 
 macro_rules! xops {
@@ -254,14 +255,14 @@ pub fn translate(f: &Function, fuse: bool) -> Vec<XInstr> {
     let mut landing = vec![false; code.len() + 1];
     landing[0] = true;
     for (pc, i) in code.iter().enumerate() {
-        match i.op {
-            Op::Jmp | Op::JmpTrue | Op::JmpFalse => {
+        match i.op.flow() {
+            Flow::Goto | Flow::Branch => {
                 if let Some(l) = landing.get_mut(i.bx() as usize) {
                     *l = true;
                 }
             }
-            Op::Call | Op::CallF | Op::Apply => landing[pc + 1] = true,
-            _ => {}
+            Flow::Call => landing[pc + 1] = true,
+            Flow::Next | Flow::Exit => {}
         }
     }
     let at = |pc: usize| code.get(pc).copied();

@@ -6,20 +6,20 @@
 //! Lattice per register: top (not reached yet) above the four proven
 //! types [`ValType`], above `Unknown`; the join of two paths is their meet
 //! (equal types stay, different ones become `Unknown`). Transfer:
-//! - `loadint`, `loadk` of an integer → integer; `loadk` of a float →
-//!   float; `loadbool`/`loadk` of a boolean → boolean; `loadnil`/`loadk` of a
-//!   list → list; `move` copies the source's type;
-//! - a typed opcode's result has its result type ([`op_result_type`]);
-//!   `callb` of a builtin with a known result type ([`builtin_result_type`])
-//!   likewise; `prepend`/`makelist` give lists;
+//! - an opcode with a result type in the opcode table ([`op_result_type`])
+//!   gives its result that type: `loadint` → integer, `loadbool` → boolean,
+//!   `loadnil`/`prepend`/`makelist` → list, a typed opcode → its result
+//!   type; `loadk` of an integer, float, boolean or list constant
+//!   ([`constant_type`]) and `callb` of a builtin with a known result type
+//!   ([`builtin_result_type`]) likewise; `move` copies the source's type;
 //! - once a checking instruction completes, the registers it checked hold
 //!   the checked type (`addi R2 R0 R1` proves R0 and R1 integers after it,
 //!   `jmpt`/`jmpf` prove their condition boolean);
 //! - on the edge where a type predicate held (`callb Rc integer? Rx`
 //!   right before `jmpt`/`jmpf Rc`, `Rc != Rx`), `Rx` has that type;
 //! - every other write, and every register a `call` clobbers, is `Unknown`
-//!   (an opcode not listed in `frame_effects_known` makes every register
-//!   `Unknown`);
+//!   (an opcode whose frame effects the opcode table marks `Opaque`, see
+//!   `Op::frame_effects_known`, makes every register `Unknown`);
 //!   arguments are `Unknown` on entry, except a rest parameter (a list).
 //!
 //! "Integer" means the language's integer type (a small or a big integer):
@@ -30,7 +30,7 @@ use super::{register_effects, Cfg, Fail, Reason};
 use crate::builtin_types::{self, Type};
 use crate::builtins::Builtin;
 use crate::module::{Constant, Function, Module};
-use crate::opcodes::{Instr, Op};
+use crate::opcodes::{Instr, Op, Operand};
 
 /// A statically proven value type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -70,70 +70,17 @@ impl ValType {
 }
 
 /// The type a typed opcode requires of every register it reads (`None`:
-/// the opcode cannot carry TYPES_PROVEN).
+/// the opcode cannot carry TYPES_PROVEN); the opcode table's
+/// [`Op::operand_type`].
 pub fn op_operand_type(op: Op) -> Option<ValType> {
-    Some(match op {
-        Op::AddInt
-        | Op::SubInt
-        | Op::MulInt
-        | Op::LtInt
-        | Op::LeInt
-        | Op::GtInt
-        | Op::GeInt
-        | Op::EqInt
-        | Op::NeInt
-        | Op::AddIntK
-        | Op::SubIntK
-        | Op::LtIntK
-        | Op::LeIntK
-        | Op::GtIntK
-        | Op::GeIntK
-        | Op::EqIntK
-        | Op::NeIntK => ValType::Int,
-        Op::AddFloat
-        | Op::SubFloat
-        | Op::MulFloat
-        | Op::DivFloat
-        | Op::LtFloat
-        | Op::LeFloat
-        | Op::GtFloat
-        | Op::GeFloat
-        | Op::EqFloat
-        | Op::NeFloat => ValType::Float,
-        Op::ListFirst | Op::ListRest | Op::ListNull => ValType::List,
-        Op::Not => ValType::Bool,
-        _ => return None,
-    })
+    op.operand_type()
 }
 
-/// The type of the result of a typed opcode (or `prepend`) that completed.
+/// The type of the result of an opcode that completed, when the opcode
+/// alone fixes it (typed opcodes, `loadint`, `loadbool`, `loadnil`,
+/// `prepend`, `makelist`); the opcode table's [`Op::result_type`].
 pub fn op_result_type(op: Op) -> Option<ValType> {
-    Some(match op {
-        Op::AddInt | Op::SubInt | Op::MulInt | Op::AddIntK | Op::SubIntK => ValType::Int,
-        Op::AddFloat | Op::SubFloat | Op::MulFloat | Op::DivFloat => ValType::Float,
-        Op::LtInt
-        | Op::LeInt
-        | Op::GtInt
-        | Op::GeInt
-        | Op::EqInt
-        | Op::NeInt
-        | Op::LtIntK
-        | Op::LeIntK
-        | Op::GtIntK
-        | Op::GeIntK
-        | Op::EqIntK
-        | Op::NeIntK
-        | Op::LtFloat
-        | Op::LeFloat
-        | Op::GtFloat
-        | Op::GeFloat
-        | Op::EqFloat
-        | Op::NeFloat
-        | Op::ListNull
-        | Op::Not => ValType::Bool,
-        Op::ListRest | Op::ListPrepend | Op::MakeList => ValType::List,
-        _ => return None,
-    })
+    op.result_type()
 }
 
 /// The type of a builtin's result whenever it returns, when it is one of
@@ -200,37 +147,33 @@ impl Ty {
 }
 
 /// The registers whose type `ins` checks (and hence proves once it
-/// completes), with the type: the operands of typed opcodes and the
-/// condition of a conditional jump.
+/// completes), with the type: the operands (`RegR` fields) of typed opcodes
+/// and the condition of a conditional jump.
 fn checked(ins: Instr) -> Option<([u16; 2], usize, ValType)> {
-    match ins.op {
-        Op::JmpTrue | Op::JmpFalse => Some(([ins.a, 0], 1, ValType::Bool)),
-        Op::ListFirst
-        | Op::ListRest
-        | Op::ListNull
-        | Op::Not
-        | Op::AddIntK
-        | Op::SubIntK
-        | Op::LtIntK
-        | Op::LeIntK
-        | Op::GtIntK
-        | Op::GeIntK
-        | Op::EqIntK
-        | Op::NeIntK => op_operand_type(ins.op).map(|t| ([ins.b, 0], 1, t)),
-        _ => op_operand_type(ins.op).map(|t| ([ins.b, ins.c], 2, t)),
+    if matches!(ins.op, Op::JmpTrue | Op::JmpFalse) {
+        return Some(([ins.a, 0], 1, ValType::Bool));
     }
+    let t = ins.op.operand_type()?;
+    let mut regs = [0u16; 2];
+    let mut n = 0;
+    for (shape, r) in ins.op.operands().iter().zip([ins.a, ins.b, ins.c]) {
+        if *shape == Operand::RegR {
+            if let Some(slot) = regs.get_mut(n) {
+                *slot = r;
+                n += 1;
+            }
+        }
+    }
+    Some((regs, n, t))
 }
 
 fn transfer(m: &Module, f: &Function, state: &mut [Ty], ins: Instr) {
     let e = register_effects(m, f, ins);
     let value = match ins.op {
         Op::Move => state.get(ins.b as usize).copied().unwrap_or(Ty::Unknown),
-        Op::LoadInt => Ty::Is(ValType::Int),
-        Op::LoadBool => Ty::Is(ValType::Bool),
-        Op::LoadNil => Ty::Is(ValType::List),
         Op::LoadK => Ty::of(f.constants.get(ins.b as usize).and_then(constant_type)),
         Op::CallBuiltin => Ty::of(Builtin::from_code(ins.b).and_then(builtin_result_type)),
-        op => Ty::of(op_result_type(op)),
+        op => Ty::of(op.result_type()),
     };
     if let Some((regs, n, t)) = checked(ins) {
         for &r in regs.iter().take(n) {
@@ -244,9 +187,9 @@ fn transfer(m: &Module, f: &Function, state: &mut [Ty], ins: Instr) {
             *s = Ty::Unknown;
         }
     }
-    if !frame_effects_known(ins.op) {
-        // An opcode this analysis does not know (e.g. a new kind of call):
-        // assume it may clobber any register.
+    if !ins.op.frame_effects_known() {
+        // An opcode this analysis does not know (`Opaque` in the opcode
+        // table, e.g. a new kind of call): assume it may clobber any register.
         state.iter_mut().for_each(|s| *s = Ty::Unknown);
     }
     if let Some(w) = e.write {
@@ -254,75 +197,6 @@ fn transfer(m: &Module, f: &Function, state: &mut [Ty], ins: Instr) {
             *s = value;
         }
     }
-}
-
-/// Whether every register effect of `op` is its `register_effects` write
-/// and clobber (listed explicitly: an opcode added later is treated as
-/// clobbering every register until it is added here).
-fn frame_effects_known(op: Op) -> bool {
-    matches!(
-        op,
-        Op::Nop
-            | Op::Move
-            | Op::LoadK
-            | Op::LoadInt
-            | Op::LoadBool
-            | Op::LoadNone
-            | Op::LoadNil
-            | Op::LoadBuiltin
-            | Op::GetCap
-            | Op::Closure
-            | Op::Sibling
-            | Op::ClosureRef
-            | Op::Jmp
-            | Op::JmpTrue
-            | Op::JmpFalse
-            | Op::Call
-            | Op::TailCall
-            | Op::CallBuiltin
-            | Op::Return
-            | Op::Apply
-            | Op::TailApply
-            | Op::Raise
-            | Op::RaiseUnbound
-            | Op::RaiseNoMatch
-            | Op::MakeList
-            | Op::MakeDict
-            | Op::MakeSet
-            | Op::MakeStruct
-            | Op::AddInt
-            | Op::SubInt
-            | Op::MulInt
-            | Op::LtInt
-            | Op::LeInt
-            | Op::GtInt
-            | Op::GeInt
-            | Op::EqInt
-            | Op::NeInt
-            | Op::AddIntK
-            | Op::SubIntK
-            | Op::LtIntK
-            | Op::LeIntK
-            | Op::GtIntK
-            | Op::GeIntK
-            | Op::EqIntK
-            | Op::NeIntK
-            | Op::AddFloat
-            | Op::SubFloat
-            | Op::MulFloat
-            | Op::DivFloat
-            | Op::LtFloat
-            | Op::LeFloat
-            | Op::GtFloat
-            | Op::GeFloat
-            | Op::EqFloat
-            | Op::NeFloat
-            | Op::ListFirst
-            | Op::ListRest
-            | Op::ListNull
-            | Op::ListPrepend
-            | Op::Not
-    )
 }
 
 /// Checks `ins`'s operand types in `state` (called only for flagged
