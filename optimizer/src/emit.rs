@@ -30,6 +30,7 @@ use crate::OptError;
 use menai_bytecode::module::{
     self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef,
 };
+use menai_bytecode::validate::types::ValType;
 use menai_bytecode::{Builtin, CondOrigin, CondTest, Instr, Op};
 use menai_compiler::ir::{Const, Span};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -740,23 +741,10 @@ fn emit_function(
 /// `meta` is per-instruction data (source location…) that moves and is
 /// copied along with its instruction; `unknown` fills any gap.
 fn rotate_loops<T: Copy>(code: &mut Vec<Instr>, meta: &mut Vec<T>, unknown: T) {
-    let is_cmp = |op: Op| {
-        matches!(
-            op,
-            Op::LtInt
-                | Op::LeInt
-                | Op::GtInt
-                | Op::GeInt
-                | Op::EqInt
-                | Op::NeInt
-                | Op::LtIntK
-                | Op::LeIntK
-                | Op::GtIntK
-                | Op::GeIntK
-                | Op::EqIntK
-                | Op::NeIntK
-        )
-    };
+    // An integer comparison (the opcode table's typed columns): it writes a
+    // boolean from integers and cannot fail once its operands are typed.
+    let is_cmp =
+        |op: Op| op.operand_type() == Some(ValType::Int) && op.result_type() == Some(ValType::Bool);
     let rotatable = |i: &Instr| -> Option<usize> {
         if i.op != Op::Jmp {
             return None;
