@@ -218,8 +218,11 @@ macro_rules! opcodes {
 // Columns: variant = code, mnemonic, operand shapes of A, B and C, flow
 // (`Flow`), the field starting the register range read (`-`: none), the
 // operand type the opcode checks -> the type of its result (`ValType`; `-`:
-// none), whether its frame effects are known to the type analysis (`Exact`)
-// or not (`Opaque`: callf and tailcallf, not yet reviewed for it), meaning.
+// none), whether its frame effects are known to the type analysis (`Exact`:
+// `validate::register_effects` lists all it does to its frame's registers;
+// `callf` clobbers only from its window R[A] up) or not (`Opaque`, for an
+// instruction not yet reviewed: the analysis then forgets every register's
+// type after it), meaning.
 opcodes! {
     // ---- moves and loads ----
     Nop          = 0,  "nop",          [Unused, Unused, Unused], Next,   -, - -> -,         Exact,  "do nothing";
@@ -248,8 +251,8 @@ opcodes! {
     Raise        = 25, "raise",        [RegR, Unused, Unused],   Exit,   -, - -> -,         Exact,  "raise a runtime error whose message is the string R[A]";
     RaiseUnbound = 26, "raiseunbound", [Unused, Const, Unused],  Exit,   -, - -> -,         Exact,  "raise 'unbound name' for the name in string K[B]";
     RaiseNoMatch = 27, "raisenomatch", [RegR, Unused, Unused],   Exit,   -, - -> -,         Exact,  "raise 'no match clause matched' for value R[A]";
-    CallF        = 28, "callf",        [RegR, Func, RegW],       Call,   A, - -> -,         Opaque, "R[C] := function B(R[A] .. R[A+n-1]), n = its param count; the callee's window starts at R[A]; its environment is the current one if B's capture count equals this function's, else empty (B has none)";
-    TailCallF    = 29, "tailcallf",    [RegR, Func, Unused],     Exit,   A, - -> -,         Opaque, "return function B(R[A] .. R[A+n-1]), n = its param count; environment as for callf";
+    CallF        = 28, "callf",        [RegR, Func, RegW],       Call,   A, - -> -,         Exact,  "R[C] := function B(R[A] .. R[A+n-1]), n = its param count; the callee's window starts at R[A]; its environment is the current one if B's capture count equals this function's, else empty (B has none)";
+    TailCallF    = 29, "tailcallf",    [RegR, Func, Unused],     Exit,   A, - -> -,         Exact,  "return function B(R[A] .. R[A+n-1]), n = its param count; environment as for callf";
 
     // ---- constructors ----
     MakeList     = 32, "makelist",     [RegW, RegR, Imm],        Next,   B, - -> List,      Exact,  "R[A] := list(R[B] .. R[B+C-1])";

@@ -252,6 +252,38 @@ fn calls_clobber_registers_above_the_window() {
     );
 }
 
+/// `callf` (a known callee, window at R[A]) clobbers only from its window
+/// up: a type proven below it survives the call; its result is unknown.
+#[test]
+fn known_calls_keep_the_types_below_their_window() {
+    use Op::*;
+    let m = |reads: u16| {
+        let mut m = single(
+            vec![
+                Instr::abx(LoadInt, 0, 1),               // 0
+                Instr::abx(LoadInt, 1, 5),               // 1
+                Instr::abc(CallF, 1, 1, 2),              // 2 R2 := F1(R1)
+                proven(Instr::abc(AddInt, 3, 0, reads)), // 3
+                Instr::abc(Return, 3, 0, 0),             // 4
+            ],
+            4,
+        );
+        m.functions.push(common::function(
+            "id",
+            &["x"],
+            1,
+            vec![Instr::abc(Return, 0, 0, 0)],
+            10,
+        ));
+        m
+    };
+    assert_eq!(validate(&m(0)), Ok(()), "R0 below the window survives");
+    assert_eq!(
+        reason(&m(2)),
+        (Some(3), not_proven(2, "integer", "unknown"))
+    );
+}
+
 /// A tiny deterministic generator for the mutation tests.
 struct Rng(u64);
 impl Rng {
