@@ -590,6 +590,21 @@ impl<'m> Vm<'m> {
                 }
             }};
         }
+        // A typed integer operation: inline on two small integers whose
+        // result fits (`$checked`: `checked_add`…), else the builtin (big
+        // integers, overflow, type errors).
+        macro_rules! int_arith {
+            ($ins:ident, $id:expr, $checked:ident) => {{
+                if let (Value::Int(x), Value::Int(y)) = (&reg!($ins.b), &reg!($ins.c)) {
+                    if let Some(z) = x.$checked(*y) {
+                        set_imm!($ins.a, Value::Int(z));
+                        continue;
+                    }
+                }
+                let v = tri!(ops::int_slow(&ctx, $id, &reg!($ins.b), &reg!($ins.c)));
+                set!($ins.a, v);
+            }};
+        }
         // A typed float operation: both operands must be floats.
         macro_rules! float_op {
             ($ins:ident, $name:literal, |$x:ident, $y:ident| $e:expr) => {{
@@ -999,51 +1014,9 @@ impl<'m> Vm<'m> {
                 XOp::NeIntK => int_cmp_k!(ins, Builtin::IntegerNe, !=),
 
                 // ---- typed integer operations ----
-                XOp::AddInt => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
-                        if let Some(z) = x.checked_add(*y) {
-                            set_imm!(ins.a, Value::Int(z));
-                            continue;
-                        }
-                    }
-                    let v = tri!(ops::int_slow(
-                        &ctx,
-                        Builtin::IntegerAdd,
-                        &reg!(ins.b),
-                        &reg!(ins.c)
-                    ));
-                    set!(ins.a, v);
-                }
-                XOp::SubInt => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
-                        if let Some(z) = x.checked_sub(*y) {
-                            set_imm!(ins.a, Value::Int(z));
-                            continue;
-                        }
-                    }
-                    let v = tri!(ops::int_slow(
-                        &ctx,
-                        Builtin::IntegerSub,
-                        &reg!(ins.b),
-                        &reg!(ins.c)
-                    ));
-                    set!(ins.a, v);
-                }
-                XOp::MulInt => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(ins.b), &reg!(ins.c)) {
-                        if let Some(z) = x.checked_mul(*y) {
-                            set_imm!(ins.a, Value::Int(z));
-                            continue;
-                        }
-                    }
-                    let v = tri!(ops::int_slow(
-                        &ctx,
-                        Builtin::IntegerMul,
-                        &reg!(ins.b),
-                        &reg!(ins.c)
-                    ));
-                    set!(ins.a, v);
-                }
+                XOp::AddInt => int_arith!(ins, Builtin::IntegerAdd, checked_add),
+                XOp::SubInt => int_arith!(ins, Builtin::IntegerSub, checked_sub),
+                XOp::MulInt => int_arith!(ins, Builtin::IntegerMul, checked_mul),
                 XOp::LtInt => int_cmp!(ins, Builtin::IntegerLt, <),
                 XOp::LeInt => int_cmp!(ins, Builtin::IntegerLe, <=),
                 XOp::GtInt => int_cmp!(ins, Builtin::IntegerGt, >),
