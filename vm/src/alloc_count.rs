@@ -2,23 +2,20 @@
 //!
 //! A binary that wants allocation counts installs it with
 //! `#[global_allocator] static A: menai_vm::alloc_count::CountingAlloc = menai_vm::alloc_count::CountingAlloc;`
-//! (`menai-vm` and `menai` do). It forwards every request to mimalloc (much
-//! faster than the system allocator for the many small, short-lived
-//! allocations of compiling and running) and,
+//! (`menai-vm` does). It forwards every request to the system allocator and,
 //! only while counting is switched on, bumps one relaxed atomic counter per
 //! allocation, so the cost when stats are off is one relaxed load.
 
-use mimalloc::MiMalloc;
-use std::alloc::{GlobalAlloc, Layout};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
 static COUNT: AtomicU64 = AtomicU64::new(0);
 
-/// The counting allocator (a thin wrapper over mimalloc).
+/// The counting allocator (a thin wrapper over `System`).
 pub struct CountingAlloc;
 
-// SAFETY: every method forwards to `MiMalloc` with the caller's arguments
+// SAFETY: every method forwards to `System` with the caller's arguments
 // unchanged; the only addition is a relaxed counter update, which neither
 // allocates nor touches the returned memory.
 unsafe impl GlobalAlloc for CountingAlloc {
@@ -27,7 +24,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
             COUNT.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: forwarded unchanged; the caller upholds `GlobalAlloc::alloc`'s contract.
-        unsafe { MiMalloc.alloc(layout) }
+        unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
@@ -35,17 +32,17 @@ unsafe impl GlobalAlloc for CountingAlloc {
             COUNT.fetch_add(1, Ordering::Relaxed);
         }
         // SAFETY: forwarded unchanged.
-        unsafe { MiMalloc.alloc_zeroed(layout) }
+        unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` came from `MiMalloc` through this allocator.
-        unsafe { MiMalloc.dealloc(ptr, layout) }
+        // SAFETY: forwarded unchanged; `ptr` came from `System` through this allocator.
+        unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded unchanged.
-        unsafe { MiMalloc.realloc(ptr, layout, new_size) }
+        unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
 
