@@ -361,8 +361,10 @@ fn main() {
 }
 
 /// A generated program of size `n`: one function with `n` sequential
-/// `let*` bindings, each an `if` (`Branches`), or a `letrec` of `n` small
-/// functions each calling the previous one (`Functions`).
+/// `let*` bindings, each an `if` (`branches`); a `letrec` of `n` small
+/// functions each calling the previous one (`functions`); or `n`
+/// `let*`-bound lambdas each called once, all as the elements of one `list`
+/// (`calls`: many inlinings into one block, one very wide instruction).
 fn generated(shape: &str, n: usize) -> String {
     let mut s = String::new();
     if shape == "branches" {
@@ -378,6 +380,18 @@ fn generated(shape: &str, n: usize) -> String {
             ));
         }
         s.push_str(&format!(") v{})))) (f 5))", n - 1));
+    } else if shape == "calls" {
+        s.push_str("(let* (");
+        for i in 0..n {
+            s.push_str(&format!(
+                "(f{i} (lambda (x) (if (integer<? x {i}) (integer+ x 1) (integer* x 2))))\n"
+            ));
+        }
+        s.push_str(") (list");
+        for i in 0..n {
+            s.push_str(&format!(" (f{i} {i})"));
+        }
+        s.push_str("))");
     } else {
         s.push_str("(letrec (");
         for i in 0..n {
@@ -413,7 +427,7 @@ fn compile_scaling(o: &Options, menai: &Path) -> Result<(), String> {
         "{:<10} {:>8} {:>10} {:>8} {:>10} {:>7}",
         "shape", "n", "time", "10n", "time", "ratio"
     );
-    for (shape, n) in [("branches", 2000), ("functions", 2000)] {
+    for (shape, n) in [("branches", 2000), ("functions", 2000), ("calls", 2000)] {
         let mut times = Vec::new();
         for size in [n, 10 * n] {
             let src = tmp.join(format!("{shape}{size}.menai"));

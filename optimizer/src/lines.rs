@@ -1,14 +1,17 @@
 //! Byte offset → (line, column) for the program's source files, with line
-//! starts precomputed so building a line table is linear, not quadratic.
+//! starts precomputed so building a line table is linear, not quadratic
+//! (and, on an ASCII line, a column is a subtraction: a long generated line
+//! does not make every lookup count its characters again).
 //! Lines and columns are 1-based; columns count characters (as
 //! `compiler::render::line_col` does).
 
 use menai_bytecode::module::{SrcLoc, NO_FILE};
 use menai_compiler::ir::{SourceFile, Span};
 
-/// Line starts of every file of a program.
+/// Per file: its text, the byte offset each line starts at, and whether
+/// each line is pure ASCII.
 pub struct LineIndex {
-    files: Vec<(String, Vec<usize>)>,
+    files: Vec<(String, Vec<usize>, Vec<bool>)>,
 }
 
 impl LineIndex {
@@ -18,7 +21,8 @@ impl LineIndex {
             .map(|f| {
                 let mut starts = vec![0];
                 starts.extend(f.text.match_indices('\n').map(|(i, _)| i + 1));
-                (f.text.clone(), starts)
+                let ascii = f.text.split('\n').map(str::is_ascii).collect();
+                (f.text.clone(), starts, ascii)
             })
             .collect();
         LineIndex { files }
@@ -26,7 +30,7 @@ impl LineIndex {
 
     /// Line and column of the start of `span` (`(0, 0)` for an unknown file).
     pub fn line_col(&self, span: Span) -> (u32, u32) {
-        let Some((text, starts)) = self.files.get(span.file as usize) else {
+        let Some((text, starts, ascii)) = self.files.get(span.file as usize) else {
             return (0, 0);
         };
         let mut b = (span.start as usize).min(text.len());
@@ -35,7 +39,11 @@ impl LineIndex {
         }
         let line = starts.partition_point(|&s| s <= b).max(1);
         let line_start = starts.get(line - 1).copied().unwrap_or(0);
-        let col = text.get(line_start..b).map_or(0, |s| s.chars().count()) + 1;
+        let col = if ascii.get(line - 1).copied().unwrap_or(false) {
+            b - line_start
+        } else {
+            text.get(line_start..b).map_or(0, |s| s.chars().count())
+        } + 1;
         (
             u32::try_from(line).unwrap_or(u32::MAX),
             u32::try_from(col).unwrap_or(u32::MAX),

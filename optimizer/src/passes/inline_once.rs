@@ -38,7 +38,7 @@ use crate::cfg::{
     Block, CapSrc, CfgProgram, Function, Inst, InstData, InstKind, Terminator, Value,
 };
 use menai_compiler::ir::Const;
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 pub const DOC: &str = "inline functions called from one site whose closure does not escape";
 
@@ -55,7 +55,6 @@ enum CallAt {
 struct Site {
     callee: usize,
     closure_inst: Inst,
-    closure_block: Block,
     closure: Value,
     captures: Vec<CapSrc>,
     call_block: Block,
@@ -135,7 +134,8 @@ impl CallerIndex {
     /// The inlinable site built by closure instruction `i` of `f`, if any.
     fn site(&self, p: &CfgProgram, fi: usize, i: Inst, refs: &[u32]) -> Option<Site> {
         let f = &p.functions[fi];
-        let closure_block = *self.inst_block.get(&i)?;
+        // Still in the caller (not inlined away already).
+        self.inst_block.get(&i)?;
         let InstKind::Closure { func, captures } = &f.inst(i).kind else {
             return None;
         };
@@ -175,7 +175,6 @@ impl CallerIndex {
         Some(Site {
             callee: gi,
             closure_inst: i,
-            closure_block,
             closure: c,
             captures: captures.clone(),
             call_block,
@@ -253,16 +252,22 @@ pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
             continue;
         }
         let mut idx = CallerIndex::new(&p.functions[fi]);
+        // Popped last-first: within a block, the last call is inlined (and
+        // its block split) first, so each split moves only the short tail
+        // after its call (first-first moved the whole rest of the block
+        // every time: quadratic for many calls in one block).
         let mut work: Vec<Inst> = {
             let f = &p.functions[fi];
             f.blocks()
                 .into_iter()
-                .rev()
-                .flat_map(|b| f.block(b).insts.iter().rev().copied().collect::<Vec<_>>())
+                .flat_map(|b| f.block(b).insts.clone())
                 .filter(|i| idx.closure_def.contains_key(&f.inst(*i).result))
                 .collect()
         };
         let mut unreachable = false;
+        // Inlined closures' instructions, taken out of their blocks once at
+        // the end (one at a time would rescan a block per inlining).
+        let mut dead: HashSet<Inst> = HashSet::default();
         while let Some(i) = work.pop() {
             let Some(site) = idx.site(p, fi, i, &refs) else {
                 continue;
@@ -287,6 +292,7 @@ pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
             );
             idx.closure_def.remove(&site.closure);
             idx.inst_block.remove(&site.closure_inst);
+            dead.insert(site.closure_inst);
             if let CallAt::Inst(ci) = site.call {
                 idx.inst_block.remove(&ci);
             }
@@ -323,6 +329,12 @@ pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
             }
             count += 1;
         }
+        if !dead.is_empty() {
+            let f = &mut p.functions[fi];
+            for b in f.blocks() {
+                f.block_mut(b).insts.retain(|i| !dead.contains(i));
+            }
+        }
         // A body that never returns (it always raises) leaves the
         // continuation unreachable.
         if unreachable {
@@ -350,11 +362,6 @@ fn inline(f: &mut Function, g: &Function, site: &Site) -> Inlined {
         new_terms: vec![],
         cont: None,
     };
-    // Remove the closure instruction.
-    f.block_mut(site.closure_block)
-        .insts
-        .retain(|&i| i != site.closure_inst);
-
     let call_block = site.call_block;
     let cont = match site.call {
         CallAt::Inst(inst) => {
@@ -362,15 +369,20 @@ fn inline(f: &mut Function, g: &Function, site: &Site) -> Inlined {
             // continuation's parameter.
             let result = f.inst(inst).result;
             let span = f.inst(inst).span;
-            let insts = f.block(call_block).insts.clone();
-            let pos = insts.iter().position(|&i| i == inst).unwrap_or(insts.len());
-            let after: Vec<Inst> = insts.get(pos + 1..).unwrap_or(&[]).to_vec();
+            // Searched from the end and split there: calls are inlined
+            // last-first, so this costs the short tail after the call.
+            let insts = &mut f.block_mut(call_block).insts;
+            let pos = insts
+                .iter()
+                .rposition(|&i| i == inst)
+                .unwrap_or(insts.len());
+            let after: Vec<Inst> = insts.split_off((pos + 1).min(insts.len()));
+            insts.truncate(pos);
             let old_term = f.block(call_block).term.clone();
             let term_span = f.block(call_block).term_span;
             let cont = f.add_block(span);
             f.block_mut(cont).params = vec![result];
             f.block_mut(cont).insts = after.clone();
-            f.block_mut(call_block).insts.truncate(pos);
             f.set_term(cont, old_term, term_span);
             out.cont = Some((cont, after));
             Some(cont)

@@ -37,11 +37,13 @@
 //! unknown conditions keep both edges, so their run-time error stays.
 
 use super::Changed;
-use crate::cfg::{Block, Function, Inst, InstData, InstKind, Terminator, Value};
+use crate::cfg::{Block, DomOrder, Function, Inst, InstData, InstKind, Terminator, Value};
 use menai_bytecode::builtin_types::{checked_operands, predicate_type, result_type, Type};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 pub const DOC: &str = "sparse conditional constant propagation with known types: fold \
      primitives that cannot fail, decide type predicates, prune branches on known booleans";
@@ -202,12 +204,49 @@ impl Lat {
     }
 }
 
-/// A type fact a block inherits from a dominating branch edge.
+/// A type fact about a value: it has (`holds`) or has not type `ty` in
+/// block `at` and every block `at` dominates (`strict`: only those `at`
+/// strictly dominates, for a check made by an instruction inside `at`).
 #[derive(Clone, Copy, Debug)]
 struct Fact {
-    value: Value,
+    at: Block,
+    strict: bool,
     ty: Type,
     holds: bool,
+}
+
+/// Type facts per value (indexed by value number), each list capped at
+/// [`MAX_FACTS`] (a fact only adds precision, so dropping one is sound),
+/// answered with O(1) dominance tests.
+struct Facts {
+    by_value: Vec<Vec<Fact>>,
+    dom: DomOrder,
+}
+
+impl Facts {
+    /// The first fact about `v` holding in block `b` that `want` accepts.
+    fn find(&self, v: Value, b: Block, want: impl Fn(&Fact) -> bool) -> Option<Fact> {
+        self.by_value
+            .get(v.0 as usize)?
+            .iter()
+            .find(|fa| want(fa) && (!fa.strict || fa.at != b) && self.dom.dominates(fa.at, b))
+            .copied()
+    }
+
+    /// Records `fa` about `v` unless a fact already known covers it.
+    fn add(&mut self, v: Value, fa: Fact) {
+        let same = |e: &Fact| e.ty == fa.ty && e.holds == fa.holds;
+        let covered = self.find(v, fa.at, same).is_some()
+            || self.by_value.get(v.0 as usize).is_some_and(|l| {
+                l.iter()
+                    .any(|e| same(e) && e.at == fa.at && e.strict <= fa.strict)
+            });
+        if let Some(l) = self.by_value.get_mut(v.0 as usize) {
+            if !covered && l.len() < MAX_FACTS {
+                l.push(fa);
+            }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -222,18 +261,17 @@ struct Sccp<'a> {
     /// Executable blocks, indexed by block number.
     exec_blocks: Vec<bool>,
     exec_edges: HashSet<(Block, Block)>,
-    /// Facts each block adds to those of its immediate dominator.
-    /// (Indexed by block number, like `idom`.)
-    facts: Vec<Vec<Fact>>,
-    any_facts: bool,
-    idom: Vec<Option<Block>>,
-    /// The values some fact is about (others need no lookup).
-    /// (Indexed by value number, like `uses` and `param_uses`.)
-    fact_values: Vec<bool>,
+    facts: Facts,
+    /// (Indexed by value number, like `param_uses`.)
     uses: Vec<Vec<Site>>,
     /// Blocks whose parameters read each value through a jump.
     param_uses: Vec<Vec<Block>>,
-    block_work: Vec<Block>,
+    /// Blocks to visit, first in reverse postorder (both arms before their
+    /// join: a join's parameters, and what reads them, are then evaluated
+    /// once with all incoming edges known, not once per arm).
+    block_work: BinaryHeap<Reverse<(u32, Block)>>,
+    /// Each block's reverse-postorder number.
+    rpo_index: Vec<u32>,
     value_work: Vec<Value>,
 }
 
@@ -264,27 +302,22 @@ impl<'a> Sccp<'a> {
                 }
             }
         }
-        let (facts, idom) = facts_of(f);
-        let mut fact_values = vec![false; nv];
-        let mut any_facts = false;
-        for fa in facts.iter().flatten() {
-            any_facts = true;
-            if let Some(x) = fact_values.get_mut(fa.value.0 as usize) {
-                *x = true;
-            }
+        let rpo = f.reverse_postorder();
+        let mut rpo_index = vec![u32::MAX; f.block_bound()];
+        for (k, b) in rpo.iter().enumerate() {
+            rpo_index[b.index()] = k as u32;
         }
+        let facts = facts_of(f, &rpo);
         let mut s = Sccp {
             f,
             lat: vec![Lat::Top; f.num_values as usize],
             exec_blocks: vec![false; f.block_bound()],
             exec_edges: HashSet::default(),
             facts,
-            any_facts,
-            idom,
-            fact_values,
             uses,
             param_uses,
-            block_work: vec![],
+            block_work: BinaryHeap::new(),
+            rpo_index,
             value_work: vec![],
         };
         // Parameters are anything, except a rest parameter: always a list.
@@ -301,16 +334,17 @@ impl<'a> Sccp<'a> {
             );
         }
         s.exec_blocks[f.entry.index()] = true;
-        s.block_work.push(f.entry);
+        s.schedule(f.entry);
         s
+    }
+
+    fn schedule(&mut self, b: Block) {
+        let k = self.rpo_index.get(b.index()).copied().unwrap_or(u32::MAX);
+        self.block_work.push(Reverse((k, b)));
     }
 
     fn executable(&self, b: Block) -> bool {
         self.exec_blocks.get(b.index()).copied().unwrap_or(false)
-    }
-
-    fn is_fact_value(&self, v: Value) -> bool {
-        self.fact_values.get(v.0 as usize).copied().unwrap_or(false)
     }
 
     fn get(&self, v: Value) -> Lat {
@@ -341,45 +375,21 @@ impl<'a> Sccp<'a> {
         l
     }
 
-    /// The first fact about `v` holding in `b` (walking up the dominator
-    /// tree, at most [`FACT_DEPTH`] blocks, so deep trees stay linear).
-    fn find_fact(&self, b: Block, mut want: impl FnMut(&Fact) -> bool) -> Option<Fact> {
-        if !self.any_facts {
-            return None;
-        }
-        let mut cur = Some(b);
-        for _ in 0..FACT_DEPTH {
-            let c = cur?;
-            if let Some(fa) = self
-                .facts
-                .get(c.index())
-                .and_then(|fs| fs.iter().find(|fa| want(fa)))
-            {
-                return Some(*fa);
-            }
-            cur = self.idom.get(c.index()).copied().flatten();
-        }
-        None
-    }
-
     fn fact(&self, v: Value, b: Block, holds: bool) -> Option<Type> {
-        if !self.is_fact_value(v) {
-            return None;
-        }
-        self.find_fact(b, |fa| fa.value == v && fa.holds == holds)
+        self.facts
+            .find(v, b, |fa| fa.holds == holds)
             .map(|fa| fa.ty)
     }
 
     fn excluded(&self, v: Value, b: Block, t: Type) -> bool {
-        self.is_fact_value(v)
-            && self
-                .find_fact(b, |fa| fa.value == v && !fa.holds && fa.ty == t)
-                .is_some()
+        self.facts
+            .find(v, b, |fa| !fa.holds && fa.ty == t)
+            .is_some()
     }
 
     fn run(&mut self) {
         loop {
-            if let Some(b) = self.block_work.pop() {
+            if let Some(Reverse((_, b))) = self.block_work.pop() {
                 self.visit_block(b);
             } else if let Some(v) = self.value_work.pop() {
                 let k = v.0 as usize;
@@ -448,6 +458,14 @@ impl<'a> Sccp<'a> {
 
     fn eval_inst(&mut self, b: Block, i: Inst) {
         let InstData { kind, result, .. } = self.f.inst(i);
+        // A primitive already at the lowest element it can produce stays
+        // there: skip evaluating it again (re-reading every operand of a
+        // wide `list` each time one operand changes was quadratic).
+        if let InstKind::Prim { op, .. } = kind {
+            if self.get(*result).same(&Lat::of_type(result_type(*op))) {
+                return;
+            }
+        }
         let new = match kind {
             InstKind::Copy(v) => self.get_in(*v, b),
             InstKind::Const(c) => Lat::Const(c.clone()),
@@ -503,7 +521,7 @@ impl<'a> Sccp<'a> {
         }
         if !self.executable(to) {
             self.exec_blocks[to.index()] = true;
-            self.block_work.push(to);
+            self.schedule(to);
         } else {
             self.eval_params(to);
         }
@@ -537,38 +555,23 @@ impl<'a> Sccp<'a> {
     }
 }
 
-/// How far up the dominator tree a fact is looked for.
-const FACT_DEPTH: usize = 256;
+/// The most facts kept per value (a value checked in many branches that
+/// do not dominate each other would otherwise make lookups quadratic).
+const MAX_FACTS: usize = 32;
 
-/// The type facts each block adds to those of its immediate dominator
-/// (returned too): the operands the dominator's primitives checked, and the
-/// fact its own incoming edge gives if it is the sole target of a branch on
-/// a type predicate.
-type Facts = (Vec<Vec<Fact>>, Vec<Option<Block>>);
-
-fn facts_of(f: &Function) -> Facts {
+/// The type facts of `f`: the operands a primitive checked have the
+/// checked types below it (in the blocks its block strictly dominates;
+/// SSA values never change, and their definitions dominate the check), and
+/// the operand of a type predicate has (or has not) the type in the block
+/// entered only from the predicate's true (false) edge. Registered in
+/// reverse postorder, so a fact dominated by an equal one is skipped.
+fn facts_of(f: &Function, rpo: &[Block]) -> Facts {
     let defs = f.defining_insts();
-    let rpo = f.reverse_postorder();
-    let idoms = f.immediate_dominators(&rpo);
-    let mut out: Vec<Vec<Fact>> = vec![Vec::new(); f.block_bound()];
-    for &b in &rpo {
-        let mut facts = vec![];
-        // Control reaching `b` ran all of its immediate dominator: the
-        // operands its primitives checked have the checked types (and are
-        // the current instances: their definitions dominate the check).
-        if let Some(d) = idoms[b.index()] {
-            for &i in &f.block(d).insts {
-                if let InstKind::Prim { op, args } = &f.inst(i).kind {
-                    for (&value, &ty) in args.iter().zip(checked_operands(*op)) {
-                        facts.push(Fact {
-                            value,
-                            ty,
-                            holds: true,
-                        });
-                    }
-                }
-            }
-        }
+    let mut facts = Facts {
+        by_value: vec![Vec::new(); f.num_values as usize],
+        dom: DomOrder::new(f, rpo),
+    };
+    for &b in rpo {
         let preds = f.preds(b);
         if let [p] = preds.as_slice() {
             if let Terminator::Branch {
@@ -581,18 +584,32 @@ fn facts_of(f: &Function) -> Facts {
                 let pred = defs.get(cond).map(|&i| &f.inst(i).kind);
                 if let (Some(InstKind::Prim { op, args }), true) = (pred, then_dest != else_dest) {
                     if let (Some(ty), [x]) = (predicate_type(*op), args.as_slice()) {
-                        facts.push(Fact {
-                            value: *x,
+                        let fa = Fact {
+                            at: b,
+                            strict: false,
                             ty,
                             holds: *then_dest == b,
-                        });
+                        };
+                        facts.add(*x, fa);
                     }
                 }
             }
         }
-        out[b.index()] = facts;
+        for &i in &f.block(b).insts {
+            if let InstKind::Prim { op, args } = &f.inst(i).kind {
+                for (&value, &ty) in args.iter().zip(checked_operands(*op)) {
+                    let fa = Fact {
+                        at: b,
+                        strict: true,
+                        ty,
+                        holds: true,
+                    };
+                    facts.add(value, fa);
+                }
+            }
+        }
     }
-    (out, idoms)
+    facts
 }
 
 /// Inserts `v = const c` at the start of block `b`.
