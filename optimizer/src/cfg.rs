@@ -613,6 +613,20 @@ impl Function {
         out
     }
 
+    /// The dominator tree: each block's children (immediately dominated
+    /// blocks, in reverse postorder), indexed by block number; `rpo` is
+    /// `self.reverse_postorder()`.
+    pub fn dominator_children(&self, rpo: &[Block]) -> Vec<Vec<Block>> {
+        let idom = self.immediate_dominators(rpo);
+        let mut children = vec![Vec::new(); self.block_bound()];
+        for &b in rpo {
+            if let Some(d) = idom[b.index()] {
+                children[d.index()].push(b);
+            }
+        }
+        children
+    }
+
     /// Removes every block not reachable from the entry; returns how many.
     pub fn remove_unreachable_blocks(&mut self) -> usize {
         let mut reachable = vec![false; self.block_bound()];
@@ -762,16 +776,10 @@ const UNNUMBERED: u32 = u32::MAX;
 impl DomOrder {
     /// The dominator tree of `f`; `rpo` is `f.reverse_postorder()`.
     pub fn new(f: &Function, rpo: &[Block]) -> DomOrder {
-        let idom = f.immediate_dominators(rpo);
+        let children = f.dominator_children(rpo);
         let n = f.block_bound();
-        let mut children: Vec<Vec<Block>> = vec![Vec::new(); n];
-        let mut root = None;
-        for &b in rpo {
-            match idom.get(b.index()).copied().flatten() {
-                Some(p) => children[p.index()].push(b),
-                None => root = Some(b),
-            }
-        }
+        // The entry, first in reverse postorder, is the tree's root.
+        let root = rpo.first().copied();
         let (mut pre, mut post) = (vec![UNNUMBERED; n], vec![UNNUMBERED; n]);
         let mut clock = 0u32;
         // Iterative DFS: (block, whether its children were pushed).

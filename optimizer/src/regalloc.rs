@@ -216,6 +216,15 @@ impl Occ {
     fn is_free(&self, r: u16) -> bool {
         self.held.get(r as usize).is_none_or(|h| h.is_none())
     }
+    /// Whether a window of `n` operands fits at register `c`: each slot is
+    /// free now or already holds its own operand (`held(k)`: operand k's
+    /// register, if it has one).
+    fn window_fits(&self, c: usize, n: usize, held: impl Fn(usize) -> Option<u16>) -> bool {
+        (0..n).all(|k| {
+            let r = c + k;
+            held(k).map(usize::from) == Some(r) || u16::try_from(r).is_ok_and(|r| self.is_free(r))
+        })
+    }
     fn take(&mut self, r: u16, v: Value) {
         let i = r as usize;
         while self.held.len() <= i {
@@ -605,7 +614,7 @@ fn choose_base(src: &[u16], kind: WinKind, occ: &Occ) -> usize {
     }
     let valid = |c: usize| match kind {
         WinKind::Call { top } => c >= top || (c + 1 == top && src[0] as usize == c),
-        WinKind::Reads => (0..n).all(|k| src[k] as usize == c + k || occ.is_free((c + k) as u16)),
+        WinKind::Reads => occ.window_fits(c, n, |k| src.get(k).copied()),
         WinKind::Tail => true,
     };
     let mut counts: HashMap<usize, usize> = HashMap::default();
@@ -666,15 +675,7 @@ fn window_hint(
             + k
     } else {
         let n = win.ops.len();
-        // A window at `c` fits if each slot is free now or already holds
-        // its own operand.
-        let fits = |c: usize| {
-            (0..n).all(|j| {
-                let r = c + j;
-                u16::try_from(r).is_ok_and(|r| occ.is_free(r))
-                    || win.ops.get(j).and_then(reg).map(usize::from) == Some(r)
-            })
-        };
+        let fits = |c: usize| occ.window_fits(c, n, |j| win.ops.get(j).and_then(reg));
         let placed = win.ops.iter().enumerate().find_map(|(j, op)| {
             let r = reg(op)? as usize;
             (j != *k && r >= j && fits(r - j)).then(|| r - j + k)

@@ -22,14 +22,7 @@ use rustc_hash::FxHashMap as HashMap;
 pub const DOC: &str = "remove primitive operations computed again below an identical one";
 
 pub fn run(f: &mut Function) -> Changed {
-    let rpo = f.reverse_postorder();
-    let idom = f.immediate_dominators(&rpo);
-    let mut children = vec![Vec::new(); f.block_bound()];
-    for &b in &rpo {
-        if let Some(d) = idom[b.index()] {
-            children[d.index()].push(b);
-        }
-    }
+    let children = f.dominator_children(&f.reverse_postorder());
     let mut table: HashMap<(Builtin, Vec<Value>), Value> = HashMap::default();
     let mut replace: HashMap<Value, Value> = HashMap::default();
     let mut redundant: Vec<Inst> = Vec::new();

@@ -59,17 +59,19 @@ fn usages(f: &Function) -> Vec<Usage> {
             x.other = true;
         }
     };
+    // A call (or tail call) uses its callee as a callee, its arguments otherwise.
+    let call = |u: &mut [Usage], func: Value, args: &[Value]| {
+        if let Some(x) = u.get_mut(func.0 as usize) {
+            x.call(args.len());
+        }
+        for &a in args {
+            other(u, a);
+        }
+    };
     for b in f.blocks() {
         for &i in &f.block(b).insts {
             match &f.inst(i).kind {
-                InstKind::Call { func, args } => {
-                    if let Some(x) = u.get_mut(func.0 as usize) {
-                        x.call(args.len());
-                    }
-                    for &a in args {
-                        other(&mut u, a);
-                    }
-                }
+                InstKind::Call { func, args } => call(&mut u, *func, args),
                 kind => {
                     for v in kind.uses() {
                         other(&mut u, v);
@@ -78,14 +80,7 @@ fn usages(f: &Function) -> Vec<Usage> {
             }
         }
         match &f.block(b).term {
-            Terminator::TailCall { func, args } => {
-                if let Some(x) = u.get_mut(func.0 as usize) {
-                    x.call(args.len());
-                }
-                for &a in args {
-                    other(&mut u, a);
-                }
-            }
+            Terminator::TailCall { func, args } => call(&mut u, *func, args),
             term => {
                 for v in term.uses() {
                     other(&mut u, v);
