@@ -87,6 +87,20 @@
 //! (except as T1 proves them), argument counts of calls, and the environment size for `closureref` on
 //! an unknown closure.
 //!
+//! # The soundness rule
+//!
+//! A fact the VM uses to skip a check (the operand types of T1, the
+//! register bounds of I2, the jump targets of I4, the deadness of I9) must
+//! hold on **every path** into the instruction that relies on it. The
+//! analyses are therefore dataflow over basic blocks whose leaders are every
+//! jump target, every instruction after a jump, call or exit, and pc 0;
+//! facts meet at block entries. A fact read off a neighbouring instruction
+//! (a type predicate refining the branch after it, see `types`) counts only
+//! when both instructions are in one block: a jump that is itself a jump
+//! target can be reached without running the instruction before it in the
+//! code. `tests/types_proven.rs` holds one crafted module per way of
+//! breaking this rule.
+//!
 //! # Lints
 //!
 //! A call whose callee is known on every path (a `closure`, `sibling`,

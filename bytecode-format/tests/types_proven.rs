@@ -454,3 +454,45 @@ fn immediate_opcodes_accept_any_c_and_have_types() {
     );
     assert_eq!(validate(&m), Ok(()));
 }
+
+/// The soundness rule (validator module doc): a type predicate right before
+/// a conditional jump refines the branch only when both are in one block.
+/// Here the jump is a jump target reached by a path that skips the test, so
+/// each flagged instruction on the "predicate held" edge must be refused —
+/// a VM trusting them would run `addf` on integers (a garbage float),
+/// `not` on an integer, or `nullp` on an integer (a wild read).
+#[test]
+fn a_test_before_a_jump_target_proves_nothing_on_its_branch() {
+    use Op::*;
+    for (predicate, flagged_op, expected) in [
+        (Builtin::FloatP, AddFloat, "float"),
+        (Builtin::BooleanP, Not, "boolean"),
+        (Builtin::ListP, ListNull, "list"),
+    ] {
+        let use_x = Instr::abc(flagged_op, 2, 0, 0);
+        let code = |skip_test: bool| {
+            vec![
+                Instr::abx(LoadInt, 0, 5),                         // 0 R0 := 5
+                Instr::abc(LoadBool, 1, 1, 0),                     // 1 R1 := #t
+                Instr::abx(Jmp, 0, if skip_test { 4 } else { 3 }), // 2
+                Instr::abc(CallBuiltin, 1, predicate as u16, 0),   // 3 R1 := pred?(R0)
+                Instr::abx(JmpTrue, 1, 6),                         // 4 (a jump target)
+                Instr::abc(Return, 0, 0, 0),                       // 5
+                proven(use_x),                                     // 6
+                Instr::abc(Return, 2, 0, 0),                       // 7
+            ]
+        };
+        let m = single(code(true), 3);
+        assert_eq!(
+            reason(&m),
+            (Some(6), not_proven(0, expected, "integer")),
+            "{predicate:?}"
+        );
+        assert!(!provable(&m, &m.functions[0]).unwrap()[6]);
+        // When the jump lands on the test instead, test and branch share a
+        // block and the refinement holds on every path: accepted.
+        let m = single(code(false), 3);
+        assert_eq!(validate(&m), Ok(()), "{predicate:?}");
+        assert!(provable(&m, &m.functions[0]).unwrap()[6]);
+    }
+}

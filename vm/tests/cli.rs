@@ -192,3 +192,33 @@ fn invalid_files_exit_2() {
         std::fs::remove_file(p).ok();
     }
 }
+
+/// A crafted file whose flagged `nullp` is "proven" only by a type test
+/// that a jump skips (the jump lands on the conditional jump right after
+/// the test): refused at load (exit 2), never run. Before the validator
+/// required test and branch to share a block, this file passed validation
+/// and `menai-vm` read an integer as a list pointer (a segmentation fault).
+#[test]
+fn a_type_proof_skipped_by_a_jump_is_refused_at_load() {
+    use menai_bytecode::Builtin;
+    let mut m = adder("x.menai", Constant::Int(1), Constant::Int(2));
+    let f = &mut m.functions[0];
+    f.code = vec![
+        Instr::abx(Op::LoadInt, 0, 5),
+        Instr::abc(Op::LoadBool, 1, 1, 0),
+        Instr::abx(Op::Jmp, 0, 4),
+        Instr::abc(Op::CallBuiltin, 1, Builtin::ListP as u16, 0),
+        Instr::abx(Op::JmpTrue, 1, 6),
+        Instr::abc(Op::Return, 0, 0, 0),
+        Instr::abc(Op::ListNull, 2, 0, 0).with_types_proven(true),
+        Instr::abc(Op::Return, 2, 0, 0),
+    ];
+    f.locs = vec![f.loc; f.code.len()];
+    let bc = write_bc("skipped-proof.bc", &m);
+    let out = vm(&[bc.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("error: invalid bytecode: "), "{err}");
+    assert!(err.contains("list"), "{err}");
+    std::fs::remove_file(bc).ok();
+}

@@ -114,3 +114,48 @@ fn unprovable_flag_is_ignored_by_the_vm() {
     );
     assert_eq!(run(&m), "error: boolean-not: expected boolean, got integer");
 }
+
+/// Flags "proven" only by a type test that a jump skips (see the
+/// validator's soundness rule): the validator refuses the module, and the
+/// VM, which repeats the analysis before using an unchecked form, runs the
+/// checked opcodes and reports the type errors (no garbage float, no wild
+/// read of an integer as a list).
+#[test]
+fn a_proof_skipped_by_a_jump_is_not_used() {
+    use menai_bytecode::Builtin;
+    use Op::*;
+    for (predicate, op, message) in [
+        (
+            Builtin::FloatP,
+            AddFloat,
+            "float+: expected float, got integer",
+        ),
+        (
+            Builtin::BooleanP,
+            Not,
+            "boolean-not: expected boolean, got integer",
+        ),
+        (
+            Builtin::ListP,
+            ListNull,
+            "list-null?: expected list, got integer",
+        ),
+    ] {
+        let m = module(
+            vec![
+                Instr::abx(LoadInt, 0, 5),
+                Instr::abc(LoadBool, 1, 1, 0),
+                Instr::abx(Jmp, 0, 4),
+                Instr::abc(CallBuiltin, 1, predicate as u16, 0),
+                Instr::abx(JmpTrue, 1, 6),
+                Instr::abc(Return, 0, 0, 0),
+                p(Instr::abc(op, 2, 0, 0)),
+                Instr::abc(Return, 2, 0, 0),
+            ],
+            3,
+            vec![],
+        );
+        assert!(menai_bytecode::validate::validate(&m).is_err(), "{op:?}");
+        assert_eq!(run(&m), format!("error: {message}"), "{op:?}");
+    }
+}

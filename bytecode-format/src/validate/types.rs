@@ -95,12 +95,22 @@ pub fn predicate_type(b: Builtin) -> Option<ValType> {
     builtin_types::predicate_type(b).and_then(ValType::of)
 }
 
-/// For a block ending in `callb Rc <type predicate> Rx; jmpt/jmpf Rc T`
-/// (`Rc != Rx`): the successor pc reached when the predicate holds, `x`
-/// and its type.
-fn predicate_edge(code: &[Instr], end: usize) -> Option<(usize, u16, ValType)> {
-    let jump = *code.get(end.checked_sub(1)?)?;
-    let test = *code.get(end.checked_sub(2)?)?;
+/// For a block `[start, end)` ending in `callb Rc <type predicate> Rx;
+/// jmpt/jmpf Rc T` (`Rc != Rx`): the successor pc reached when the predicate
+/// holds, `x` and its type.
+///
+/// Both instructions must lie in the block. A jump that is itself a jump
+/// target starts its own block, and control can reach it without running
+/// the test before it in the code, so that test proves nothing there (the
+/// soundness rule at the top of the validator: a fact used to skip a check
+/// must hold on every path into the instruction).
+fn predicate_edge(code: &[Instr], start: usize, end: usize) -> Option<(usize, u16, ValType)> {
+    let test_pc = end.checked_sub(2)?;
+    if test_pc < start {
+        return None;
+    }
+    let jump = *code.get(end - 1)?;
+    let test = *code.get(test_pc)?;
     if test.op != Op::CallBuiltin || test.a != jump.a || test.a == test.c {
         return None;
     }
@@ -259,7 +269,7 @@ fn analyse(
         for &ins in &f.code[start..end] {
             transfer(m, f, &mut state, ins);
         }
-        let refine = predicate_edge(&f.code, end);
+        let refine = predicate_edge(&f.code, start, end);
         for &s in &cfg.succs[b] {
             let mut state = state.clone();
             if let Some((true_pc, x, t)) = refine {
