@@ -245,13 +245,16 @@ pub fn emit_program(p: &CfgProgram, immediates: bool) -> Result<Module, OptError
     }
     let p = &legal;
     let lines = LineIndex::new(&p.files);
+    let observes = observes_environment(p);
     let sigs: Vec<Sig> = p
         .functions
         .iter()
-        .map(|g| Sig {
+        .zip(observes)
+        .map(|(g, observes_env)| Sig {
             params: g.param_names.len(),
             rest: g.rest_name.is_some(),
             captures: g.num_captures,
+            observes_env,
         })
         .collect();
     let mut functions = Vec::with_capacity(p.functions.len());
@@ -415,12 +418,86 @@ struct Sig {
     params: usize,
     rest: bool,
     captures: u16,
+    /// Whether the identity of the environment it runs in can become
+    /// visible (see [`observes_environment`]).
+    observes_env: bool,
+}
+
+/// Per function: whether running it can make the identity of its
+/// environment visible — it builds a `sibling` whose value is used other
+/// than as the callee of a call (stored, returned, compared, captured),
+/// or it builds a `sibling` of a function that does. A closure's identity
+/// is its function and its environment (`function=?`), so such a function
+/// must run in the environment of the closure it was called through: a
+/// known call of a capture-free `closure` value (which runs the callee in
+/// the caller's or an empty environment, not the closure's fresh one) is
+/// only used for callees that do not observe it.
+fn observes_environment(p: &CfgProgram) -> Vec<bool> {
+    let n = p.functions.len();
+    let mut observes = vec![false; n];
+    // callers[g]: the functions that build a `sibling` of g.
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (fi, f) in p.functions.iter().enumerate() {
+        let mut siblings: HashSet<crate::cfg::Value> = HashSet::default();
+        for b in f.blocks() {
+            for &i in &f.block(b).insts {
+                if let InstKind::Sibling(g) = f.inst(i).kind {
+                    siblings.insert(f.inst(i).result);
+                    if let Some(c) = callers.get_mut(g.0 as usize) {
+                        c.push(fi);
+                    }
+                }
+            }
+        }
+        if siblings.is_empty() {
+            continue;
+        }
+        // A use of a sibling value anywhere but as a callee.
+        let escapes = |uses: Vec<crate::cfg::Value>, callee: Option<crate::cfg::Value>| {
+            let mut skipped = false;
+            uses.into_iter().any(|v| {
+                if !skipped && Some(v) == callee {
+                    skipped = true;
+                    return false;
+                }
+                siblings.contains(&v)
+            })
+        };
+        observes[fi] = f.blocks().into_iter().any(|b| {
+            let data = f.block(b);
+            data.insts.iter().any(|&i| {
+                let kind = &f.inst(i).kind;
+                let callee = match kind {
+                    InstKind::Call { func, .. } => Some(*func),
+                    _ => None,
+                };
+                escapes(kind.uses(), callee)
+            }) || {
+                let callee = match &data.term {
+                    Terminator::TailCall { func, .. } => Some(*func),
+                    _ => None,
+                };
+                escapes(data.term.uses(), callee)
+            }
+        });
+    }
+    let mut work: Vec<usize> = (0..n).filter(|&g| observes[g]).collect();
+    while let Some(g) = work.pop() {
+        for &c in &callers[g] {
+            if !observes[c] {
+                observes[c] = true;
+                work.push(c);
+            }
+        }
+    }
+    observes
 }
 
 /// Known calls (`callf`/`tailcallf`): the callee of each call or tail call
 /// whose closure value is a `sibling` (environment: the current one) or a
-/// capture-free `closure` of a function without captures (environment:
-/// empty), called with exactly its parameter count and no rest parameter —
+/// capture-free `closure` of a function without captures that does not
+/// observe its environment (environment: the current or an empty one),
+/// called with exactly its parameter count and no rest parameter —
 /// the bytecode validator's rule. Returns the function index per call
 /// (instruction, or block for a tail call) and the closure-building
 /// instructions that need not be emitted: those whose value is used only
@@ -441,7 +518,16 @@ fn known_calls(
             _ => return None,
         };
         let s = sigs.get(g.0 as usize)?;
-        let env_ok = s.captures == 0 || (current && s.captures == f.num_captures);
+        // `callf` runs the callee in the current environment when its
+        // capture count is this function's, else in an empty one: exactly
+        // right for a sibling (it shares the current environment), and for
+        // a fresh capture-free closure only when the callee cannot observe
+        // which environment it got.
+        let env_ok = if current {
+            s.captures == f.num_captures
+        } else {
+            s.captures == 0 && !s.observes_env
+        };
         if !env_ok || s.rest || s.params != nargs {
             return None;
         }

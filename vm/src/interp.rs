@@ -870,10 +870,13 @@ impl<'m> Vm<'m> {
                             "invalid module: callf of an unknown function"
                         )))
                     };
-                    let cenv = if f.num_captures == 0 {
-                        empty_env.clone()
-                    } else {
+                    // The opcode's rule: the current environment when the
+                    // capture counts agree (a sibling, whose identity is
+                    // that environment), else an empty one.
+                    let cenv = if f.num_captures == func.num_captures {
                         env.clone()
+                    } else {
+                        empty_env.clone()
                     };
                     push_frame!(base + ins.c as usize, cenv);
                     enter!(f, ins.b as u32, base + ins.a as usize, env);
@@ -895,10 +898,13 @@ impl<'m> Vm<'m> {
                         }
                     }
                     self.clear(base + n, base + func.num_registers as usize);
-                    let cenv = if f.num_captures == 0 {
-                        empty_env.clone()
-                    } else {
+                    // The opcode's rule: the current environment when the
+                    // capture counts agree (a sibling, whose identity is
+                    // that environment), else an empty one.
+                    let cenv = if f.num_captures == func.num_captures {
                         env.clone()
+                    } else {
+                        empty_env.clone()
                     };
                     enter!(f, ins.b as u32, base, cenv);
                 }

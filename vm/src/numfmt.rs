@@ -226,7 +226,8 @@ fn complex_part_string(x: f64) -> String {
 }
 
 /// Joins real and imaginary parts: imaginary only when the real part is
-/// zero, else real then the signed imaginary part (NaN always with `+`).
+/// zero, else real then the signed imaginary part (NaN and `-0.0` always
+/// with `+`, as the reference prints them: `1+0j` for an imaginary `-0.0`).
 fn join_complex(re: f64, im: f64, part: fn(f64) -> String) -> String {
     if re == 0.0 {
         return format!("{}j", part(im));
@@ -234,7 +235,7 @@ fn join_complex(re: f64, im: f64, part: fn(f64) -> String) -> String {
     let mut out = part(re);
     if im.is_nan() {
         out.push_str("+nan");
-    } else if im.is_sign_negative() {
+    } else if im < 0.0 {
         out.push('-');
         out.push_str(&part(-im));
     } else {

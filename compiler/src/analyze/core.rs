@@ -143,43 +143,75 @@ impl CExpr {
     pub fn for_each_var(&self, mut f: impl FnMut(VarId)) {
         let mut stack: Vec<&CExpr> = vec![self];
         while let Some(e) = stack.pop() {
-            match &e.kind {
-                CKind::Var(v) | CKind::NoMatch(v) => f(*v),
-                CKind::Const(_) | CKind::Builtin(_) | CKind::Unbound(_) => {}
-                CKind::Let { init, body, .. } => {
-                    stack.push(body);
-                    stack.push(init);
-                }
-                CKind::Letrec { bindings, body } => {
-                    stack.push(body);
-                    for (_, l) in bindings {
-                        stack.push(&l.body);
-                    }
-                }
-                CKind::Lambda(l) => stack.push(&l.body),
-                CKind::If {
-                    cond,
-                    then_branch,
-                    else_branch,
-                    ..
-                } => {
-                    stack.push(else_branch);
-                    stack.push(then_branch);
-                    stack.push(cond);
-                }
-                CKind::Call { func, args } => {
-                    stack.extend(args.iter().rev());
-                    stack.push(func);
-                }
-                CKind::Apply { func, list } => {
-                    stack.push(list);
-                    stack.push(func);
-                }
-                CKind::BuiltinCall { args, .. }
-                | CKind::Prim { args, .. }
-                | CKind::MakeStruct { args, .. } => stack.extend(args.iter().rev()),
-                CKind::Error(m) => stack.push(m),
+            if let CKind::Var(v) | CKind::NoMatch(v) = e.kind {
+                f(v);
             }
+            e.push_children(true, &mut stack);
         }
     }
 }
+
+/// Defines `push_children` and `push_children_mut` from one list of the
+/// subexpressions of each kind.
+macro_rules! children {
+    ($name:ident, $($mut_:tt)?) => {
+        impl CExpr {
+            /// Pushes this expression's direct subexpressions onto `out`, in
+            /// reverse evaluation order (popping visits them in order). With
+            /// `into_lambdas` false, lambda bodies (also those of a
+            /// `Letrec`'s members) are skipped: what remains is what
+            /// evaluating this expression itself runs.
+            pub fn $name<'a>(&'a $($mut_)? self, into_lambdas: bool, out: &mut Vec<&'a $($mut_)? CExpr>) {
+                match &$($mut_)? self.kind {
+                    CKind::Var(_)
+                    | CKind::NoMatch(_)
+                    | CKind::Const(_)
+                    | CKind::Builtin(_)
+                    | CKind::Unbound(_) => {}
+                    CKind::Let { init, body, .. } => {
+                        out.push(body);
+                        out.push(init);
+                    }
+                    CKind::Letrec { bindings, body } => {
+                        out.push(body);
+                        if into_lambdas {
+                            for (_, l) in bindings.into_iter().rev() {
+                                out.push(& $($mut_)? l.body);
+                            }
+                        }
+                    }
+                    CKind::Lambda(l) => {
+                        if into_lambdas {
+                            out.push(& $($mut_)? l.body)
+                        }
+                    }
+                    CKind::If {
+                        cond,
+                        then_branch,
+                        else_branch,
+                        ..
+                    } => {
+                        out.push(else_branch);
+                        out.push(then_branch);
+                        out.push(cond);
+                    }
+                    CKind::Call { func, args } => {
+                        out.extend(args.into_iter().rev());
+                        out.push(func);
+                    }
+                    CKind::Apply { func, list } => {
+                        out.push(list);
+                        out.push(func);
+                    }
+                    CKind::BuiltinCall { args, .. }
+                    | CKind::Prim { args, .. }
+                    | CKind::MakeStruct { args, .. } => out.extend(args.into_iter().rev()),
+                    CKind::Error(m) => out.push(m),
+                }
+            }
+        }
+    };
+}
+
+children!(push_children,);
+children!(push_children_mut, mut);
