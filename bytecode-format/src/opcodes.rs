@@ -212,6 +212,20 @@ macro_rules! opcodes {
                 )
             }
         }
+
+        opcodes!(@export ($) $($variant)*);
+    };
+    // `for_each_op!(m)` expands to `m! { Nop Move LoadK ... }`: every
+    // opcode's variant name, in table order, so another crate (the VM's
+    // internal instruction set) is generated from this one table. (`$d`
+    // is a literal `$` for the inner macro's own metavariables.)
+    (@export ($d:tt) $($variant:ident)*) => {
+        /// Calls macro `m` with the variant names of every opcode, in table
+        /// order: `for_each_op!(m)` expands to `m! { Nop Move LoadK ... }`.
+        #[macro_export]
+        macro_rules! for_each_op {
+            ($d m:ident) => { $d m! { $($variant)* } };
+        }
     };
 }
 

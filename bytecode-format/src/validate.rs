@@ -496,6 +496,34 @@ pub fn validate(m: &Module) -> Result<(), ValidationError> {
     check_module(m, None)
 }
 
+/// A module that passed [`validate`]. The only way to make one is
+/// [`ValidModule::new`], so code holding one (the VM) may rely on every
+/// invariant above without checking it again.
+#[derive(Debug, Clone)]
+pub struct ValidModule {
+    module: Module,
+}
+
+impl ValidModule {
+    /// Validates `module` and wraps it.
+    pub fn new(module: Module) -> Result<ValidModule, ValidationError> {
+        validate(&module)?;
+        Ok(ValidModule { module })
+    }
+
+    /// The module back (no longer known to be valid once changed).
+    pub fn into_inner(self) -> Module {
+        self.module
+    }
+}
+
+impl std::ops::Deref for ValidModule {
+    type Target = Module;
+    fn deref(&self) -> &Module {
+        &self.module
+    }
+}
+
 /// Validates `m`, then returns its lints (see the module documentation):
 /// calls of a known callee with an argument count it cannot accept.
 pub fn lint(m: &Module) -> Result<Vec<ValidationError>, ValidationError> {

@@ -7,7 +7,7 @@
 //! 2 on a compile or usage error.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use menai_bytecode::Module;
+use menai_bytecode::validate::ValidModule;
 use menai_compiler::{ir::Program, render, Compiled, Failed};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -310,16 +310,15 @@ fn optimizer_options(common: &Common) -> menai_optimizer::Options {
 }
 
 /// IR → validated bytecode.
-fn to_bytecode(program: &Program, common: &Common) -> Result<Module, Exit> {
+fn to_bytecode(program: &Program, common: &Common) -> Result<ValidModule, Exit> {
     let module = menai_optimizer::optimize(program, &optimizer_options(common)).map_err(|e| {
         eprintln!("error: {e}");
         Exit(EXIT_COMPILE)
     })?;
-    menai_vm::loader::check(&module).map_err(|e| {
+    menai_vm::loader::check(module).map_err(|e| {
         eprintln!("error: internal error: the optimizer produced invalid bytecode: {e}");
         Exit(EXIT_COMPILE)
-    })?;
-    Ok(module)
+    })
 }
 
 fn run(source: &Source, common: &Common, limits: &Limits) -> Result<(), Exit> {

@@ -33,7 +33,10 @@ fn run(src: &str) -> String {
     let mut results = Vec::new();
     for level in [0, 2] {
         let m = module(src, level);
-        let out = match menai_vm::run_to_string(&m, &menai_vm::RunOptions::default()) {
+        let out = match menai_vm::run_to_string(
+            &menai_vm::ValidModule::new(m.clone()).expect("valid bytecode"),
+            &menai_vm::RunOptions::default(),
+        ) {
             Ok((s, _)) => s,
             Err(e) => format!("error: {}", e.message),
         };

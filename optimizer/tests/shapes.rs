@@ -37,9 +37,12 @@ fn code_len(m: &Module, i: usize) -> usize {
 
 fn run(src: &str, level: u8) -> Result<String, String> {
     let m = module(src, level);
-    menai_vm::run_to_string(&m, &Default::default())
-        .map(|(s, _)| s)
-        .map_err(|e| e.message)
+    menai_vm::run_to_string(
+        &menai_vm::ValidModule::new(m.clone()).expect("valid bytecode"),
+        &Default::default(),
+    )
+    .map(|(s, _)| s)
+    .map_err(|e| e.message)
 }
 
 #[test]
@@ -85,9 +88,12 @@ fn a_division_by_zero_still_raises_with_its_location() {
     insta::assert_snapshot!("division_by_zero_o2", listing(&m));
     for level in [0, 2] {
         let m = module(src, level);
-        let err = menai_vm::run(&m, &Default::default())
-            .err()
-            .unwrap_or_else(|| panic!("-O{level}: expected an error"));
+        let err = menai_vm::run(
+            &menai_vm::ValidModule::new(m.clone()).expect("valid bytecode"),
+            &Default::default(),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("-O{level}: expected an error"));
         let text = err.message.clone();
         assert!(text.contains("integer/: division by zero"), "{text}");
         let loc = err.loc.as_ref().expect("a location");

@@ -117,7 +117,10 @@ fn type_predicate_branch_proves_the_then_arm() {
 }
 
 fn run(m: &Module) -> String {
-    match menai_vm::run_to_string(m, &menai_vm::RunOptions::default()) {
+    match menai_vm::run_to_string(
+        &menai_vm::ValidModule::new(m.clone()).expect("valid bytecode"),
+        &menai_vm::RunOptions::default(),
+    ) {
         Ok((s, _)) => s,
         Err(e) => format!("error: {}", e.message),
     }

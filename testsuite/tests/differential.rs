@@ -115,7 +115,7 @@ fn run_levels(
             }
             Ok(Ok(m)) => m,
         };
-        match catch_unwind(AssertUnwindSafe(|| menai_vm::loader::check(&module))) {
+        let module = match catch_unwind(AssertUnwindSafe(|| menai_vm::loader::check(module))) {
             Err(p) => {
                 return Some(fail(
                     format!("validator panic at -O{level}{label}"),
@@ -128,8 +128,8 @@ fn run_levels(
                     format!("{e:?}"),
                 ))
             }
-            Ok(Ok(())) => {}
-        }
+            Ok(Ok(valid)) => valid,
+        };
         let ropts = menai_vm::RunOptions {
             max_steps: Some(MAX_STEPS),
             ..Default::default()
@@ -349,12 +349,12 @@ fn run_one(src: &str) -> Result<(), String> {
         let t = Instant::now();
         let shown = match module {
             Err(e) => format!("optimizer error: {e}"),
-            Ok(m) => match menai_vm::loader::check(&m) {
-                _ if std::env::var("MENAI_DIFF_DISASM").is_ok_and(|v| v == level.to_string()) => {
-                    menai_vm::loader::disassemble(&m)
-                }
+            Ok(m) if std::env::var("MENAI_DIFF_DISASM").is_ok_and(|v| v == level.to_string()) => {
+                menai_vm::loader::disassemble(&m)
+            }
+            Ok(m) => match menai_vm::loader::check(m) {
                 Err(e) => format!("invalid: {e:?}"),
-                Ok(()) => {
+                Ok(m) => {
                     let ropts = menai_vm::RunOptions {
                         max_steps: Some(MAX_STEPS),
                         ..Default::default()

@@ -5,7 +5,6 @@ pub mod builtins;
 pub mod equality;
 pub mod error;
 pub mod interp;
-mod interp_code;
 mod interp_ops;
 pub mod loader;
 pub mod numfmt;
@@ -18,16 +17,16 @@ pub use interp::{RunOptions, Stats};
 pub use loader::{load, LoadError};
 pub use render::render_error;
 
-use menai_bytecode::Module;
+pub use menai_bytecode::validate::ValidModule;
 use value::Value;
 
 /// Runs a validated module (see [`load`]) and returns its result value.
-pub fn run(module: &Module, opts: &RunOptions) -> Result<(Value, Stats), RtError> {
+pub fn run(module: &ValidModule, opts: &RunOptions) -> Result<(Value, Stats), RtError> {
     interp::run(module, opts)
 }
 
 /// Runs a validated module and returns its result printed as LANGUAGE.md §9 says.
-pub fn run_to_string(module: &Module, opts: &RunOptions) -> Result<(String, Stats), RtError> {
+pub fn run_to_string(module: &ValidModule, opts: &RunOptions) -> Result<(String, Stats), RtError> {
     let (v, stats) = interp::run(module, opts)?;
     Ok((print::print_value(&v, module), stats))
 }

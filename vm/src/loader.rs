@@ -3,6 +3,7 @@
 //! interpreter may rely on the validator's invariants (operand indices in
 //! range, jump targets in bounds, registers written before read, ...).
 
+use menai_bytecode::validate::ValidModule;
 use menai_bytecode::Module;
 use std::fmt;
 
@@ -26,20 +27,15 @@ impl fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 /// Decodes and validates a `.bc` file.
-pub fn load(bytes: &[u8]) -> Result<Module, LoadError> {
+pub fn load(bytes: &[u8]) -> Result<ValidModule, LoadError> {
     let module =
         menai_bytecode::decode_module(bytes).map_err(|e| LoadError::Decode(e.to_string()))?;
-    check(&module)?;
-    Ok(module)
+    check(module)
 }
 
 /// Validates an already decoded module (e.g. one the driver built in memory).
-pub fn check(module: &Module) -> Result<(), LoadError> {
-    validate(module).map_err(LoadError::Invalid)
-}
-
-fn validate(module: &Module) -> Result<(), String> {
-    menai_bytecode::validate::validate(module).map_err(|e| e.to_string())
+pub fn check(module: Module) -> Result<ValidModule, LoadError> {
+    ValidModule::new(module).map_err(|e| LoadError::Invalid(e.to_string()))
 }
 
 /// The disassembly listing of a module.

@@ -61,16 +61,32 @@ pub struct StructObj {
 #[derive(Clone, Debug)]
 pub struct Key(pub Value);
 
-pub type DictObj = IndexMap<Key, Value>;
-pub type SetObj = IndexSet<Key>;
+/// Dicts and sets hash with FxHash: fast on the small keys programs use
+/// (integers, short strings, symbols); insertion order is kept by the
+/// index map, whatever the hash.
+pub type KeyHasher = std::hash::BuildHasherDefault<rustc_hash::FxHasher>;
+pub type DictObj = IndexMap<Key, Value, KeyHasher>;
+pub type SetObj = IndexSet<Key, KeyHasher>;
 
+/// A runtime value.
+///
+/// Layout: `#[repr(u8)]`, so the first byte is the discriminant, numbered
+/// in declaration order. The variants that own nothing on the heap come
+/// first, so "holds nothing to release" is one compare of that byte
+/// ([`Value::is_heap`]); the interpreter's register writes rely on it.
 #[derive(Clone, Debug, Default)]
+#[repr(u8)]
 pub enum Value {
+    // ---- immediates (own nothing): discriminants 0 ..= 5 ----
     #[default]
     None,
     Bool(bool),
     Int(i64),
     Float(f64),
+    Builtin(Builtin),
+    /// A struct type (index into `Module::struct_types`).
+    StructType(u32),
+    // ---- heap values (an `Rc` each): discriminants 6 .. ----
     /// Always outside the `i64` range (results are normalized).
     BigInt(Rc<BigInt>),
     Complex(Rc<Complex>),
@@ -83,11 +99,83 @@ pub enum Value {
     Set(Rc<SetObj>),
     /// `Closure(function index, environment)`.
     Closure(u32, Rc<Env>),
-    Builtin(Builtin),
-    /// A struct type (index into `Module::struct_types`).
-    StructType(u32),
     Struct(Rc<StructObj>),
 }
+
+/// The discriminant of the first heap variant (see [`Value`]).
+const FIRST_HEAP_TAG: u8 = 6;
+
+impl Value {
+    /// The discriminant byte.
+    #[inline(always)]
+    fn tag(&self) -> u8 {
+        // SAFETY: `Value` is `#[repr(u8)]`: its first byte is the
+        // discriminant, an initialized `u8` (the primitive representation
+        // of enums with fields, Rust reference "Type layout").
+        unsafe { *(self as *const Value as *const u8) }
+    }
+
+    /// Whether this value owns a heap object (an `Rc`), so dropping or
+    /// overwriting it does work. One compare of the discriminant.
+    #[inline(always)]
+    pub fn is_heap(&self) -> bool {
+        self.tag() >= FIRST_HEAP_TAG
+    }
+
+    /// Writes `Value::Int(i)` into `slot` as two scalar stores (the
+    /// discriminant byte, then the payload), without dropping what was
+    /// there. The interpreter writes its immediate results this way: a
+    /// value assembled on the stack and copied in as one 16-byte block
+    /// stalls the next 16-byte read of it (no store forwarding).
+    ///
+    /// # Safety
+    /// `slot` is valid for writes and what it holds owns nothing
+    /// (`!is_heap()`), so overwriting it leaks nothing.
+    #[inline(always)]
+    pub unsafe fn write_int(slot: *mut Value, i: i64) {
+        let p = slot as *mut u8;
+        // SAFETY: `#[repr(u8)]` lays `Int(i64)` out as a `repr(C)` struct
+        // `{ tag: u8, i64 }`: the tag at offset 0, the `i64` at offset 8
+        // (its alignment); together they are a valid `Value::Int(i)`.
+        unsafe {
+            p.write(TAG_INT);
+            (p.add(8) as *mut i64).write(i);
+        }
+    }
+
+    /// [`Value::write_int`] for `Value::Float(x)` (payload at offset 8).
+    ///
+    /// # Safety
+    /// As for [`Value::write_int`].
+    #[inline(always)]
+    pub unsafe fn write_float(slot: *mut Value, x: f64) {
+        let p = slot as *mut u8;
+        // SAFETY: as in `write_int`: `{ tag: u8, f64 }`, payload at 8.
+        unsafe {
+            p.write(TAG_FLOAT);
+            (p.add(8) as *mut f64).write(x);
+        }
+    }
+
+    /// [`Value::write_int`] for `Value::Bool(b)` (payload at offset 1).
+    ///
+    /// # Safety
+    /// As for [`Value::write_int`].
+    #[inline(always)]
+    pub unsafe fn write_bool(slot: *mut Value, b: bool) {
+        let p = slot as *mut u8;
+        // SAFETY: `{ tag: u8, bool }`: the `bool` at offset 1.
+        unsafe {
+            p.write(TAG_BOOL);
+            p.add(1).write(b as u8);
+        }
+    }
+}
+
+/// Discriminants of the immediates written by [`Value::write_int`] and friends.
+const TAG_BOOL: u8 = 1;
+const TAG_INT: u8 = 2;
+const TAG_FLOAT: u8 = 3;
 
 const _: () = assert!(std::mem::size_of::<Value>() <= 16);
 
@@ -341,5 +429,60 @@ impl Value {
             }
             _ => Err(self),
         }
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    /// The one-compare heap test agrees with the variants.
+    #[test]
+    fn heap_tag_splits_immediates_from_heap_values() {
+        let immediates = [
+            Value::None,
+            Value::Bool(true),
+            Value::Int(-1),
+            Value::Float(f64::NAN),
+            Value::Builtin(Builtin::ListFirst),
+            Value::StructType(u32::MAX),
+        ];
+        for v in &immediates {
+            assert!(!v.is_heap(), "{v:?}");
+        }
+        let heap = [
+            Value::BigInt(Rc::new(BigInt::from(1) << 70)),
+            Value::Complex(Rc::new(Complex { re: 0.0, im: 1.0 })),
+            Value::str("s"),
+            Value::Symbol(Rc::new(Str::new("s".into()))),
+            Value::empty_list(),
+            Value::Dict(Rc::new(DictObj::default())),
+            Value::Set(Rc::new(SetObj::default())),
+            Value::Closure(0, Rc::new(Env::default())),
+            Value::Struct(Rc::new(StructObj {
+                ty: 0,
+                fields: Box::new([]),
+            })),
+        ];
+        for v in &heap {
+            assert!(v.is_heap(), "{v:?}");
+        }
+    }
+
+    /// The scalar writes make exactly the values they name.
+    #[test]
+    fn scalar_writes_make_the_values() {
+        let mut v = Value::None;
+        // SAFETY: `v` is a local holding an immediate.
+        unsafe { Value::write_int(&mut v, -42) };
+        assert!(matches!(v, Value::Int(-42)));
+        unsafe { Value::write_float(&mut v, -0.5) };
+        assert!(matches!(v, Value::Float(x) if x == -0.5));
+        unsafe { Value::write_bool(&mut v, true) };
+        assert!(matches!(v, Value::Bool(true)));
+        unsafe { Value::write_bool(&mut v, false) };
+        assert!(matches!(v, Value::Bool(false)));
+        unsafe { Value::write_int(&mut v, i64::MIN) };
+        assert!(matches!(v, Value::Int(i64::MIN)));
     }
 }

@@ -6,7 +6,7 @@ use menai_bytecode::{
     Builtin, CaptureFrom, ClosureSite, Constant, Function, Instr, Module, Op, SrcLoc, StructTypeDef,
 };
 use menai_vm::value::Value;
-use menai_vm::{run, RunOptions};
+use menai_vm::{run, RunOptions, ValidModule};
 
 fn abc(op: Op, a: u16, b: u16, c: u16) -> Instr {
     Instr::abc(op, a, b, c)
@@ -85,27 +85,24 @@ fn entry_calling(args: &[i32]) -> Function {
     f
 }
 
-/// Every hand-built module must pass the validator, like a loaded file.
-fn valid(m: &Module) -> &Module {
-    if let Err(e) = menai_vm::loader::check(m) {
-        panic!("module rejected by the validator: {e}");
+/// Every hand-built module must pass the validator, like a loaded file
+/// (the VM runs only validated modules).
+fn valid(m: &Module) -> ValidModule {
+    match menai_vm::loader::check(m.clone()) {
+        Ok(v) => v,
+        Err(e) => panic!("module rejected by the validator: {e}"),
     }
-    m
 }
 
 fn run_ok(m: &Module) -> Value {
-    match run(valid(m), &RunOptions::default()) {
+    match run(&valid(m), &RunOptions::default()) {
         Ok((v, _)) => v,
         Err(e) => panic!("unexpected runtime error: {e:?}"),
     }
 }
 
 fn run_err(m: &Module, opts: &RunOptions) -> menai_vm::RtError {
-    run_err_unvalidated(valid(m), opts)
-}
-
-fn run_err_unvalidated(m: &Module, opts: &RunOptions) -> menai_vm::RtError {
-    match run(m, opts) {
+    match run(&valid(m), opts) {
         Ok((v, _)) => panic!("expected an error, got {v:?}"),
         Err(e) => e,
     }
@@ -149,7 +146,7 @@ fn fib_module(n: i32) -> Module {
 fn fib_recursive() {
     assert_eq!(int(&run_ok(&fib_module(20))), 6765);
     let (v, stats) = run(
-        &fib_module(15),
+        &valid(&fib_module(15)),
         &RunOptions {
             stats: true,
             ..RunOptions::default()
@@ -188,7 +185,7 @@ fn counting_loop() -> Function {
 fn tail_loop_ten_million_in_constant_space() {
     let m = module(vec![entry_calling(&[10_000_000, 0]), counting_loop()]);
     let (v, stats) = run(
-        &m,
+        &valid(&m),
         &RunOptions {
             max_depth: 10,
             stats: true,
@@ -255,7 +252,7 @@ fn step_limit_is_a_clean_error() {
     );
     assert!(e.message.contains("step limit exceeded"), "{}", e.message);
     let ok = run(
-        &fib_module(10),
+        &valid(&fib_module(10)),
         &RunOptions {
             max_steps: Some(100_000),
             ..RunOptions::default()
@@ -375,7 +372,7 @@ fn letrec_group_mutual_recursion_in_tail_position() {
     main.closure_sites = vec![site(1, vec![])];
     let m = module(vec![main, even, odd]);
     let (v, stats) = run(
-        &m,
+        &valid(&m),
         &RunOptions {
             max_depth: 5,
             stats: true,
@@ -733,9 +730,10 @@ fn flagged_moves_and_captures_keep_values_intact() {
 }
 
 #[test]
-fn run_rejects_unvalidated_modules_it_cannot_run_safely() {
-    // `run` re-checks what its unchecked fast paths rely on, so a module
-    // that skipped the validator gets an error, never undefined behaviour.
+fn modules_the_interpreter_cannot_run_safely_never_reach_it() {
+    // `run` takes a `ValidModule`, which only the validator makes: each of
+    // these (a register outside the window, code that falls off its end, a
+    // jump out of the code) is refused there.
     let bad_reg = func(
         "main",
         &[],
@@ -743,19 +741,18 @@ fn run_rejects_unvalidated_modules_it_cannot_run_safely() {
         2,
         vec![abc(Op::AddInt, 0, 0, 9), abc(Op::Return, 0, 0, 0)],
     );
-    let e = run_err_unvalidated(&module(vec![bad_reg]), &RunOptions::default());
-    assert!(
-        e.message
-            .starts_with("invalid module: function 0: pc 0: register R9"),
-        "{}",
-        e.message
-    );
     let falls_off = func("main", &[], None, 2, vec![ldi(0, 1)]);
-    let e = run_err_unvalidated(&module(vec![falls_off]), &RunOptions::default());
-    assert!(e.message.contains("falls off"), "{}", e.message);
     let bad_jump = func("main", &[], None, 2, vec![Instr::abx(Op::Jmp, 0, 7)]);
-    let e = run_err_unvalidated(&module(vec![bad_jump]), &RunOptions::default());
-    assert!(e.message.contains("jump target 7"), "{}", e.message);
+    for (f, why) in [
+        (bad_reg, "register 9"),
+        (falls_off, "falls off"),
+        (bad_jump, "jump target 7"),
+    ] {
+        match ValidModule::new(module(vec![f])) {
+            Ok(_) => panic!("accepted a module with a {why}"),
+            Err(e) => assert!(e.to_string().contains(why), "{e}"),
+        }
+    }
 }
 
 /// `i` with flag bit 1 set: its right operand register is dead afterwards
@@ -808,7 +805,7 @@ fn fused_sequences_keep_semantics_and_error_locations() {
     main.constants = vec![Constant::Int(3)];
     main.code[2] = dead_c(abc(Op::SubInt, 1, 0, 2));
     let (v, stats) = run(
-        valid(&module(vec![main])),
+        &valid(&module(vec![main])),
         &RunOptions {
             stats: true,
             ..RunOptions::default()
@@ -852,10 +849,10 @@ fn immediate_integer_opcodes() {
             ..RunOptions::default()
         };
         let m = module(vec![entry_calling(&[-10]), f.clone()]);
-        let (v, _) = run(valid(&m), &opts).expect("runs");
+        let (v, _) = run(&valid(&m), &opts).expect("runs");
         assert_eq!(int(&v), -10 + 32767 + 32768);
         let m = module(vec![entry_calling(&[6]), g.clone()]);
-        let (v, _) = run(valid(&m), &opts).expect("runs");
+        let (v, _) = run(&valid(&m), &opts).expect("runs");
         assert!(matches!(v, Value::Bool(true)));
     }
     // Overflow promotes to a big integer.
@@ -881,7 +878,7 @@ fn immediate_integer_opcodes() {
     entry.constants = vec![menai_bytecode::Constant::Int(i64::MAX)];
     entry.closure_sites = vec![site(1, vec![])];
     let m = module(vec![entry, big]);
-    let (s, _) = menai_vm::run_to_string(valid(&m), &RunOptions::default()).expect("runs");
+    let (s, _) = menai_vm::run_to_string(&valid(&m), &RunOptions::default()).expect("runs");
     assert_eq!(s, "9223372036854775808");
     // A non-integer operand is the register form's type error.
     let mut entry = func(

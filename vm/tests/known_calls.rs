@@ -4,7 +4,7 @@
 //! the layouts match, else empty).
 
 use menai_bytecode::{CaptureFrom, ClosureSite, Function, Instr, Module, Op, SrcLoc};
-use menai_vm::{run_to_string, RunOptions};
+use menai_vm::{run_to_string, RunOptions, ValidModule};
 
 fn abc(op: Op, a: u16, b: u16, c: u16) -> Instr {
     Instr::abc(op, a, b, c)
@@ -48,11 +48,15 @@ fn module(functions: Vec<Function>) -> Module {
     }
 }
 
-fn run(m: &Module) -> String {
-    if let Err(e) = menai_bytecode::validate::validate(m) {
-        panic!("invalid: {e}\n{}", menai_bytecode::disasm::disassemble(m));
+fn valid(m: &Module) -> ValidModule {
+    match ValidModule::new(m.clone()) {
+        Ok(v) => v,
+        Err(e) => panic!("invalid: {e}\n{}", menai_bytecode::disasm::disassemble(m)),
     }
-    match run_to_string(m, &RunOptions::default()) {
+}
+
+fn run(m: &Module) -> String {
+    match run_to_string(&valid(m), &RunOptions::default()) {
         Ok((s, _)) => s,
         Err(e) => format!("error: {}", e.message),
     }
@@ -132,7 +136,7 @@ fn tailcallf_runs_in_constant_space() {
         max_depth: 100,
         ..RunOptions::default()
     };
-    let (s, _) = run_to_string(&m, &opts).expect("runs in constant frames");
+    let (s, _) = run_to_string(&valid(&m), &opts).expect("runs in constant frames");
     assert_eq!(s, "1000000");
 }
 
@@ -197,4 +201,76 @@ fn the_callee_environment_is_the_current_one_or_empty() {
         vec![abc(MakeList, 0, 0, 1), abc(Return, 0, 0, 0)],
     );
     assert_eq!(run(&module(vec![main, g, h, k])), "(42)");
+}
+
+/// A known call that keeps the caller's environment saves none in its
+/// frame; when the callee then tail-calls a closure with another
+/// environment, that closure's return must still give the caller its own
+/// environment back (saved into the frame at the tail call).
+#[test]
+fn the_caller_gets_its_environment_back_after_a_tail_call_switched_it() {
+    use Op::*;
+    // main: g := closure(g, [7]); o := closure(other, [100]); R0 := g(o).
+    let main = {
+        let mut f = func(
+            "main",
+            &[],
+            3,
+            vec![
+                ldi(0, 7),
+                Instr::abx(Closure, 1, 0), // g, capturing R0 = 7
+                ldi(0, 100),
+                Instr::abx(Closure, 2, 1), // other, capturing R0 = 100
+                abc(Call, 1, 1, 0),        // R0 := g(other)
+                abc(Return, 0, 0, 0),
+            ],
+        );
+        f.closure_sites = vec![
+            ClosureSite {
+                function: 1,
+                captures: vec![CaptureFrom::Reg(0)],
+            },
+            ClosureSite {
+                function: 3,
+                captures: vec![CaptureFrom::Reg(0)],
+            },
+        ];
+        f
+    };
+    // g(o): R1 := h(o) by callf (same environment, one capture); then
+    // R2 := capture 0 (must be g's 7, not other's 100); return R1 + R2.
+    let g = {
+        let mut f = func(
+            "g",
+            &["o"],
+            3,
+            vec![
+                abc(Move, 1, 0, 0),
+                abc(CallF, 1, 2, 1), // R1 := h(R1)
+                abc(GetCap, 2, 0, 0),
+                abc(AddInt, 0, 1, 2),
+                abc(Return, 0, 0, 0),
+            ],
+        );
+        f.num_captures = 1;
+        f
+    };
+    // h(o): return o() (a tail call into another environment).
+    let h = {
+        let mut f = func("h", &["o"], 1, vec![abc(TailCall, 0, 0, 0)]);
+        f.num_captures = 1;
+        f
+    };
+    // other(): return its capture 0 (100).
+    let other = {
+        let mut f = func(
+            "other",
+            &[],
+            1,
+            vec![abc(GetCap, 0, 0, 0), abc(Return, 0, 0, 0)],
+        );
+        f.num_captures = 1;
+        f
+    };
+    assert_eq!(run(&module(vec![main, g, h, other])), "107");
 }

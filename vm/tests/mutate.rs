@@ -114,8 +114,7 @@ impl Lcg {
 
 #[test]
 fn seed_module_runs() {
-    let m = seed();
-    menai_vm::loader::check(&m).unwrap();
+    let m = menai_vm::loader::check(seed()).unwrap();
     run(&m, &RunOptions::default()).unwrap();
 }
 
@@ -142,9 +141,9 @@ fn mutated_modules_never_panic_the_vm() {
                 _ => f.num_registers = rng.below(10) as u16,
             }
         }
-        if menai_vm::loader::check(&m).is_err() {
+        let Ok(m) = menai_vm::loader::check(m) else {
             continue;
-        }
+        };
         accepted += 1;
         let opts = RunOptions {
             max_depth: 200,

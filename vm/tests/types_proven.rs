@@ -1,10 +1,10 @@
 //! TYPES_PROVEN in the VM: flagged typed opcodes that the validator's type
 //! analysis proves run their unchecked forms with the same results, and a
-//! flag that is not provable (a module that bypassed validation) is
-//! ignored: the checked opcode runs and reports the type error.
+//! module with a flag that is not provable never reaches the interpreter
+//! (the VM runs only a `ValidModule`).
 
 use menai_bytecode::{Constant, Function, Instr, Module, Op, SrcLoc};
-use menai_vm::{run_to_string, RunOptions};
+use menai_vm::{run_to_string, RunOptions, ValidModule};
 
 fn p(i: Instr) -> Instr {
     i.with_types_proven(true)
@@ -41,7 +41,8 @@ fn module(code: Vec<Instr>, regs: u16, constants: Vec<Constant>) -> Module {
 }
 
 fn run(m: &Module) -> String {
-    match run_to_string(m, &RunOptions::default()) {
+    let valid = ValidModule::new(m.clone()).expect("a valid module");
+    match run_to_string(&valid, &RunOptions::default()) {
         Ok((s, _)) => s,
         Err(e) => format!("error: {}", e.message),
     }
@@ -86,42 +87,54 @@ fn proven_float_list_and_boolean_ops_compute_the_same() {
     assert_eq!(run(&flagged), run(&plain));
 }
 
-/// A forged flag (the operand is an integer): the validator rejects the
-/// module, and running it anyway still gives the checked error.
+/// A forged flag (the operand is an integer, or not proven a boolean):
+/// refused before anything runs; the same code without the flag runs the
+/// checked opcode and reports the type error.
 #[test]
-fn unprovable_flag_is_ignored_by_the_vm() {
+fn unprovable_flags_never_reach_the_interpreter() {
     use Op::*;
-    let m = module(
-        vec![
-            Instr::abx(LoadInt, 0, 1),
-            Instr::abc(LoadK, 1, 0, 0),
-            p(Instr::abc(AddFloat, 2, 0, 1)),
-            Instr::abc(Return, 2, 0, 0),
-        ],
-        3,
-        vec![Constant::Float(1.0)],
+    let add = |flag: bool| {
+        module(
+            vec![
+                Instr::abx(LoadInt, 0, 1),
+                Instr::abc(LoadK, 1, 0, 0),
+                Instr::abc(AddFloat, 2, 0, 1).with_types_proven(flag),
+                Instr::abc(Return, 2, 0, 0),
+            ],
+            3,
+            vec![Constant::Float(1.0)],
+        )
+    };
+    assert!(ValidModule::new(add(true)).is_err());
+    assert_eq!(
+        run(&add(false)),
+        "error: float+: expected float, got integer"
     );
-    assert!(menai_bytecode::validate::validate(&m).is_err());
-    assert_eq!(run(&m), "error: float+: expected float, got integer");
-    let m = module(
-        vec![
-            Instr::abx(LoadInt, 0, 1),
-            p(Instr::abc(Not, 1, 0, 0)),
-            Instr::abc(Return, 1, 0, 0),
-        ],
-        2,
-        vec![],
+    let not = |flag: bool| {
+        module(
+            vec![
+                Instr::abx(LoadInt, 0, 1),
+                Instr::abc(Not, 1, 0, 0).with_types_proven(flag),
+                Instr::abc(Return, 1, 0, 0),
+            ],
+            2,
+            vec![],
+        )
+    };
+    assert!(ValidModule::new(not(true)).is_err());
+    assert_eq!(
+        run(&not(false)),
+        "error: boolean-not: expected boolean, got integer"
     );
-    assert_eq!(run(&m), "error: boolean-not: expected boolean, got integer");
 }
 
 /// Flags "proven" only by a type test that a jump skips (see the
-/// validator's soundness rule): the validator refuses the module, and the
-/// VM, which repeats the analysis before using an unchecked form, runs the
-/// checked opcodes and reports the type errors (no garbage float, no wild
-/// read of an integer as a list).
+/// validator's soundness rule): the module is refused, so the VM never runs
+/// an unchecked form on the wrong type (a garbage float, a wild read of an
+/// integer as a list); without the flags the checked opcodes report the
+/// type errors.
 #[test]
-fn a_proof_skipped_by_a_jump_is_not_used() {
+fn a_proof_skipped_by_a_jump_is_refused() {
     use menai_bytecode::Builtin;
     use Op::*;
     for (predicate, op, message) in [
@@ -141,21 +154,23 @@ fn a_proof_skipped_by_a_jump_is_not_used() {
             "list-null?: expected list, got integer",
         ),
     ] {
-        let m = module(
-            vec![
-                Instr::abx(LoadInt, 0, 5),
-                Instr::abc(LoadBool, 1, 1, 0),
-                Instr::abx(Jmp, 0, 4),
-                Instr::abc(CallBuiltin, 1, predicate as u16, 0),
-                Instr::abx(JmpTrue, 1, 6),
-                Instr::abc(Return, 0, 0, 0),
-                p(Instr::abc(op, 2, 0, 0)),
-                Instr::abc(Return, 2, 0, 0),
-            ],
-            3,
-            vec![],
-        );
-        assert!(menai_bytecode::validate::validate(&m).is_err(), "{op:?}");
-        assert_eq!(run(&m), format!("error: {message}"), "{op:?}");
+        let m = |flag: bool| {
+            module(
+                vec![
+                    Instr::abx(LoadInt, 0, 5),
+                    Instr::abc(LoadBool, 1, 1, 0),
+                    Instr::abx(Jmp, 0, 4),
+                    Instr::abc(CallBuiltin, 1, predicate as u16, 0),
+                    Instr::abx(JmpTrue, 1, 6),
+                    Instr::abc(Return, 0, 0, 0),
+                    Instr::abc(op, 2, 0, 0).with_types_proven(flag),
+                    Instr::abc(Return, 2, 0, 0),
+                ],
+                3,
+                vec![],
+            )
+        };
+        assert!(ValidModule::new(m(true)).is_err(), "{op:?}");
+        assert_eq!(run(&m(false)), format!("error: {message}"), "{op:?}");
     }
 }

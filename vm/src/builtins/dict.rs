@@ -15,7 +15,7 @@ use std::rc::Rc;
 /// instruction or a `dict` call). A repeated key keeps its first position
 /// and takes the last value.
 pub fn make_dict(vals: impl IntoIterator<Item = Value>) -> RtResult<Value> {
-    let mut map = DictObj::new();
+    let mut map = DictObj::default();
     let mut it = vals.into_iter();
     while let Some(k) = it.next() {
         let Some(v) = it.next() else {

@@ -208,7 +208,8 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
         }
         Builtin::ListToSet => {
             let (start, buf) = expect_list(args.get(0), op)?;
-            let mut set = SetObj::with_capacity(elems(buf, start).len());
+            let mut set =
+                SetObj::with_capacity_and_hasher(elems(buf, start).len(), Default::default());
             for e in elems(buf, start) {
                 set.insert(key(e.clone(), op)?);
             }

@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 /// Builds a set from the values of a `makeset` instruction or a `set` call.
 pub fn make_set(vals: impl IntoIterator<Item = Value>) -> RtResult<Value> {
-    let mut set = SetObj::new();
+    let mut set = SetObj::default();
     for v in vals {
         set.insert(key(v, "set")?);
     }

@@ -1,14 +1,29 @@
 //! Instructions that build values: `callb`, `closure`, `makelist`,
-//! `makestruct` (each out of line: they allocate).
+//! `makestruct` (each out of line: they allocate). Each releases the
+//! registers it reads with a last-use flag (the release discipline of
+//! `code`): moved into the value built, or dropped.
 
-use super::Vm;
+use super::{clean, Vm};
 use crate::builtins::{call_builtin, Args, Ctx};
 use crate::error::{RtError, RtResult};
-use crate::interp_code::XInstr;
 use crate::interp_ops as ops;
 use crate::value::{Env, StructObj, Value};
-use menai_bytecode::{Builtin, CaptureFrom, Function};
+use code::XInstr;
+use menai_bytecode::{Builtin, CaptureFrom, Instr};
 use std::rc::Rc;
+
+use super::code;
+
+/// Releases the registers of `window` whose read is flagged a last use
+/// (bit i of `flags` for the i-th).
+pub(super) fn release_flagged(window: &mut [Value], flags: u8) {
+    let n = window.len().min(Instr::LAST_USE_BITS as usize);
+    for (i, slot) in window[..n].iter_mut().enumerate() {
+        if flags & (1 << i) != 0 {
+            clean(slot);
+        }
+    }
+}
 
 impl Vm<'_> {
     /// `callb A B C`.
@@ -23,11 +38,10 @@ impl Vm<'_> {
             .ok_or_else(|| RtError::new(format!("invalid builtin code {}", ins.b)))?;
         let n = id.info().prim_arity as usize;
         let at = base + ins.c as usize;
-        call_builtin(
-            ctx,
-            id,
-            &mut Args::with_flags(&mut self.stack[at..at + n], ins.flags),
-        )
+        let window = &mut self.stack[at..at + n];
+        let r = call_builtin(ctx, id, &mut Args::with_flags(window, ins.flags));
+        release_flagged(window, ins.flags);
+        r
     }
 
     /// `closure A Bx`: a fresh environment from closure site Bx.
@@ -35,14 +49,14 @@ impl Vm<'_> {
     pub(super) fn make_closure(
         &mut self,
         ins: XInstr,
-        func: &Function,
-        site: u32,
+        fi: u32,
         base: usize,
         env: &Rc<Env>,
     ) -> RtResult<Value> {
-        let site = func
+        let module: &menai_bytecode::Module = self.module;
+        let site = module.functions[fi as usize]
             .closure_sites
-            .get(site as usize)
+            .get(ins.bx() as usize)
             .ok_or_else(|| RtError::new("invalid closure site"))?;
         let mut values = Vec::with_capacity(site.captures.len());
         // Flag bit i: the i-th register capture is the register's last use.

@@ -2,22 +2,21 @@
 //! (rest parameters), arity and depth errors, calling builtins and struct
 //! types as values, and spreading a list for `apply`.
 
+use super::code::FnCode;
 use super::Vm;
 use crate::builtins::{call_builtin, Args, Ctx};
 use crate::error::{RtError, RtResult};
 use crate::interp_ops as ops;
 use crate::value::{StructObj, Value};
-use menai_bytecode::Function;
 use std::rc::Rc;
 
 impl Vm<'_> {
-    /// Builds the rest-parameter list for a call of `func` with `nargs`
-    /// arguments at `at..`, or reports a wrong argument count. Returns the
-    /// number of argument registers the callee sees.
+    /// Checks the argument count of a call of function `f` with `nargs`
+    /// arguments at `at..`, building the rest-parameter list if it has one.
     #[inline(always)]
-    pub(super) fn bind_args(&mut self, func: &Function, at: usize, nargs: usize) -> RtResult<()> {
-        let nparams = func.params.len();
-        if func.rest.is_none() {
+    pub(super) fn bind_args(&mut self, callee: &FnCode, at: usize, nargs: usize) -> RtResult<()> {
+        let nparams = callee.num_params as usize;
+        if !callee.has_rest {
             if nargs != nparams {
                 return Err(ops::arity_error(nparams, Some(nparams), nargs));
             }
@@ -33,7 +32,7 @@ impl Vm<'_> {
         if nargs < nparams {
             return Err(ops::arity_error(nparams, None, nargs));
         }
-        self.ensure(at + nparams + 1);
+        self.ensure(at + nparams + 1)?;
         let rest: crate::value::ListBuf = self.stack[at + nparams..at + nargs]
             .iter_mut()
             .map(std::mem::take)
@@ -44,14 +43,8 @@ impl Vm<'_> {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn depth_error(&self, depth: usize) -> RtError {
-        if depth >= self.max_depth {
-            RtError::new(format!("call depth exhausted (limit {})", self.max_depth))
-        } else {
-            RtError::new(format!(
-                "call depth exhausted (register stack full at depth {depth})"
-            ))
-        }
+    pub(super) fn depth_error(&self) -> RtError {
+        RtError::new(format!("call depth exhausted (limit {})", self.max_depth))
     }
 
     /// Calls a value that is not a closure (a builtin or a struct type) with
@@ -64,7 +57,7 @@ impl Vm<'_> {
         at: usize,
         nargs: usize,
     ) -> RtResult<Value> {
-        self.ensure(at + nargs);
+        self.ensure(at + nargs)?;
         let result = match callee {
             Value::Builtin(id) => {
                 let info = id.info();
@@ -115,7 +108,7 @@ impl Vm<'_> {
             Ok((start, buf)) => {
                 let start = start as usize;
                 let n = buf.len().saturating_sub(start);
-                self.ensure(at + n);
+                self.ensure(at + n)?;
                 match Rc::try_unwrap(buf) {
                     Ok(mut owned) => {
                         for (i, v) in owned.drain(start.min(owned.len())..).enumerate() {
