@@ -1,0 +1,7 @@
+;; Naive doubly recursive Fibonacci (peer of programs/fib.menai).
+(define (fib n)
+  (if (< n 2)
+      n
+      (+ (fib (- n 1)) (fib (- n 2)))))
+(display (fib 36))
+(newline)
