@@ -86,16 +86,7 @@ macro_rules! builtins {
             }, )*
         ];
 
-        impl Builtin {
-            /// Decodes a code read from a file.
-            pub fn from_code(code: u16) -> Option<Builtin> {
-                match code {
-                    $( $code => Some(Builtin::$variant), )*
-                    _ => None,
-                }
-            }
 
-        }
     };
     (@max N) => { MANY };
     (@max $n:literal) => { $n };
@@ -113,6 +104,13 @@ const INDEX: [u16; 256] = {
 };
 
 impl Builtin {
+    /// Decodes a code read from a file (one table lookup).
+    #[inline]
+    pub fn from_code(code: u16) -> Option<Builtin> {
+        let i = *INDEX.get(code as usize)?;
+        BUILTINS.get(i as usize).map(|b| b.id)
+    }
+
     /// This builtin's row of the table.
     #[inline]
     pub fn info(self) -> &'static BuiltinInfo {

@@ -108,7 +108,7 @@ const FIRST_HEAP_TAG: u8 = 6;
 impl Value {
     /// The discriminant byte.
     #[inline(always)]
-    fn tag(&self) -> u8 {
+    pub(crate) fn tag(&self) -> u8 {
         // SAFETY: `Value` is `#[repr(u8)]`: its first byte is the
         // discriminant, an initialized `u8` (the primitive representation
         // of enums with fields, Rust reference "Type layout").
@@ -170,6 +170,31 @@ impl Value {
             p.add(1).write(b as u8);
         }
     }
+}
+
+/// The discriminants a type predicate accepts, one bit per discriminant
+/// (`1 << tag`), for the predicates of LANGUAGE.md §3's types; `None` for
+/// other builtins. (`integer?` is small and big integers; `function?`
+/// closures and builtins, not struct types.)
+pub fn predicate_tags(b: Builtin) -> Option<u16> {
+    const fn bit(tag: u8) -> u16 {
+        1 << tag
+    }
+    Some(match b {
+        Builtin::NoneP => bit(0),
+        Builtin::BooleanP => bit(TAG_BOOL),
+        Builtin::IntegerP => bit(TAG_INT) | bit(6),
+        Builtin::FloatP => bit(TAG_FLOAT),
+        Builtin::ComplexP => bit(7),
+        Builtin::StringP => bit(8),
+        Builtin::SymbolP => bit(9),
+        Builtin::ListP => bit(10),
+        Builtin::DictP => bit(11),
+        Builtin::SetP => bit(12),
+        Builtin::FunctionP => bit(13) | bit(4),
+        Builtin::StructP => bit(14),
+        _ => return None,
+    })
 }
 
 /// Discriminants of the immediates written by [`Value::write_int`] and friends.
@@ -467,6 +492,58 @@ mod layout_tests {
         for v in &heap {
             assert!(v.is_heap(), "{v:?}");
         }
+    }
+
+    /// Each predicate's tag set accepts exactly the values its builtin
+    /// accepts (the tag numbers follow the declaration order).
+    #[test]
+    fn predicate_tags_agree_with_the_builtins() {
+        use crate::builtins::{call_builtin, Args, Ctx};
+        let module = menai_bytecode::Module {
+            files: vec![],
+            struct_types: vec![],
+            functions: vec![],
+            entry: 0,
+        };
+        let ctx = Ctx { module: &module };
+        let samples = [
+            Value::None,
+            Value::Bool(false),
+            Value::Int(3),
+            Value::Float(1.5),
+            Value::Builtin(Builtin::ListFirst),
+            Value::StructType(0),
+            Value::BigInt(Rc::new(BigInt::from(1) << 80)),
+            Value::Complex(Rc::new(Complex { re: 1.0, im: 2.0 })),
+            Value::str("s"),
+            Value::Symbol(Rc::new(Str::new("s".into()))),
+            Value::empty_list(),
+            Value::Dict(Rc::new(DictObj::default())),
+            Value::Set(Rc::new(SetObj::default())),
+            Value::Closure(0, Rc::new(Env::default())),
+            Value::Struct(Rc::new(StructObj {
+                ty: 0,
+                fields: Box::new([]),
+            })),
+        ];
+        let mut tested = 0;
+        for info in menai_bytecode::BUILTINS {
+            let Some(mask) = predicate_tags(info.id) else {
+                continue;
+            };
+            tested += 1;
+            for v in &samples {
+                let mut arg = [v.clone()];
+                let want = call_builtin(&ctx, info.id, &mut Args::borrowed(&mut arg));
+                let got = mask & (1 << v.tag()) != 0;
+                assert!(
+                    matches!(want, Ok(Value::Bool(b)) if b == got),
+                    "{} of {v:?}",
+                    info.name
+                );
+            }
+        }
+        assert_eq!(tested, 12);
     }
 
     /// The scalar writes make exactly the values they name.

@@ -9,6 +9,10 @@
 //! - **Known-call environments.** The flags of `callf`/`tailcallf` say
 //!   whether the callee runs in the current environment or the empty one
 //!   ([`XInstr::EMPTY_ENV`]), decided once from the two capture counts.
+//! - **Hot builtins.** `callb` of `list-ref`, `list-length`, `integer%`,
+//!   `integer/`, `integer-min`/`-max`, `struct-get-imm` and the type
+//!   predicates becomes an internal opcode with the common case inline
+//!   (the builtin itself stays the slow path).
 //! - **Proven forms.** A typed opcode flagged TYPES_PROVEN (which the
 //!   validator proved on every path, invariant T1) becomes its unchecked
 //!   form (`AddFloatP`…).
@@ -73,6 +77,18 @@ macro_rules! define_xops {
             // window above the arguments.
             CallSweep,
             CallFSweep,
+            // `callb A B C` of a hot builtin (B its code), with a fast path
+            // inline and the builtin itself as the slow path.
+            ListRefB,
+            ListLengthB,
+            IntModB,
+            IntDivB,
+            IntMinB,
+            IntMaxB,
+            StructGetImmB,
+            // `callb` of a type predicate: R[A] := whether R[C]'s
+            // discriminant is in the set B (`value::predicate_tags`).
+            TypeTestB,
         }
 
         impl XOp {
@@ -173,6 +189,9 @@ fn translate_function(m: &ValidModule, index: u32, f: &Function, fuse: bool) -> 
                 x.op = p;
             }
         }
+        if ins.op == Op::CallBuiltin {
+            select_builtin(*ins, x);
+        }
         if matches!(ins.op, Op::CallF | Op::TailCallF) {
             // Internal flags: the VM reads no last-use flag of a known call
             // (its arguments become the callee's window).
@@ -205,6 +224,28 @@ fn translate_function(m: &ValidModule, index: u32, f: &Function, fuse: bool) -> 
         num_captures: f.num_captures as u32,
         has_rest: f.rest.is_some(),
     })
+}
+
+/// The internal form of `callb` for the hot builtins (see [`XOp`]).
+fn select_builtin(ins: Instr, x: &mut XInstr) {
+    let Some(b) = Builtin::from_code(ins.b) else {
+        return;
+    };
+    if let Some(tags) = crate::value::predicate_tags(b) {
+        x.op = XOp::TypeTestB;
+        x.b = tags;
+        return;
+    }
+    x.op = match b {
+        Builtin::ListRef => XOp::ListRefB,
+        Builtin::ListLength => XOp::ListLengthB,
+        Builtin::IntegerMod => XOp::IntModB,
+        Builtin::IntegerDiv => XOp::IntDivB,
+        Builtin::IntegerMin => XOp::IntMinB,
+        Builtin::IntegerMax => XOp::IntMaxB,
+        Builtin::StructGetImm => XOp::StructGetImmB,
+        _ => return,
+    };
 }
 
 /// The unchecked form of a typed opcode, for those that have one.

@@ -423,6 +423,16 @@ impl<'m> Vm<'m> {
                 regs = self.regs_at(base)
             };
         }
+        // `callb $ins`: the builtin named by its field B, through the
+        // builtin table (also the slow path of the hot-builtin forms).
+        macro_rules! builtin_call {
+            ($ins:expr) => {{
+                let v = self.call_builtin_op(&ctx, $ins, base);
+                refresh!();
+                let v = tri!(v);
+                set!($ins.a, v);
+            }};
+        }
         // Switches to function `$f` at absolute stack index `$newbase`.
         macro_rules! enter {
             ($f:expr, $newbase:expr) => {{
@@ -855,11 +865,79 @@ impl<'m> Vm<'m> {
                     }
                     enter!(callee, base);
                 }
-                XOp::CallBuiltin => {
-                    let v = self.call_builtin_op(&ctx, ins, base);
-                    refresh!();
-                    let v = tri!(v);
-                    set!(ins.a, v);
+                XOp::CallBuiltin => builtin_call!(ins),
+
+                // ---- hot builtins (see `code`): R[C], R[C+1] are the
+                // arguments; anything but the common case takes the
+                // builtin itself ----
+                XOp::ListRefB => {
+                    if let (Value::List(start, buf), Value::Int(i)) =
+                        (&*reg!(ins.c), &*reg!(ins.c + 1))
+                    {
+                        let at = (*start as usize).wrapping_add(*i as usize);
+                        if *i >= 0 && at < buf.len() {
+                            let v = buf[at].clone();
+                            release_dead!(ins, 0, ins.c);
+                            set!(ins.a, v);
+                            continue;
+                        }
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::ListLengthB => {
+                    if let Value::List(start, buf) = &*reg!(ins.c) {
+                        let n = buf.len().saturating_sub(*start as usize) as i64;
+                        release_dead!(ins, 0, ins.c);
+                        set_scalar!(Int, ins.a, n);
+                        continue;
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::IntModB => {
+                    if let (&Value::Int(x), &Value::Int(y)) = (&*reg!(ins.c), &*reg!(ins.c + 1)) {
+                        if y > 0 {
+                            set_scalar!(Int, ins.a, x.rem_euclid(y));
+                            continue;
+                        }
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::IntDivB => {
+                    if let (&Value::Int(x), &Value::Int(y)) = (&*reg!(ins.c), &*reg!(ins.c + 1)) {
+                        if y > 0 {
+                            set_scalar!(Int, ins.a, x.div_euclid(y));
+                            continue;
+                        }
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::IntMinB | XOp::IntMaxB => {
+                    if let (&Value::Int(x), &Value::Int(y)) = (&*reg!(ins.c), &*reg!(ins.c + 1)) {
+                        let r = if ins.op == XOp::IntMinB {
+                            x.min(y)
+                        } else {
+                            x.max(y)
+                        };
+                        set_scalar!(Int, ins.a, r);
+                        continue;
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::StructGetImmB => {
+                    if let (Value::Struct(s), Value::Int(i)) = (&*reg!(ins.c), &*reg!(ins.c + 1)) {
+                        if let Some(v) = usize::try_from(*i).ok().and_then(|i| s.fields.get(i)) {
+                            let v = v.clone();
+                            release_dead!(ins, 0, ins.c);
+                            set!(ins.a, v);
+                            continue;
+                        }
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::TypeTestB => {
+                    let r = ins.b & (1 << reg!(ins.c).tag()) != 0;
+                    release_dead!(ins, 0, ins.c);
+                    set_scalar!(Bool, ins.a, r);
                 }
                 XOp::Return => {
                     if let Value::Int(i) = *reg!(ins.a) {
