@@ -31,7 +31,7 @@ impl Vm<'_> {
     pub(super) fn call_builtin_op(
         &mut self,
         ctx: &Ctx,
-        ins: XInstr,
+        ins: &XInstr,
         base: usize,
     ) -> RtResult<Value> {
         let id = Builtin::from_code(ins.b)
@@ -48,7 +48,7 @@ impl Vm<'_> {
     #[inline(never)]
     pub(super) fn make_closure(
         &mut self,
-        ins: XInstr,
+        ins: &XInstr,
         fi: u32,
         base: usize,
         env: &Rc<Env>,
@@ -89,7 +89,7 @@ impl Vm<'_> {
 
     /// `makelist A B C`.
     #[inline(never)]
-    pub(super) fn make_list(&mut self, ins: XInstr, base: usize) -> Value {
+    pub(super) fn make_list(&mut self, ins: &XInstr, base: usize) -> Value {
         let at = base + ins.b as usize;
         let n = ins.c as usize;
         let mut buf = crate::value::ListBuf::with_capacity(n);
@@ -106,7 +106,7 @@ impl Vm<'_> {
 
     /// `makestruct A B C`.
     #[inline(never)]
-    pub(super) fn make_struct(&mut self, ins: XInstr, base: usize) -> RtResult<Value> {
+    pub(super) fn make_struct(&mut self, ins: &XInstr, base: usize) -> RtResult<Value> {
         let n = self
             .module
             .struct_types

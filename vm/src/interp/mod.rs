@@ -287,6 +287,14 @@ impl<'m> Vm<'m> {
         Ok(())
     }
 
+    /// Makes room for more frames (the depth limit is checked by the caller).
+    #[cold]
+    #[inline(never)]
+    fn grow_frames(&mut self) {
+        let more = self.frames.capacity().clamp(64, 1 << 16);
+        self.frames.reserve(more);
+    }
+
     #[cold]
     #[inline(never)]
     fn grow(&mut self, needed: usize) -> RtResult<()> {
@@ -335,7 +343,6 @@ impl<'m> Vm<'m> {
         let ctx = Ctx { module };
         // The running function, its window and where it is.
         let mut cur: &FnCode = &fns[module.entry as usize];
-        let mut base: usize = 0;
         let mut ip: *const XInstr = cur.code.as_ptr();
         let mut env: Rc<Env> = self.empty_env.clone();
         let mut steps: u64 = 0;
@@ -364,7 +371,13 @@ impl<'m> Vm<'m> {
                 // (every frame entry calls `ensure`; the stack never
                 // shrinks during a run, and `regs` is refreshed whenever it
                 // may have moved).
-                unsafe { &mut *regs.add($r as usize) }
+                unsafe {
+                    debug_assert!(
+                        base!() + ($r as usize) < self.stack.len(),
+                        "register outside the stack"
+                    );
+                    &mut *regs.add($r as usize)
+                }
             };
         }
         // Writes register `$r`.
@@ -417,18 +430,27 @@ impl<'m> Vm<'m> {
                 }
             };
         }
-        // The window pointer again after the stack may have moved.
-        macro_rules! refresh {
+        // The running window's start, as a stack index.
+        macro_rules! base {
             () => {
-                regs = self.regs_at(base)
+                (regs as usize - self.stack.as_ptr() as usize) / std::mem::size_of::<Value>()
             };
+        }
+        // Keeps `regs` right across a call that may move the stack: the
+        // window's index before, its pointer after.
+        macro_rules! keep_regs {
+            ($e:expr) => {{
+                let base = base!();
+                let r = $e;
+                regs = self.regs_at(base);
+                r
+            }};
         }
         // `callb $ins`: the builtin named by its field B, through the
         // builtin table (also the slow path of the hot-builtin forms).
         macro_rules! builtin_call {
             ($ins:expr) => {{
-                let v = self.call_builtin_op(&ctx, $ins, base);
-                refresh!();
+                let v = keep_regs!(self.call_builtin_op(&ctx, $ins, base!()));
                 let v = tri!(v);
                 set!($ins.a, v);
             }};
@@ -440,9 +462,9 @@ impl<'m> Vm<'m> {
                 // (I6, F5), or read from a closure, which holds one.
                 cur = unsafe { fns.get_unchecked($f as usize) };
                 ip = cur.code.as_ptr();
-                base = $newbase;
+                let base: usize = $newbase;
                 tri!(self.ensure(base + cur.num_registers as usize));
-                refresh!();
+                regs = self.regs_at(base);
             }};
         }
         // Saves the running function as a caller whose result goes to its
@@ -450,18 +472,29 @@ impl<'m> Vm<'m> {
         // (`None`: the callee keeps it).
         macro_rules! push_frame {
             ($ret:expr, $env:expr) => {{
-                if self.frames.len() >= self.max_depth {
+                let depth = self.frames.len();
+                if depth >= self.max_depth {
                     tri!(Err(self.depth_error()));
                 }
-                self.frames.push(Frame {
-                    ret_ip: ip,
-                    base: base as u32,
-                    ret: (base + $ret as usize) as u32,
-                    func: cur.index,
-                    env: $env,
-                });
-                if COUNT && self.frames.len() as u64 > self.stats.max_depth {
-                    self.stats.max_depth = self.frames.len() as u64;
+                if depth == self.frames.capacity() {
+                    self.grow_frames();
+                }
+                let base = base!();
+                // SAFETY: `depth < capacity` (just ensured), so the slot is
+                // inside the allocation; it is past `len`, so nothing is
+                // overwritten; each field is written before `set_len`
+                // makes the frame visible.
+                unsafe {
+                    let f = self.frames.as_mut_ptr().add(depth);
+                    std::ptr::addr_of_mut!((*f).ret_ip).write(ip);
+                    std::ptr::addr_of_mut!((*f).base).write(base as u32);
+                    std::ptr::addr_of_mut!((*f).ret).write((base + $ret as usize) as u32);
+                    std::ptr::addr_of_mut!((*f).func).write(cur.index);
+                    std::ptr::addr_of_mut!((*f).env).write($env);
+                    self.frames.set_len(depth + 1);
+                }
+                if COUNT && depth as u64 >= self.stats.max_depth {
+                    self.stats.max_depth = depth as u64 + 1;
                 }
             }};
         }
@@ -469,27 +502,32 @@ impl<'m> Vm<'m> {
         // value (`$v`), or a small integer written as scalars (`Int, $i`).
         macro_rules! do_return {
             (@pop $top:expr, |$slot:ident| $write:expr) => {{
-                match self.frames.pop() {
-                    None => {
-                        self.stats.instructions = steps;
-                        return Ok($top);
-                    }
-                    Some(frame) => {
-                        ip = frame.ret_ip;
-                        // SAFETY: a frame's `func` is the index of a function
-                        // of this module (`FnCode::index`).
-                        cur = unsafe { fns.get_unchecked(frame.func as usize) };
-                        base = frame.base as usize;
-                        if let Some(e) = frame.env {
-                            env = e;
-                        }
-                        refresh!();
-                        // SAFETY: `ret` is a register of the caller's
-                        // window (I2), which the stack still covers.
-                        let $slot = unsafe { self.stack.get_unchecked_mut(frame.ret as usize) };
-                        $write
-                    }
+                let depth = self.frames.len();
+                if depth == 0 {
+                    self.stats.instructions = steps;
+                    return Ok($top);
                 }
+                // SAFETY: `depth - 1 < len`: the top frame, initialized;
+                // `set_len` first forgets it, and each field is read once
+                // (the environment moved out by `ptr::read`), so nothing
+                // is dropped twice.
+                let (ret, saved) = unsafe {
+                    self.frames.set_len(depth - 1);
+                    let f = self.frames.as_ptr().add(depth - 1);
+                    ip = (*f).ret_ip;
+                    // A frame's `func` is the index of a function of this
+                    // module (`FnCode::index`).
+                    cur = fns.get_unchecked((*f).func as usize);
+                    regs = self.regs_at((*f).base as usize);
+                    ((*f).ret, std::ptr::read(std::ptr::addr_of!((*f).env)))
+                };
+                if let Some(e) = saved {
+                    env = e;
+                }
+                // SAFETY: `ret` is a register of the caller's window (I2),
+                // which the stack still covers.
+                let $slot = unsafe { self.stack.get_unchecked_mut(ret as usize) };
+                $write
             }};
             (Int, $i:expr) => {{
                 let i: i64 = $i;
@@ -675,7 +713,8 @@ impl<'m> Vm<'m> {
             // falls through (never the last one reachable, C1), is a jump
             // target (I4: in range), or a saved return address (after a
             // call, which falls through).
-            let ins = unsafe { *ip };
+            // (A reference: each handler loads just the fields it uses.)
+            let ins: &XInstr = unsafe { &*ip };
             // SAFETY: as above; one past the current instruction is still
             // inside the allocation (or its end).
             ip = unsafe { ip.add(1) };
@@ -725,7 +764,7 @@ impl<'m> Vm<'m> {
                     set!(ins.a, v);
                 }
                 XOp::Closure => {
-                    let v = tri!(self.make_closure(ins, cur.index, base, &env));
+                    let v = tri!(self.make_closure(ins, cur.index, base!(), &env));
                     set!(ins.a, v);
                 }
                 XOp::Sibling => set!(ins.a, Value::Closure(ins.b as u32, env.clone())),
@@ -767,26 +806,24 @@ impl<'m> Vm<'m> {
                         self.stats.calls += 1;
                     }
                     if ins.op == XOp::CallSweep {
-                        let from = base + ins.a as usize + ins.b as usize + 1;
-                        self.clear(from, base + cur.num_registers as usize);
+                        let from = base!() + ins.a as usize + ins.b as usize + 1;
+                        self.clear(from, base!() + cur.num_registers as usize);
                     }
-                    let at = base + ins.a as usize + 1;
+                    let at = base!() + ins.a as usize + 1;
                     let nargs = ins.b as usize;
                     // The callee register is overwritten by the result when
                     // C == A, so the closure can be moved out of it.
                     let taken = ins.c == ins.a || ins.is_last_use(0);
                     match closure_parts(reg!(ins.a), taken) {
                         Some((callee, cenv)) => {
-                            tri!(self.bind_args(&fns[callee as usize], at, nargs));
+                            tri!(keep_regs!(self.bind_args(&fns[callee as usize], at, nargs)));
                             let caller_env = std::mem::replace(&mut env, cenv);
                             push_frame!(ins.c, Some(caller_env));
                             enter!(callee, at);
                         }
                         None => {
                             let other = reg!(ins.a).clone();
-                            let v = self.call_other(&other, at, nargs);
-                            refresh!();
-                            let v = tri!(v);
+                            let v = tri!(keep_regs!(self.call_other(&other, at, nargs)));
                             release_dead!(ins, 0, ins.a);
                             set!(ins.c, v);
                         }
@@ -804,21 +841,26 @@ impl<'m> Vm<'m> {
                         Some(parts) => Ok(parts),
                         None => Err(std::mem::take(reg!(ins.a))),
                     };
+                    let base = base!();
                     let from = base + ins.a as usize + 1;
                     for i in 0..nargs {
                         move_slot(&mut self.stack, from + i, base + i);
                     }
                     if ins.op == XOp::TailCallSweep && ins.c == code::WHOLE_WINDOW {
-                        self.clear(base + nargs, base + cur.num_registers as usize);
+                        self.clear(base!() + nargs, base!() + cur.num_registers as usize);
                     }
                     match callee {
                         Ok((cf, cenv)) => {
-                            tri!(self.bind_args(&fns[cf as usize], base, nargs));
+                            tri!(keep_regs!(self.bind_args(
+                                &fns[cf as usize],
+                                base!(),
+                                nargs
+                            )));
                             switch_env!(cenv);
-                            enter!(cf, base);
+                            enter!(cf, base!());
                         }
                         Err(other) => {
-                            let v = self.call_other(&other, base, nargs);
+                            let v = self.call_other(&other, base!(), nargs);
                             do_return!(tri!(v));
                         }
                     }
@@ -833,11 +875,14 @@ impl<'m> Vm<'m> {
                     let callee = ins.b as u32;
                     if ins.op == XOp::CallFSweep {
                         let n = fns[callee as usize].num_params as usize;
-                        self.clear(base + ins.a as usize + n, base + cur.num_registers as usize);
+                        self.clear(
+                            base!() + ins.a as usize + n,
+                            base!() + cur.num_registers as usize,
+                        );
                     }
                     let saved = known_env!(ins);
                     push_frame!(ins.c, saved);
-                    enter!(callee, base + ins.a as usize);
+                    enter!(callee, base!() + ins.a as usize);
                 }
                 XOp::TailCallF | XOp::TailCallFSweep => {
                     if COUNT {
@@ -849,6 +894,7 @@ impl<'m> Vm<'m> {
                     if ins.op == XOp::TailCallFSweep && ins.c != code::WHOLE_WINDOW {
                         sweep_list!(ins.c);
                     }
+                    let base = base!();
                     let from = base + ins.a as usize;
                     if from != base {
                         for i in 0..n {
@@ -856,14 +902,14 @@ impl<'m> Vm<'m> {
                         }
                     }
                     if ins.op == XOp::TailCallFSweep && ins.c == code::WHOLE_WINDOW {
-                        self.clear(base + n, base + cur.num_registers as usize);
+                        self.clear(base!() + n, base!() + cur.num_registers as usize);
                     }
                     // The running frame is replaced: the environment is
                     // switched only when the capture counts differ.
                     if ins.flags & XInstr::EMPTY_ENV != 0 {
                         switch_env!(self.empty_env.clone());
                     }
-                    enter!(callee, base);
+                    enter!(callee, base!());
                 }
                 XOp::CallBuiltin => builtin_call!(ins),
 
@@ -958,21 +1004,17 @@ impl<'m> Vm<'m> {
                     }
                     let callee = read!(ins, 0, ins.b);
                     let list = read!(ins, 1, ins.c);
-                    let at = base + cur.num_registers as usize;
-                    // (`spread` may move the stack: every path below
-                    // refreshes `regs` before using it.)
-                    let nargs = tri!(self.spread(list, at));
+                    let at = base!() + cur.num_registers as usize;
+                    let nargs = tri!(keep_regs!(self.spread(list, at)));
                     match callee.into_closure() {
                         Ok((cf, cenv)) => {
-                            tri!(self.bind_args(&fns[cf as usize], at, nargs));
+                            tri!(keep_regs!(self.bind_args(&fns[cf as usize], at, nargs)));
                             let caller_env = std::mem::replace(&mut env, cenv);
                             push_frame!(ins.a, Some(caller_env));
                             enter!(cf, at);
                         }
                         Err(other) => {
-                            let v = self.call_other(&other, at, nargs);
-                            refresh!();
-                            let v = tri!(v);
+                            let v = tri!(keep_regs!(self.call_other(&other, at, nargs)));
                             set!(ins.a, v);
                         }
                     }
@@ -983,16 +1025,20 @@ impl<'m> Vm<'m> {
                     }
                     let callee = std::mem::take(reg!(ins.a));
                     let list = std::mem::take(reg!(ins.b));
-                    self.clear(base, base + cur.num_registers as usize);
-                    let nargs = tri!(self.spread(list, base));
+                    self.clear(base!(), base!() + cur.num_registers as usize);
+                    let nargs = tri!(keep_regs!(self.spread(list, base!())));
                     match callee.into_closure() {
                         Ok((cf, cenv)) => {
-                            tri!(self.bind_args(&fns[cf as usize], base, nargs));
+                            tri!(keep_regs!(self.bind_args(
+                                &fns[cf as usize],
+                                base!(),
+                                nargs
+                            )));
                             switch_env!(cenv);
-                            enter!(cf, base);
+                            enter!(cf, base!());
                         }
                         Err(other) => {
-                            let v = self.call_other(&other, base, nargs);
+                            let v = self.call_other(&other, base!(), nargs);
                             do_return!(tri!(v));
                         }
                     }
@@ -1005,7 +1051,7 @@ impl<'m> Vm<'m> {
 
                 // ---- constructors ----
                 XOp::MakeList => {
-                    let v = self.make_list(ins, base);
+                    let v = self.make_list(ins, base!());
                     set!(ins.a, v);
                 }
                 XOp::MakeDict | XOp::MakeSet => {
@@ -1014,7 +1060,7 @@ impl<'m> Vm<'m> {
                     } else {
                         Builtin::Set
                     };
-                    let at = base + ins.b as usize;
+                    let at = base!() + ins.b as usize;
                     let window = &mut self.stack[at..at + ins.c as usize];
                     let r = call_builtin(&ctx, id, &mut Args::with_flags(window, ins.flags));
                     build::release_flagged(window, ins.flags);
@@ -1022,7 +1068,7 @@ impl<'m> Vm<'m> {
                     set!(ins.a, v);
                 }
                 XOp::MakeStruct => {
-                    let v = tri!(self.make_struct(ins, base));
+                    let v = tri!(self.make_struct(ins, base!()));
                     set!(ins.a, v);
                 }
 
