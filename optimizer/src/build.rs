@@ -81,6 +81,7 @@ pub fn build_program(program: &Program) -> Result<CfgProgram, OptError> {
         entry: top,
         structs: program.structs.clone(),
         files: program.files.clone(),
+        clones: Vec::new(),
     })
 }
 

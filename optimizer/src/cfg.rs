@@ -718,6 +718,28 @@ pub struct CfgProgram {
     pub entry: FuncId,
     pub structs: Vec<StructDecl>,
     pub files: Vec<SourceFile>,
+    /// The clones made by the `specialize` pass, by what they specialize
+    /// (so later runs reuse them).
+    pub clones: Vec<Specialization>,
+}
+
+/// A clone of `of` made for a known function argument (see
+/// `passes::specialize`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Specialization {
+    pub of: FuncId,
+    /// The argument position specialized.
+    pub arg: usize,
+    pub known: KnownFunction,
+    pub clone: FuncId,
+}
+
+/// A function value known at compile time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KnownFunction {
+    /// A closure of this function (with its captures passed separately).
+    Closure(FuncId),
+    Builtin(Builtin),
 }
 
 /// Who builds the closures of each function (indexed by function).

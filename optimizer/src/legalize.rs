@@ -179,6 +179,7 @@ mod tests {
             entry: FuncId(0),
             structs: vec![],
             files: vec![],
+            clones: Vec::new(),
         };
         assert_eq!(legalize_program(&mut p), 1);
         let f = &p.functions[0];

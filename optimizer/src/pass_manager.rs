@@ -245,6 +245,7 @@ mod tests {
             entry: FuncId(0),
             structs: vec![],
             files: vec![],
+            clones: vec![],
         }
     }
 

@@ -34,6 +34,8 @@ pub fn remove_unreferenced(p: &mut CfgProgram) -> usize {
         }
     }
     let removed = live.iter().filter(|l| !**l).count();
+    // The passes are done: their record of clones is no longer needed.
+    p.clones.clear();
     if removed == 0 {
         return 0;
     }
@@ -103,6 +105,7 @@ mod tests {
             entry: FuncId(0),
             structs: vec![],
             files: vec![],
+            clones: Vec::new(),
         };
         assert_eq!(remove_unreferenced(&mut p), 1);
         let names: Vec<&str> = p.functions.iter().map(|f| f.name.as_str()).collect();

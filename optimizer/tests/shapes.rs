@@ -195,3 +195,62 @@ fn a_self_recursive_loop_jumps_back_moving_only_what_changes() {
     assert_eq!(run(src, 2).as_deref(), Ok("8"));
     assert_eq!(run(src, 0).as_deref(), Ok("8"));
 }
+
+/// Calls in the code of every function of `m` (`call`, `tailcall`,
+/// `callf`, `tailcallf`), as (function name, mnemonic).
+fn calls(m: &Module) -> Vec<(String, &'static str)> {
+    use menai_bytecode::Op;
+    let mut out = Vec::new();
+    for f in &m.functions {
+        for i in &f.code {
+            if matches!(i.op, Op::Call | Op::TailCall | Op::CallF | Op::TailCallF) {
+                out.push((f.name.clone(), i.op.mnemonic()));
+            }
+        }
+    }
+    out
+}
+
+/// `specialize`: a loop that calls its function argument, given a lambda
+/// written at the call (here through the prelude's `map-list` and
+/// `fold-list`, and a user's own loop), runs with the lambda's body inline:
+/// no call is left in any loop, and the lambdas are gone.
+#[test]
+fn a_loop_calling_a_known_function_argument_has_it_inline() {
+    let src = "(let ((k (list-length (list 1 2 3))))
+                 (letrec ((each (lambda (f xs acc)
+                                  (if (list-null? xs) acc
+                                      (each f (list-rest xs) (integer+ acc (f (list-first xs))))))))
+                   (list (map-list (lambda (x) (integer* x k)) (list 1 2 3))
+                         (fold-list (lambda (a x) (integer+ a x)) 0 (list 4 5))
+                         (each (lambda (x) (integer- x k)) (list 10 20) 0))))";
+    let m = module(src, 2);
+    let left: Vec<_> = calls(&m)
+        .into_iter()
+        .filter(|(name, _)| name != "main")
+        .collect();
+    assert!(left.is_empty(), "calls left in loops: {left:?}");
+    assert!(
+        !m.functions.iter().any(|f| f.name.starts_with("lambda@")),
+        "{:?}",
+        m.functions.iter().map(|f| &f.name).collect::<Vec<_>>()
+    );
+    assert_eq!(run(src, 2), run(src, 0));
+    assert_eq!(run(src, 2).as_deref(), Ok("((3 6 9) 9 24)"));
+}
+
+/// A function argument that the callee lets escape (returns it, compares
+/// it) is not specialized: the callee sees the caller's very closure.
+#[test]
+fn an_escaping_function_argument_is_not_specialized() {
+    let src = "(letrec ((keep (lambda (f x) (if (integer=? (f x) 0) f f))))
+                 (let ((g (lambda (x) (integer- x 1))))
+                   (list (function=? (keep g 1) g) (function=? (keep g 5) g))))";
+    let m = module(src, 2);
+    assert!(
+        !m.functions.iter().any(|f| f.name.contains('<')),
+        "{:?}",
+        m.functions.iter().map(|f| &f.name).collect::<Vec<_>>()
+    );
+    assert_eq!(run(src, 2).as_deref(), Ok("(#t #t)"));
+}

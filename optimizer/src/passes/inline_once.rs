@@ -588,6 +588,7 @@ mod tests {
             entry: FuncId(0),
             structs: vec![],
             files: vec![],
+            clones: Vec::new(),
         }
     }
 
@@ -764,6 +765,7 @@ mod tests {
             entry: FuncId(0),
             structs: vec![],
             files: vec![],
+            clones: Vec::new(),
         };
         let mut touched = vec![false; 3];
         assert_eq!(run(&mut p, &mut touched), Changed(2));

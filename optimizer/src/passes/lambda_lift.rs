@@ -327,6 +327,7 @@ mod tests {
             entry: FuncId(0),
             structs: vec![],
             files: vec![],
+            clones: Vec::new(),
         }
     }
 

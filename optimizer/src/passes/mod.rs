@@ -18,6 +18,7 @@ pub mod lambda_lift;
 pub mod licm;
 pub mod sccp;
 pub mod simplify_cfg;
+pub mod specialize;
 
 use crate::cfg::{CfgProgram, Function};
 
@@ -114,6 +115,11 @@ pub const ALL: &[Pass] = &[
         kind: PassKind::Program(lambda_lift::run),
     },
     Pass {
+        name: "specialize",
+        doc: specialize::DOC,
+        kind: PassKind::Program(specialize::run),
+    },
+    Pass {
         name: "licm",
         doc: licm::DOC,
         kind: PassKind::Function(licm::run),
@@ -134,6 +140,7 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
             "inline-once",
             "known-captures",
             "lambda-lift",
+            "specialize",
             "copyprop",
             "known-calls",
             "sccp",
@@ -152,7 +159,7 @@ mod tests {
 
     #[test]
     fn pipelines_name_only_registered_passes() {
-        for (level, len) in [(0u8, 0usize), (1, 2), (2, 10)] {
+        for (level, len) in [(0u8, 0usize), (1, 2), (2, 11)] {
             assert_eq!(pipeline(level).len(), len, "-O{level}");
         }
         let mut names: Vec<&str> = ALL.iter().map(|p| p.name).collect();
