@@ -131,7 +131,7 @@ enum Color {
 
 /// Counts heap allocations for `--stats` (only while counting is on).
 #[global_allocator]
-static ALLOC: menai_vm::alloc_count::CountingAlloc = menai_vm::alloc_count::CountingAlloc;
+static ALLOC: menai_vm::alloc::VmAlloc = menai_vm::alloc::VmAlloc;
 
 /// Exit codes.
 const EXIT_RUNTIME: u8 = 1;

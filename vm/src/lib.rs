@@ -1,6 +1,6 @@
 //! The Menai virtual machine: loads and validates `.bc` modules and runs them.
 
-pub mod alloc_count;
+pub mod alloc;
 pub mod builtins;
 pub mod equality;
 pub mod error;

@@ -9,7 +9,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 #[global_allocator]
-static ALLOC: menai_vm::alloc_count::CountingAlloc = menai_vm::alloc_count::CountingAlloc;
+static ALLOC: menai_vm::alloc::VmAlloc = menai_vm::alloc::VmAlloc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum ColorChoice {

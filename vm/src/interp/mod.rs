@@ -197,19 +197,15 @@ pub fn run(module: &ValidModule, opts: &RunOptions) -> Result<(Value, Stats), Rt
     let count = opts.stats || opts.max_steps.is_some();
     // Fusing is off when instructions are counted, so counts stay exact.
     let mut vm = Vm::new(module, opts, !count)?;
-    let counting = opts.stats && crate::alloc_count::installed();
-    let before = if counting {
-        crate::alloc_count::count()
-    } else {
-        0
-    };
+    let counting = opts.stats && crate::alloc::installed();
+    let before = if counting { crate::alloc::count() } else { 0 };
     let result = if count {
         vm.execute::<true>()
     } else {
         vm.execute::<false>()
     };
     if counting {
-        vm.stats.allocations = crate::alloc_count::count().saturating_sub(before);
+        vm.stats.allocations = crate::alloc::count().saturating_sub(before);
     }
     // Release the machine's registers here, before the result travels on.
     vm.stack.clear();
