@@ -22,6 +22,10 @@
 //!   computes nothing; values it passes on are defined above it, so they
 //!   dominate the new jump too. Chains of empty blocks that loop are left.
 //!
+//! - Branch threading: a jump passing a boolean constant to an empty block
+//!   that only branches on it goes straight to the branch's target (see
+//!   [`thread_known_branches`]).
+//!
 //! Branches are otherwise left alone even when both sides agree: the
 //! condition must still be checked to be a boolean at run time (`sccp`
 //! turns branches on constant booleans into jumps).
@@ -287,9 +291,68 @@ fn thread_jumps(f: &mut Function) -> usize {
     count
 }
 
+/// Branch threading: a jump to a block that has no instructions, one
+/// parameter and only branches on it (`b(p): branch p, t, e`), passing a
+/// boolean constant, goes straight to `t` or `e` (which take no
+/// parameters). Sound because the branch would take that edge (the value
+/// is a boolean, so its check cannot fail), and the parameter is used by
+/// nothing else, so nothing past the branch misses it. The `or`/`and`
+/// chains of the front end produce exactly this: `#t` into a join block
+/// that tests it again.
+fn thread_known_branches(f: &mut Function) -> usize {
+    let defs = f.defining_insts();
+    let known_bool = |f: &Function, v: Value| match defs.get(&v).map(|&i| &f.inst(i).kind) {
+        Some(InstKind::Const(Const::Bool(b))) => Some(*b),
+        _ => None,
+    };
+    let uses = f.use_counts();
+    let mut count = 0;
+    for b in f.blocks() {
+        let Terminator::Jump { dest, args } = f.block(b).term.clone() else {
+            continue;
+        };
+        let target = f.block(dest);
+        let Terminator::Branch {
+            cond,
+            then_dest,
+            else_dest,
+            ..
+        } = target.term
+        else {
+            continue;
+        };
+        let threadable = dest != f.entry
+            && target.insts.is_empty()
+            && target.params == [cond]
+            && uses.get(cond.0 as usize) == Some(&1)
+            && args.len() == 1;
+        if !threadable {
+            continue;
+        }
+        let Some(value) = known_bool(f, args[0]) else {
+            continue;
+        };
+        let next = if value { then_dest } else { else_dest };
+        if !f.block(next).params.is_empty() {
+            continue;
+        }
+        let span = f.block(b).term_span;
+        f.set_term(
+            b,
+            Terminator::Jump {
+                dest: next,
+                args: vec![],
+            },
+            span,
+        );
+        count += 1;
+    }
+    count
+}
+
 pub fn run(f: &mut Function) -> Changed {
     let mut count = f.remove_unreachable_blocks();
-    let rewritten = bool_branches(f) + thread_jumps(f);
+    let rewritten = bool_branches(f) + thread_jumps(f) + thread_known_branches(f);
     if rewritten > 0 {
         f.remove_unreachable_blocks();
     }

@@ -19,8 +19,10 @@
 //! - **Fused sequences** (only when instructions are not being counted,
 //!   and only where no jump or return lands inside the sequence): the first
 //!   instruction of `loadint Rk i; addi/subi Ra Rb Rk` (Rk dead after),
-//!   `<int compare> Ra Rb Rc; jmpf Ra T`, `loadint Rk i; <int compare> Ra
-//!   Rb Rk; jmpf Ra T` and `<int compare with immediate>; jmpf` becomes one
+//!   `<int compare> Ra Rb Rc; jmpf Ra T` (and `jmpt` as the inverse
+//!   compare when Ra dies at the jump), `loadint Rk i; <int compare> Ra Rb
+//!   Rk; jmpf Ra T`, `<int compare with immediate>; jmpf` and `<float
+//!   compare>; jmpf/jmpt` becomes one
 //!   instruction that does the whole sequence and skips the rest (which
 //!   stay in place: the handler reads the jump from them).
 //! - **Release points** ([`owned_registers`]): where a frame ends or a call
@@ -63,6 +65,13 @@ macro_rules! define_xops {
             LtIntImmJf, LeIntImmJf, GtIntImmJf, GeIntImmJf, EqIntImmJf, NeIntImmJf,
             // A file `ltik`…`neik` followed by a `jmpf` on its result.
             LtIntKJf, LeIntKJf, GtIntKJf, GeIntKJf, EqIntKJf, NeIntKJf,
+            // R[a] := R[b] <op> R[c] on floats; jump as the `jmpf` (`Jf`)
+            // or `jmpt` (`Jt`) that follows when the result is false
+            // (true). `P`: operand types proven (no tag check).
+            LtFloatJf, LeFloatJf, GtFloatJf, GeFloatJf, EqFloatJf, NeFloatJf,
+            LtFloatJt, LeFloatJt, GtFloatJt, GeFloatJt, EqFloatJt, NeFloatJt,
+            LtFloatPJf, LeFloatPJf, GtFloatPJf, GeFloatPJf, EqFloatPJf, NeFloatPJf,
+            LtFloatPJt, LeFloatPJt, GtFloatPJt, GeFloatPJt, EqFloatPJt, NeFloatPJt,
             // Typed opcodes whose operand types are proven: no tag checks.
             AddFloatP, SubFloatP, MulFloatP, LtFloatP, LeFloatP, GtFloatP, GeFloatP,
             EqFloatP, NeFloatP, ListNullP, NotP,
@@ -623,6 +632,43 @@ fn cmp_k_jf(op: Op) -> Option<XOp> {
     })
 }
 
+/// The integer comparison with the opposite result (`<` and `>=`, ...):
+/// `cmp; jmpt` is `inverse cmp; jmpf` when the compare's register is dead
+/// after the jump (integers have no NaN).
+fn inverse_int_compare(op: Op) -> Option<Op> {
+    Some(match op {
+        Op::LtInt => Op::GeInt,
+        Op::GeInt => Op::LtInt,
+        Op::LeInt => Op::GtInt,
+        Op::GtInt => Op::LeInt,
+        Op::EqInt => Op::NeInt,
+        Op::NeInt => Op::EqInt,
+        Op::LtIntK => Op::GeIntK,
+        Op::GeIntK => Op::LtIntK,
+        Op::LeIntK => Op::GtIntK,
+        Op::GtIntK => Op::LeIntK,
+        Op::EqIntK => Op::NeIntK,
+        Op::NeIntK => Op::EqIntK,
+        _ => return None,
+    })
+}
+
+/// The fused float compare-and-branch opcode: by comparison, whether the
+/// branch is a `jmpt`, and whether the operand types are proven.
+fn float_cmp_branch(op: Op, on_true: bool, proven: bool) -> Option<XOp> {
+    use XOp::*;
+    let row = match op {
+        Op::LtFloat => [LtFloatJf, LtFloatJt, LtFloatPJf, LtFloatPJt],
+        Op::LeFloat => [LeFloatJf, LeFloatJt, LeFloatPJf, LeFloatPJt],
+        Op::GtFloat => [GtFloatJf, GtFloatJt, GtFloatPJf, GtFloatPJt],
+        Op::GeFloat => [GeFloatJf, GeFloatJt, GeFloatPJf, GeFloatPJt],
+        Op::EqFloat => [EqFloatJf, EqFloatJt, EqFloatPJf, EqFloatPJt],
+        Op::NeFloat => [NeFloatJf, NeFloatJt, NeFloatPJf, NeFloatPJt],
+        _ => return None,
+    };
+    Some(row[usize::from(on_true) + 2 * usize::from(proven)])
+}
+
 /// `loadint Rk i` whose immediate fits in 16 bits, as `(k, i)`.
 fn small_loadint(i: Instr) -> Option<(u16, i16)> {
     if i.op != Op::LoadInt {
@@ -655,17 +701,29 @@ fn fuse_sequences(f: &Function, owned: Option<&[Option<Regs>]>, out: &mut [XInst
             continue;
         }
         let jmpf_on = |i: Instr, r: u16| i.op == Op::JmpFalse && i.a == r;
-        if let Some(jf) = cmp_k_jf(first.op) {
-            if jmpf_on(second, first.a) {
+        // `cmp; jmpt` on an integer compare whose register dies at the
+        // jump: the inverse compare and `jmpf` (the register gets the
+        // inverse result, which nothing reads).
+        let jmpt_dead_on = |i: Instr, r: u16| i.op == Op::JmpTrue && i.a == r && i.is_last_use(0);
+        let int_cmp = if jmpf_on(second, first.a) {
+            Some(first.op)
+        } else if jmpt_dead_on(second, first.a) {
+            inverse_int_compare(first.op)
+        } else {
+            None
+        };
+        if let Some(cmp) = int_cmp {
+            if let Some(jf) = cmp_k_jf(cmp).or_else(|| cmp_jf(cmp).map(|(jf, _)| jf)) {
                 out[pc].op = jf;
+                continue;
             }
-            continue;
         }
-        if let Some((jf, _)) = cmp_jf(first.op) {
-            if jmpf_on(second, first.a) {
-                out[pc].op = jf;
+        if matches!(second.op, Op::JmpFalse | Op::JmpTrue) && second.a == first.a {
+            let on_true = second.op == Op::JmpTrue;
+            if let Some(op) = float_cmp_branch(first.op, on_true, first.types_proven()) {
+                out[pc].op = op;
+                continue;
             }
-            continue;
         }
         let Some((k, imm)) = small_loadint(first) else {
             continue;
@@ -771,6 +829,40 @@ mod tests {
         assert!(plain
             .iter()
             .all(|i| !matches!(i.op, XOp::LtIntImmJf | XOp::LtIntJf | XOp::SubIntImm)));
+    }
+
+    /// `cmp; jmpt` on integers becomes the inverse compare and `jmpf` when
+    /// the compare's register dies at the jump (else nothing is fused);
+    /// float compares fuse with either jump, proven or not.
+    #[test]
+    fn fuses_jmpt_and_float_compares() {
+        use Op::*;
+        let code = vec![
+            Instr::abc(LtInt, 1, 0, 0),
+            last(Instr::abx(JmpTrue, 1, 6), 1),
+            Instr::abc(LtIntK, 1, 0, 3),
+            Instr::abx(JmpTrue, 1, 6), // R1 stays live: not fused
+            Instr::abc(Move, 1, 1, 0),
+            Instr::abc(Return, 1, 0, 0),
+            Instr::abc(Return, 0, 0, 0),
+        ];
+        let x = translated(function(1, 2, code), true).code;
+        assert_eq!(x[0].op, XOp::GeIntJf);
+        assert_eq!(x[2].op, XOp::LtIntK);
+        let code = vec![
+            Instr::abc(LoadNone, 0, 0, 0),
+            Instr::abc(LtFloat, 1, 0, 0),
+            Instr::abx(JmpFalse, 1, 5),
+            Instr::abc(GeFloat, 1, 0, 0).with_types_proven(true),
+            Instr::abx(JmpTrue, 1, 5),
+            Instr::abc(Return, 1, 0, 0),
+        ];
+        let mut f = function(0, 2, code);
+        f.code[0] = Instr::abx(LoadK, 0, 0);
+        f.constants = vec![Constant::Float(1.0)];
+        let x = translated(f, true).code;
+        assert_eq!(x[1].op, XOp::LtFloatJf);
+        assert_eq!(x[3].op, XOp::GeFloatPJt);
     }
 
     #[test]

@@ -673,6 +673,36 @@ impl<'m> Vm<'m> {
                 }
             }};
         }
+        // A fused float compare and conditional jump (see `code`): jumps
+        // when the result equals `$sense`. `checked` reports a non-float
+        // operand at the compare; `proven` relies on T1.
+        macro_rules! float_branch {
+            ($ins:ident, $name:literal, $op:tt, $sense:literal, $check:ident) => {{
+                let (x, y) = match (&*reg!($ins.b), &*reg!($ins.c)) {
+                    (Value::Float(x), Value::Float(y)) => (*x, *y),
+                    _ => float_branch!(@mismatch $check, $ins, $name),
+                };
+                let r = x $op y;
+                set_scalar!(Bool, $ins.a, r);
+                // SAFETY: the conditional jump follows in this function
+                // (the fused pair is whole, see `code`).
+                let jump = unsafe { *ip };
+                skip!(1);
+                if r == $sense {
+                    // SAFETY: the jump's target is in this function (I4).
+                    ip = unsafe { ip.offset(jump.sbx() as isize) };
+                }
+            }};
+            (@mismatch checked, $ins:ident, $name:literal) => {
+                tri!(Err(ops::float_type_error($name, reg!($ins.b), reg!($ins.c))))
+            };
+            (@mismatch proven, $ins:ident, $name:literal) => {
+                // SAFETY: this form is made only for an instruction flagged
+                // TYPES_PROVEN, whose operands the validator proved floats
+                // on every path (T1).
+                unsafe { std::hint::unreachable_unchecked() }
+            };
+        }
         // A typed float operation: both operands must be floats; the
         // result is a `$kind` (`Float` or `Bool`).
         macro_rules! float_op {
@@ -1095,6 +1125,31 @@ impl<'m> Vm<'m> {
                 XOp::GeIntKJf => cmp_branch!(ins, Builtin::IntegerGe, >=, 0, imm),
                 XOp::EqIntKJf => cmp_branch!(ins, Builtin::IntegerEq, ==, 0, imm),
                 XOp::NeIntKJf => cmp_branch!(ins, Builtin::IntegerNe, !=, 0, imm),
+
+                XOp::LtFloatJf => float_branch!(ins, "float<?", <, false, checked),
+                XOp::LeFloatJf => float_branch!(ins, "float<=?", <=, false, checked),
+                XOp::GtFloatJf => float_branch!(ins, "float>?", >, false, checked),
+                XOp::GeFloatJf => float_branch!(ins, "float>=?", >=, false, checked),
+                XOp::EqFloatJf => float_branch!(ins, "float=?", ==, false, checked),
+                XOp::NeFloatJf => float_branch!(ins, "float!=?", !=, false, checked),
+                XOp::LtFloatJt => float_branch!(ins, "float<?", <, true, checked),
+                XOp::LeFloatJt => float_branch!(ins, "float<=?", <=, true, checked),
+                XOp::GtFloatJt => float_branch!(ins, "float>?", >, true, checked),
+                XOp::GeFloatJt => float_branch!(ins, "float>=?", >=, true, checked),
+                XOp::EqFloatJt => float_branch!(ins, "float=?", ==, true, checked),
+                XOp::NeFloatJt => float_branch!(ins, "float!=?", !=, true, checked),
+                XOp::LtFloatPJf => float_branch!(ins, "float<?", <, false, proven),
+                XOp::LeFloatPJf => float_branch!(ins, "float<=?", <=, false, proven),
+                XOp::GtFloatPJf => float_branch!(ins, "float>?", >, false, proven),
+                XOp::GeFloatPJf => float_branch!(ins, "float>=?", >=, false, proven),
+                XOp::EqFloatPJf => float_branch!(ins, "float=?", ==, false, proven),
+                XOp::NeFloatPJf => float_branch!(ins, "float!=?", !=, false, proven),
+                XOp::LtFloatPJt => float_branch!(ins, "float<?", <, true, proven),
+                XOp::LeFloatPJt => float_branch!(ins, "float<=?", <=, true, proven),
+                XOp::GtFloatPJt => float_branch!(ins, "float>?", >, true, proven),
+                XOp::GeFloatPJt => float_branch!(ins, "float>=?", >=, true, proven),
+                XOp::EqFloatPJt => float_branch!(ins, "float=?", ==, true, proven),
+                XOp::NeFloatPJt => float_branch!(ins, "float!=?", !=, true, proven),
 
                 // ---- typed integer operations with an immediate ----
                 XOp::AddIntK => {
