@@ -7,9 +7,12 @@
 //! capture-free closure where it is called: a known call (`callf`), or an
 //! inline-once candidate once its other closure is dead.
 //!
-//! Only functions with a private environment qualify: referenced only by
-//! `closure` instructions (no `sibling`/`closureref` refers to them) and
-//! building no siblings themselves (a letrec group shares one environment).
+//! For functions with a private environment (referenced only by `closure`
+//! instructions, building no siblings) unread slots are also dropped.
+//! The members of a letrec group share one environment: a slot that every
+//! `closure` building an environment of the group fills with the same
+//! rematerializable value is rebuilt in every member, and no slot is
+//! dropped (the layout is shared).
 //!
 //! Sound because a capture is an immutable value fixed when the closure is
 //! built: if every closure stores the same constant, builtin, or
@@ -215,7 +218,129 @@ pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
             count += changed;
         }
     }
+    count += shared_groups(p, &sites, &mut defs, touched);
     Changed(count)
+}
+
+/// The letrec groups: functions linked by sharing one environment (`f`
+/// builds a sibling of `g`, or a `closureref` of `g` from a closure of
+/// `h`), as a group number per function (`None`: not in a group, or in
+/// one whose environments cannot all be traced to its closure sites).
+fn groups(p: &CfgProgram) -> Vec<Option<usize>> {
+    let n = p.functions.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let union = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        if a < n && b < n {
+            let (ra, rb) = (find(parent, a), find(parent, b));
+            parent[ra] = rb;
+        }
+    };
+    let mut opaque = vec![false; n];
+    let mut in_group = vec![false; n];
+    for (fi, f) in p.functions.iter().enumerate() {
+        let defs = f.defining_insts();
+        for b in f.blocks() {
+            for &i in &f.block(b).insts {
+                match &f.inst(i).kind {
+                    InstKind::Sibling(g) => {
+                        union(&mut parent, fi, g.0 as usize);
+                        in_group[fi] = true;
+                        in_group[g.0 as usize] = true;
+                    }
+                    InstKind::ClosureRef { func, of } => {
+                        let g = func.0 as usize;
+                        in_group[g.min(n - 1)] = true;
+                        match defs.get(of).map(|&d| &f.inst(d).kind) {
+                            Some(
+                                InstKind::Closure { func: h, .. }
+                                | InstKind::Sibling(h)
+                                | InstKind::ClosureRef { func: h, .. },
+                            ) => union(&mut parent, g, h.0 as usize),
+                            // An environment of unknown origin joins the group.
+                            _ => opaque[g.min(n - 1)] = true,
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..n).map(|i| find(&mut parent, i)).collect();
+    let mut opaque_root = vec![false; n];
+    for i in 0..n {
+        if opaque[i] {
+            opaque_root[roots[i]] = true;
+        }
+    }
+    (0..n)
+        .map(|i| (in_group[i] && !opaque_root[roots[i]]).then_some(roots[i]))
+        .collect()
+}
+
+/// Known captures in shared environments: in a letrec group every
+/// environment is built by a `closure` of one of its members (siblings and
+/// `closureref`s share it), so a slot that every one of those closures
+/// fills with the same rematerializable value holds it in every member;
+/// `getcap` of it is rebuilt in place. The layout is shared, so no slot is
+/// dropped here.
+fn shared_groups(
+    p: &mut CfgProgram,
+    sites: &[Vec<(usize, Inst)>],
+    defs: &mut HashMap<usize, HashMap<Value, Inst>>,
+    touched: &mut [bool],
+) -> usize {
+    let group_of = groups(p);
+    let mut members: HashMap<usize, Vec<usize>> = HashMap::default();
+    for (fi, g) in group_of.iter().enumerate() {
+        if let Some(g) = g {
+            members.entry(*g).or_default().push(fi);
+        }
+    }
+    let mut count = 0;
+    for (_, list) in members {
+        let ncaps = p.functions[list[0]].num_captures;
+        if ncaps == 0 || list.iter().any(|&m| p.functions[m].num_captures != ncaps) {
+            continue;
+        }
+        let all_sites: Vec<(usize, Inst)> = list.iter().flat_map(|&m| sites[m].clone()).collect();
+        // No environment of the group may be built inside the group (it
+        // could copy a slot this rewrite is changing), and one must exist.
+        if all_sites.is_empty() || all_sites.iter().any(|(fi, _)| list.contains(fi)) {
+            continue;
+        }
+        let known = known_slots(p, &p.functions[list[0]], &all_sites, defs);
+        if known.iter().all(Option::is_none) {
+            continue;
+        }
+        for &m in &list {
+            let h = &mut p.functions[m];
+            let mut changed = 0;
+            for b in h.blocks() {
+                for i in h.block(b).insts.clone() {
+                    if let InstKind::GetCap(k) = h.inst(i).kind {
+                        if let Some(Some(r)) = known.get(k as usize) {
+                            h.inst_mut(i).kind = r.inst();
+                            changed += 1;
+                        }
+                    }
+                }
+            }
+            if changed > 0 {
+                if let Some(t) = touched.get_mut(m) {
+                    *t = true;
+                }
+                count += changed;
+            }
+        }
+    }
+    count
 }
 
 #[cfg(test)]
