@@ -113,7 +113,9 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
                 Ok((start, mut rc)) => match Rc::get_mut(&mut rc) {
                     Some(b) => {
                         let s = (start as usize).min(b.len());
-                        b.drain(..s);
+                        if s > 0 {
+                            b.drain(..s);
+                        }
                         b.pop_front();
                         Value::List(0, rc)
                     }
@@ -254,7 +256,9 @@ fn owned_buf(v: Value, op: &str, extra: usize) -> RtResult<Rc<ListBuf>> {
         Ok((start, mut rc)) => {
             if let Some(b) = Rc::get_mut(&mut rc) {
                 let s = (start as usize).min(b.len());
-                b.drain(..s);
+                if s > 0 {
+                    b.drain(..s);
+                }
                 return Ok(rc);
             }
             let items = elems(&rc, start);

@@ -1247,7 +1247,23 @@ impl<'m> Vm<'m> {
                     set_scalar!(Bool, ins.a, r);
                 }
                 XOp::ListPrepend => {
-                    let mut pair = [read!(ins, 0, ins.b), read!(ins, 1, ins.c)];
+                    let list = read!(ins, 0, ins.b);
+                    let x = read!(ins, 1, ins.c);
+                    // An unshared list starting at its buffer's front (the
+                    // accumulator of a loop) grows in place.
+                    let list = match list.into_list() {
+                        Ok((0, mut buf)) => match Rc::get_mut(&mut buf) {
+                            Some(items) => {
+                                items.push_front(x);
+                                set!(ins.a, Value::List(0, buf));
+                                continue;
+                            }
+                            None => Value::List(0, buf),
+                        },
+                        Ok((start, buf)) => Value::List(start, buf),
+                        Err(other) => other,
+                    };
+                    let mut pair = [list, x];
                     let v = tri!(call_builtin(
                         &ctx,
                         Builtin::ListPrepend,
