@@ -105,6 +105,14 @@ struct Limits {
     /// Print instructions executed, calls and allocations to stderr.
     #[arg(long)]
     stats: bool,
+    /// Print a profile of the run to stderr: per Menai function, calls,
+    /// instructions, self and total time.
+    #[arg(long)]
+    profile: bool,
+    /// Write the run's call stacks with their instruction counts to FILE,
+    /// one `main;f;g N` line per path (flame-graph tools read it).
+    #[arg(long, value_name = "FILE")]
+    profile_folded: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -326,29 +334,20 @@ fn run(source: &Source, common: &Common, limits: &Limits) -> Result<(), Exit> {
     let module = to_bytecode(&program, common)?;
     let mut opts = menai_vm::RunOptions {
         max_steps: limits.max_steps,
-        stats: limits.stats,
         ..Default::default()
     };
     if let Some(depth) = limits.max_depth {
         opts.max_depth = depth;
     }
-    match menai_vm::run_to_string(&module, &opts) {
-        Ok((text, stats)) => {
-            if limits.stats {
-                eprintln!(
-                    "stats: {} instructions, {} calls, {} allocations, max depth {}",
-                    stats.instructions, stats.calls, stats.allocations, stats.max_depth
-                );
-            }
-            write_stdout(format!("{text}\n").as_bytes())
-        }
-        Err(e) => {
-            eprint!(
-                "{}",
-                menai_vm::render_error(&e, &module, use_color(common.color))
-            );
-            Err(Exit(EXIT_RUNTIME))
-        }
+    let report = menai_vm::Report {
+        stats: limits.stats,
+        profile: limits.profile,
+        profile_folded: limits.profile_folded.clone(),
+        color: use_color(common.color),
+    };
+    match menai_vm::run_and_print(&module, &opts, &report) {
+        0 => Ok(()),
+        _ => Err(Exit(EXIT_RUNTIME)),
     }
 }
 

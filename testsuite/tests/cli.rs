@@ -728,3 +728,55 @@ fn run_raw_stderr(cmd: &mut Command) -> String {
         .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", cmd.get_program()));
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// `--profile` prints one row per Menai function with its calls and
+/// instructions, and `--profile-folded` writes one `path count` line per
+/// call path; both tools agree, and the program's output is unchanged.
+#[test]
+fn profile_reports_functions_and_folded_stacks() {
+    let d = tmp();
+    let src = "(letrec ((f (lambda (n) (if (integer=? n 0) 0 (integer+ 1 (g (integer- n 1))))))
+                (g (lambda (n) (f n))))
+                (integer+ (f 10) (f 5)))";
+    let (_, bc) = build_stages(d.path(), "prof", src);
+    let folded = d.path().join("stacks.txt");
+    let run = exec(
+        "menai",
+        &[
+            "run",
+            "-O0",
+            "--profile",
+            "--profile-folded",
+            s(&folded),
+            s(&d.path().join("prof.menai")),
+        ],
+        None,
+        d.path(),
+    );
+    expect(&run, 0, &["profile:", "calls"], "menai run --profile");
+    assert_eq!(run.stdout.trim(), "15");
+    // f runs 10 + 1 and 5 + 1 times; g 10 and 5 times (-O0: no inlining).
+    let row = |o: &str, name: &str| -> Option<u64> {
+        o.lines()
+            .find(|l| l.contains(&format!("  {name} (")))
+            .and_then(|l| l.split_whitespace().nth(5))
+            .and_then(|c| c.parse().ok())
+    };
+    assert_eq!(row(&run.stderr, "f"), Some(17), "{}", run.stderr);
+    assert_eq!(row(&run.stderr, "g"), Some(15), "{}", run.stderr);
+    let text = String::from_utf8(read(&folded)).expect("utf-8");
+    // g runs 2 instructions (per call: twice at this depth), then its
+    // tail call puts f in its place.
+    assert!(text.lines().any(|l| l == "main;f;g 4"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("main;f;f ")), "{text}");
+    for line in text.lines() {
+        let (path, n) = line.rsplit_once(' ').expect("path count");
+        assert!(!path.is_empty() && n.parse::<u64>().is_ok(), "{line}");
+    }
+    let vm = exec("menai-vm", &["--profile", s(&bc)], None, d.path());
+    expect(&vm, 0, &["profile:"], "menai-vm --profile");
+    assert_eq!(vm.stdout.trim(), "15");
+    // Without the flags there is no profile.
+    let plain = exec("menai-vm", &[s(&bc)], None, d.path());
+    assert!(!plain.stderr.contains("profile"), "{}", plain.stderr);
+}

@@ -9,12 +9,14 @@ mod interp_ops;
 pub mod loader;
 pub mod numfmt;
 pub mod print;
+pub mod profile;
 pub mod render;
 pub mod value;
 
 pub use error::RtError;
-pub use interp::{RunOptions, Stats};
+pub use interp::{run_profiled, RunOptions, Stats};
 pub use loader::{load, LoadError};
+pub use profile::Profile;
 pub use render::render_error;
 
 pub use menai_bytecode::validate::ValidModule;
@@ -29,4 +31,63 @@ pub fn run(module: &ValidModule, opts: &RunOptions) -> Result<(Value, Stats), Rt
 pub fn run_to_string(module: &ValidModule, opts: &RunOptions) -> Result<(String, Stats), RtError> {
     let (v, stats) = interp::run(module, opts)?;
     Ok((print::print_value(&v, module), stats))
+}
+
+/// What to print besides the result (`--stats`, `--profile`,
+/// `--profile-folded`), and whether error reports use colour.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub stats: bool,
+    pub profile: bool,
+    pub profile_folded: Option<std::path::PathBuf>,
+    pub color: bool,
+}
+
+/// Runs `module` as `menai-vm` and `menai run` do: the result on stdout;
+/// on stderr the runtime error (rendered against the source), the stats
+/// and the profile table asked for; the folded stacks to their file.
+/// Returns the exit code: 0 success, 1 runtime error (or output failure).
+pub fn run_and_print(module: &ValidModule, opts: &RunOptions, report: &Report) -> u8 {
+    use std::io::Write;
+    let opts = RunOptions {
+        stats: opts.stats || report.stats,
+        profile: opts.profile || report.profile || report.profile_folded.is_some(),
+        ..opts.clone()
+    };
+    let (result, stats, profile) = interp::run_profiled(module, &opts);
+    let mut code = match result {
+        Ok(v) => {
+            let text = print::print_value(&v, module);
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{text}").and_then(|_| out.flush()) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: cannot write to stdout: {e}");
+                    1
+                }
+            }
+        }
+        Err(e) => {
+            eprint!("{}", render_error(&e, module, report.color));
+            1
+        }
+    };
+    if report.stats {
+        eprintln!(
+            "stats: {} instructions, {} calls, {} allocations, max depth {}",
+            stats.instructions, stats.calls, stats.allocations, stats.max_depth
+        );
+    }
+    if let Some(p) = profile {
+        if report.profile {
+            eprint!("{}", p.report(module));
+        }
+        if let Some(path) = &report.profile_folded {
+            if let Err(e) = std::fs::write(path, p.folded(module)) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                code = 1;
+            }
+        }
+    }
+    code
 }

@@ -4,7 +4,7 @@
 
 use clap::{Parser, ValueEnum};
 use menai_vm::interp::DEFAULT_MAX_DEPTH;
-use menai_vm::{load, render_error, run_to_string, RunOptions};
+use menai_vm::{load, run_and_print, Report, RunOptions};
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
@@ -36,6 +36,14 @@ struct Cli {
     /// Stop with an error after this many instructions.
     #[arg(long, value_name = "N")]
     max_steps: Option<u64>,
+    /// Print a profile of the run to stderr: per Menai function, calls,
+    /// instructions, self and total time.
+    #[arg(long)]
+    profile: bool,
+    /// Write the run's call stacks with their instruction counts to FILE,
+    /// one `main;f;g N` line per path (flame-graph tools read it).
+    #[arg(long, value_name = "FILE")]
+    profile_folded: Option<std::path::PathBuf>,
     /// Colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -82,30 +90,15 @@ fn real_main(cli: Cli) -> u8 {
     let opts = RunOptions {
         max_depth: cli.max_depth,
         max_steps: cli.max_steps,
+        ..RunOptions::default()
+    };
+    let report = Report {
         stats: cli.stats,
+        profile: cli.profile,
+        profile_folded: cli.profile_folded,
+        color,
     };
-    let code = match run_to_string(&module, &opts) {
-        Ok((text, stats)) => {
-            let mut out = std::io::stdout().lock();
-            let ok = writeln!(out, "{text}").and_then(|_| out.flush()).is_ok();
-            if cli.stats {
-                eprintln!(
-                    "stats: {} instructions, {} calls, {} allocations, max depth {}",
-                    stats.instructions, stats.calls, stats.allocations, stats.max_depth
-                );
-            }
-            if ok {
-                0
-            } else {
-                1
-            }
-        }
-        Err(e) => {
-            eprint!("{}", render_error(&e, &module, color));
-            1
-        }
-    };
-    code
+    run_and_print(&module, &opts, &report)
 }
 
 fn main() -> ExitCode {

@@ -149,6 +149,7 @@ fn mutated_modules_never_panic_the_vm() {
             max_depth: 200,
             max_steps: Some(10_000),
             stats: false,
+            profile: false,
         };
         let r = catch_unwind(AssertUnwindSafe(|| {
             run(&m, &opts).map(|(v, _)| format!("{v:?}"))

@@ -128,10 +128,24 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             } else {
                 None
             };
+            // Pieces of an ASCII string are ASCII: their length in
+            // codepoints is their length in bytes (no count needed).
+            let ascii = s.chars == s.text.len();
+            let piece = |t: &str| {
+                let chars = if ascii { t.len() } else { t.chars().count() };
+                Value::Str(Rc::new(Str {
+                    text: t.to_string(),
+                    chars,
+                }))
+            };
             let items: VecDeque<Value> = match delim {
-                Some(d) if !d.text.is_empty() => {
-                    s.text.split(d.text.as_str()).map(Value::str).collect()
+                // A one-byte delimiter: a byte search (memchr), not a
+                // substring search.
+                Some(d) if d.text.len() == 1 && d.text.is_ascii() => {
+                    let c = d.text.as_bytes()[0] as char;
+                    s.text.split(c).map(piece).collect()
                 }
+                Some(d) if !d.text.is_empty() => s.text.split(d.text.as_str()).map(piece).collect(),
                 _ => s
                     .text
                     .chars()

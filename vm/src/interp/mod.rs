@@ -37,6 +37,7 @@
 use crate::builtins::{call_builtin, Args, Ctx};
 use crate::error::{RtError, RtResult};
 use crate::interp_ops as ops;
+use crate::profile::Profile;
 use crate::value::{Env, Value};
 use code::{FnCode, XInstr, XOp};
 use menai_bytecode::validate::ValidModule;
@@ -56,6 +57,8 @@ pub struct RunOptions {
     pub max_steps: Option<u64>,
     /// Count instructions (and allocations, when the counting allocator is installed).
     pub stats: bool,
+    /// Build a profile of the run (see `crate::profile`).
+    pub profile: bool,
 }
 
 /// The default `max_depth`: far above the 100,000 frames LANGUAGE.md §11 requires.
@@ -67,6 +70,7 @@ impl Default for RunOptions {
             max_depth: DEFAULT_MAX_DEPTH,
             max_steps: None,
             stats: false,
+            profile: false,
         }
     }
 }
@@ -190,13 +194,31 @@ pub struct Vm<'m> {
     empty_env: Rc<Env>,
     /// The empty list `loadnil` shares.
     empty_list: Value,
+    /// The call tree being recorded (`--profile`; counting loop only).
+    profile: Option<Profile>,
 }
 
 /// Runs `module` to its result.
 pub fn run(module: &ValidModule, opts: &RunOptions) -> Result<(Value, Stats), RtError> {
-    let count = opts.stats || opts.max_steps.is_some();
+    let (result, stats, _) = run_profiled(module, opts);
+    result.map(|v| (v, stats))
+}
+
+/// Runs `module`; also returns the profile when `opts.profile` asks for
+/// one (whether the run ended in a value or an error).
+pub fn run_profiled(
+    module: &ValidModule,
+    opts: &RunOptions,
+) -> (RtResult<Value>, Stats, Option<Profile>) {
+    let count = opts.stats || opts.max_steps.is_some() || opts.profile;
     // Fusing is off when instructions are counted, so counts stay exact.
-    let mut vm = Vm::new(module, opts, !count)?;
+    let mut vm = match Vm::new(module, opts, !count) {
+        Ok(vm) => vm,
+        Err(e) => return (Err(e), Stats::default(), None),
+    };
+    if opts.profile {
+        vm.profile = Some(Profile::new());
+    }
     let counting = opts.stats && crate::alloc::installed();
     let before = if counting { crate::alloc::count() } else { 0 };
     let result = if count {
@@ -207,10 +229,13 @@ pub fn run(module: &ValidModule, opts: &RunOptions) -> Result<(Value, Stats), Rt
     if counting {
         vm.stats.allocations = crate::alloc::count().saturating_sub(before);
     }
+    if let Some(p) = vm.profile.as_mut() {
+        p.finish();
+    }
     // Release the machine's registers here, before the result travels on.
     vm.stack.clear();
     vm.frames.clear();
-    result.map(|v| (v, vm.stats))
+    (result, vm.stats, vm.profile.take())
 }
 
 impl<'m> Vm<'m> {
@@ -226,6 +251,7 @@ impl<'m> Vm<'m> {
             stats: Stats::default(),
             empty_env: Rc::new(Env::default()),
             empty_list: Value::empty_list(),
+            profile: None,
         })
     }
 
@@ -344,6 +370,9 @@ impl<'m> Vm<'m> {
         let mut steps: u64 = 0;
         self.ensure(cur.num_registers as usize)?;
         let mut regs: *mut Value = self.regs_at(0);
+        if let Some(p) = self.profile.as_mut() {
+            p.enter(module.entry);
+        }
 
         // Evaluates a fallible expression; on error, attaches the location
         // of the current instruction and leaves the loop.
@@ -451,9 +480,20 @@ impl<'m> Vm<'m> {
                 set!($ins.a, v);
             }};
         }
+        // Tells the profiler (counting loop only) about a call event.
+        macro_rules! profile {
+            ($method:ident $(, $arg:expr)?) => {
+                if COUNT {
+                    if let Some(p) = self.profile.as_mut() {
+                        p.$method($($arg)?);
+                    }
+                }
+            };
+        }
         // Switches to function `$f` at absolute stack index `$newbase`.
         macro_rules! enter {
             ($f:expr, $newbase:expr) => {{
+                profile!(enter, $f as u32);
                 // SAFETY: `$f` is a function index the validator checked
                 // (I6, F5), or read from a closure, which holds one.
                 cur = unsafe { fns.get_unchecked($f as usize) };
@@ -492,12 +532,14 @@ impl<'m> Vm<'m> {
                 if COUNT && depth as u64 >= self.stats.max_depth {
                     self.stats.max_depth = depth as u64 + 1;
                 }
+                profile!(call);
             }};
         }
         // Returns from the running function (its window is clean): a
         // value (`$v`), or a small integer written as scalars (`Int, $i`).
         macro_rules! do_return {
             (@pop $top:expr, |$slot:ident| $write:expr) => {{
+                profile!(ret);
                 let depth = self.frames.len();
                 if depth == 0 {
                     self.stats.instructions = steps;
@@ -745,6 +787,7 @@ impl<'m> Vm<'m> {
             // inside the allocation (or its end).
             ip = unsafe { ip.add(1) };
             if COUNT {
+                profile!(tick);
                 steps += 1;
                 if steps > self.max_steps {
                     tri!(Err(RtError::new(format!(
