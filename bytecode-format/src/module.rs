@@ -196,8 +196,24 @@ impl Function {
 pub struct Module {
     /// Source file paths, indexed by `SrcLoc::file`.
     pub files: Vec<String>,
+    /// For each of `files`, [`source_hash`] of the text it was compiled
+    /// from (or empty: none recorded). A runtime error shows a snippet of a
+    /// source file only if the file read back has this hash, so a module
+    /// cannot make the VM display (or wait on) a file of its choosing.
+    pub file_hashes: Vec<u64>,
     pub struct_types: Vec<StructTypeDef>,
     pub functions: Vec<Function>,
     /// The function run first: no parameters, no captures.
     pub entry: u32,
+}
+
+/// The hash of a source text recorded in [`Module::file_hashes`]: 64-bit
+/// FNV-1a over its bytes (stable across builds and platforms).
+pub fn source_hash(text: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in text {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }

@@ -10,6 +10,7 @@
 //! - M1. There is at least one function and `entry < functions.len()`.
 //! - M2. The entry function has no parameters, no rest parameter and
 //!   `num_captures == 0`.
+//! - M3. `file_hashes` is empty or has one hash per file.
 //!
 //! Every function `f` (`n = f.num_registers`, which is ≤ 65535 by type):
 //! - F1. `f.num_arg_registers() <= n` (parameters, then the rest list).
@@ -149,6 +150,11 @@ pub struct ValidationError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
     NoFunctions,
+    /// `file_hashes` is neither empty nor one per file.
+    FileHashes {
+        hashes: usize,
+        files: usize,
+    },
     EntryOutOfRange {
         entry: u32,
         functions: usize,
@@ -325,6 +331,9 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::NoFunctions => write!(f, "module has no functions"),
+            Reason::FileHashes { hashes, files } => {
+                write!(f, "{hashes} source hashes for {files} files")
+            }
             Reason::EntryOutOfRange { entry, functions } => {
                 write!(f, "entry function {entry} out of range (module has {functions} functions)")
             }
@@ -544,6 +553,12 @@ fn check_module(
     };
     if m.functions.is_empty() {
         return Err(module_err(Reason::NoFunctions));
+    }
+    if !m.file_hashes.is_empty() && m.file_hashes.len() != m.files.len() {
+        return Err(module_err(Reason::FileHashes {
+            hashes: m.file_hashes.len(),
+            files: m.files.len(),
+        }));
     }
     let Some(entry) = m.functions.get(m.entry as usize) else {
         return Err(module_err(Reason::EntryOutOfRange {
@@ -1704,6 +1719,7 @@ mod tests {
     fn read_order_is_the_flag_order() {
         let m = Module {
             files: vec![],
+            file_hashes: vec![],
             struct_types: vec![],
             functions: vec![],
             entry: 0,

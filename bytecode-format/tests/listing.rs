@@ -132,6 +132,7 @@ fn rich() -> Module {
     }];
     Module {
         files: vec![],
+        file_hashes: vec![],
         struct_types: vec![StructTypeDef {
             name: "p".into(),
             fields: vec![],

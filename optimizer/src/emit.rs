@@ -264,6 +264,11 @@ pub fn emit_program(p: &CfgProgram, immediates: bool) -> Result<Module, OptError
     }
     let mut module = Module {
         files: p.files.iter().map(|f| f.path.clone()).collect(),
+        file_hashes: p
+            .files
+            .iter()
+            .map(|f| module::source_hash(f.text.as_bytes()))
+            .collect(),
         struct_types: p
             .structs
             .iter()

@@ -271,6 +271,7 @@ mod tests {
         p.finish();
         let module = Module {
             files: vec!["t.menai".into()],
+            file_hashes: vec![],
             struct_types: vec![],
             functions: ["main", "f", "g", "h"]
                 .iter()

@@ -1,6 +1,7 @@
 //! Rendering runtime errors for people: `error: <message>`, then
-//! ` --> file:line:col`, then (when the source file can be read) an
-//! ariadne snippet underlining the failing expression.
+//! ` --> file:line:col`, then (when the source file can be read back
+//! unchanged, see `read_source`) an ariadne snippet underlining the
+//! failing expression.
 
 use crate::error::RtError;
 use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
@@ -24,12 +25,39 @@ pub fn render_error(err: &RtError, module: &Module, color: bool) -> String {
         return out;
     };
     out.push_str(&format!(" --> {}:{}:{}\n", path, loc.line, loc.col));
-    if let Ok(text) = std::fs::read_to_string(path) {
+    let recorded = module.file_hashes.get(loc.file as usize).copied();
+    if let Some(text) = recorded.and_then(|h| read_source(path, h)) {
         if let Some(snippet) = snippet(&err.message, path, &text, &loc, color) {
             out.push_str(&snippet);
         }
     }
     out
+}
+
+/// Largest source file read back for a snippet.
+pub const MAX_SOURCE_BYTES: u64 = 16 << 20;
+
+/// The text of the source file `path` if it is still the one the module
+/// was compiled from: a regular file (not a FIFO, a device or a directory,
+/// which could block or never end), at most [`MAX_SOURCE_BYTES`] long,
+/// UTF-8, whose contents hash to `hash`. Anything else: no snippet.
+fn read_source(path: &str, hash: u64) -> Option<String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > MAX_SOURCE_BYTES {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    let mut bytes = Vec::new();
+    // The file may have grown since: read at most one byte past the limit.
+    file.take(MAX_SOURCE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES || menai_bytecode::module::source_hash(&bytes) != hash
+    {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
 }
 
 fn file_name<'a>(module: &'a Module, loc: &SrcLoc) -> Option<&'a str> {

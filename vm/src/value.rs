@@ -501,6 +501,7 @@ mod layout_tests {
         use crate::builtins::{call_builtin, Args, Ctx};
         let module = menai_bytecode::Module {
             files: vec![],
+            file_hashes: vec![],
             struct_types: vec![],
             functions: vec![],
             entry: 0,

@@ -46,6 +46,7 @@ fn pool(ctx: &Ctx) -> Vec<Value> {
 fn every_returning_call_agrees_with_the_type_table() {
     let module = Module {
         files: vec![],
+        file_hashes: vec![],
         struct_types: vec![],
         functions: vec![],
         entry: 0,

@@ -38,6 +38,7 @@ fn adder(file: &str, a: Constant, b: Constant) -> Module {
     };
     Module {
         files: vec![file.into()],
+        file_hashes: vec![],
         struct_types: vec![],
         functions: vec![main],
         entry: 0,
@@ -105,12 +106,14 @@ fn prints_the_result_and_exits_0() {
 #[test]
 fn runtime_errors_exit_1_with_location_and_snippet() {
     let src = tmp("prog.menai");
-    std::fs::write(&src, "; add\n  (integer+ 1 \"a\")\n").unwrap();
-    let m = adder(
+    let source = "; add\n  (integer+ 1 \"a\")\n";
+    std::fs::write(&src, source).unwrap();
+    let mut m = adder(
         src.to_str().unwrap(),
         Constant::Int(1),
         Constant::Str("a".into()),
     );
+    m.file_hashes = vec![menai_bytecode::module::source_hash(source.as_bytes())];
     let bc = write_bc("err.bc", &m);
     let out = vm(&[bc.to_str().unwrap(), "--color=never"]);
     assert_eq!(out.status.code(), Some(1));
@@ -221,4 +224,50 @@ fn a_type_proof_skipped_by_a_jump_is_refused_at_load() {
     assert!(err.starts_with("error: invalid bytecode: "), "{err}");
     assert!(err.contains("list"), "{err}");
     std::fs::remove_file(bc).ok();
+}
+
+/// A module names the file its snippet comes from, so the VM reads it only
+/// if it is a regular file whose contents hash to what the module recorded:
+/// another file (of any length), a FIFO (which would block), a device
+/// (which would never end) or no recorded hash each give the location
+/// without a snippet, promptly.
+#[test]
+fn a_snippet_comes_only_from_the_recorded_source() {
+    let source = "; add\n  (integer+ 1 \"a\")\n";
+    let expected =
+        |path: &str| format!("error: integer+: expected integer, got string\n --> {path}:2:3\n");
+    let hash = menai_bytecode::module::source_hash(source.as_bytes());
+    let run = |path: &str, hashes: Vec<u64>| {
+        let mut m = adder(path, Constant::Int(1), Constant::Str("a".into()));
+        m.file_hashes = hashes;
+        let bc = write_bc("snippet.bc", &m);
+        let start = std::time::Instant::now();
+        let out = vm(&[bc.to_str().unwrap(), "--color=never"]);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{path} blocked"
+        );
+        std::fs::remove_file(bc).ok();
+        assert_eq!(out.status.code(), Some(1));
+        text(&out.stderr)
+    };
+    // Another file with the same line count but other text.
+    let other = tmp("other.menai");
+    std::fs::write(&other, "; sub\n  (integer- 1 \"b\")\n").unwrap();
+    let path = other.to_str().unwrap();
+    assert_eq!(run(path, vec![hash]), expected(path));
+    // The right file without a recorded hash.
+    std::fs::write(&other, source).unwrap();
+    assert_eq!(run(path, vec![]), expected(path));
+    assert!(run(path, vec![hash]).contains("(integer+ 1"));
+    std::fs::remove_file(&other).ok();
+    // Not regular files: a device and a FIFO.
+    assert_eq!(run("/dev/zero", vec![hash]), expected("/dev/zero"));
+    let fifo = tmp("fifo.menai");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let path = fifo.to_str().unwrap();
+        assert_eq!(run(path, vec![hash]), expected(path));
+        std::fs::remove_file(&fifo).ok();
+    }
 }

@@ -29,6 +29,7 @@ fn func(name: &str, params: &[&str], rest: Option<&str>) -> Function {
 fn module() -> Module {
     Module {
         files: vec![],
+        file_hashes: vec![],
         struct_types: vec![
             StructTypeDef {
                 name: "point".into(),

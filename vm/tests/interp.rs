@@ -58,6 +58,7 @@ fn site(function: u32, captures: Vec<CaptureFrom>) -> ClosureSite {
 fn module(functions: Vec<Function>) -> Module {
     Module {
         files: vec!["test.menai".to_string()],
+        file_hashes: vec![],
         struct_types: Vec::new(),
         functions,
         entry: 0,

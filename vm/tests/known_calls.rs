@@ -42,6 +42,7 @@ fn func(name: &str, params: &[&str], nregs: u16, code: Vec<Instr>) -> Function {
 fn module(functions: Vec<Function>) -> Module {
     Module {
         files: vec!["t.menai".into()],
+        file_hashes: vec![],
         struct_types: vec![],
         functions,
         entry: 0,

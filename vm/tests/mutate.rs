@@ -91,6 +91,7 @@ fn seed() -> Module {
     g.num_captures = 1;
     Module {
         files: vec![],
+        file_hashes: vec![],
         struct_types: vec![],
         functions: vec![main, f, g],
         entry: 0,

@@ -22,6 +22,7 @@ fn module(code: Vec<Instr>, regs: u16, constants: Vec<Constant>) -> Module {
         .collect();
     Module {
         files: vec!["t.menai".into()],
+        file_hashes: vec![],
         struct_types: vec![],
         functions: vec![Function {
             name: "main".into(),

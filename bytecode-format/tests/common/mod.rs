@@ -96,6 +96,7 @@ pub fn fib_fn() -> Function {
 pub fn sample() -> Module {
     Module {
         files: vec!["prog.menai".to_string()],
+        file_hashes: vec![],
         struct_types: vec![StructTypeDef {
             name: "point".into(),
             fields: vec!["x".into(), "y".into()],
@@ -111,6 +112,7 @@ pub fn single(code: Vec<Instr>, regs: u16) -> Module {
     f.loc.file = NO_FILE;
     Module {
         files: vec!["prog.menai".into()],
+        file_hashes: vec![],
         struct_types: vec![],
         functions: vec![f],
         entry: 0,

@@ -791,6 +791,7 @@ mod tests {
         let main = function(0, args.max(1), main_code);
         let m = ValidModule::new(Module {
             files: vec![],
+            file_hashes: vec![],
             struct_types: vec![],
             functions: vec![main, f],
             entry: 0,
