@@ -105,6 +105,10 @@ struct Limits {
     /// Print instructions executed, calls and allocations to stderr.
     #[arg(long)]
     stats: bool,
+    /// Most memory the program's values may take (bytes, or with K, M, G);
+    /// default: half the memory available when the run starts.
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = menai_vm::parse_size)]
+    max_memory: Option<u64>,
     /// Print a profile of the run to stderr: per Menai function, calls,
     /// instructions, self and total time.
     #[arg(long)]
@@ -334,6 +338,7 @@ fn run(source: &Source, common: &Common, limits: &Limits) -> Result<(), Exit> {
     let module = to_bytecode(&program, common)?;
     let mut opts = menai_vm::RunOptions {
         max_steps: limits.max_steps,
+        max_memory: limits.max_memory,
         ..Default::default()
     };
     if let Some(depth) = limits.max_depth {

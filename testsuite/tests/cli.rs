@@ -780,3 +780,74 @@ fn profile_reports_functions_and_folded_stacks() {
     let plain = exec("menai-vm", &[s(&bc)], None, d.path());
     assert!(!plain.stderr.contains("profile"), "{}", plain.stderr);
 }
+
+/// Exhausting memory is a clean runtime error, not an abort: a string
+/// doubled without end stops at the `--max-memory` cap (exit 1, the
+/// builtin named), on `menai run` and on `menai-vm`; a value over the cap
+/// is a bad flag (exit 2).
+#[test]
+fn running_out_of_memory_is_a_runtime_error() {
+    let dir = tmp();
+    let src = "(letrec ((grow (lambda (s) (grow (string-concat s s))))) (grow \"ab\"))";
+    let file = write(dir.path(), "grow.menai", src);
+    let o = exec(
+        "menai",
+        &["run", "--max-memory", "64M", s(&file)],
+        None,
+        dir.path(),
+    );
+    expect(
+        &o,
+        1,
+        &["string-concat", "memory limit"],
+        "menai run string doubling",
+    );
+    let (_, bc) = build_stages(dir.path(), "grow", src);
+    let o = exec(
+        "menai-vm",
+        &["--max-memory", "64M", s(&bc)],
+        None,
+        dir.path(),
+    );
+    expect(
+        &o,
+        1,
+        &["string-concat", "memory limit"],
+        "menai-vm string doubling",
+    );
+    // A list built one pair at a time hits the limit in the loop, not in a builtin.
+    let src = "(letrec ((go (lambda (xs n) (go (list-prepend xs (list n n n)) (integer+ n 1))))) (go (list) 0))";
+    let file = write(dir.path(), "cons.menai", src);
+    let o = exec(
+        "menai",
+        &["run", "--max-memory", "32M", s(&file)],
+        None,
+        dir.path(),
+    );
+    expect(&o, 1, &["memory limit"], "menai run list growth");
+    for bad in ["lots", "12X", "0", "99999999999G"] {
+        let o = exec(
+            "menai",
+            &["run", "--max-memory", bad, s(&file)],
+            None,
+            dir.path(),
+        );
+        expect(&o, 2, &["--max-memory"], &format!("--max-memory {bad}"));
+    }
+}
+
+/// `integer*` has a result-size cap like `integer-expn`: repeated squaring
+/// stops with an error within a few steps instead of running for minutes.
+#[test]
+fn repeated_squaring_stops_at_the_result_size_cap() {
+    let dir = tmp();
+    let src = "(letrec ((sq (lambda (n) (sq (integer* n n))))) (sq 3))";
+    let file = write(dir.path(), "sq.menai", src);
+    let o = exec(
+        "menai",
+        &["run", "--max-steps", "1000", s(&file)],
+        None,
+        dir.path(),
+    );
+    expect(&o, 1, &["integer*", "too large"], "repeated squaring");
+}

@@ -17,6 +17,9 @@
 //! the lists (memory is returned to the system only at exit), so the peak
 //! of small blocks is kept; larger requests go straight to the system.
 //!
+//! It also counts the bytes each thread holds (`live_bytes`), which the
+//! interpreter checks against the run's memory limit.
+//!
 //! Invariants: a block on list `c` was obtained from the system with size
 //! `(c + 1) * CLASS` and alignment `CLASS`, is not in use, and holds the
 //! next block of the list in its first word. Freeing a block into another
@@ -36,6 +39,65 @@ const CLASSES: usize = MAX_SMALL / CLASS;
 thread_local! {
     /// Per size class, the first free block (null: none).
     static FREE: [Cell<*mut u8>; CLASSES] = const { [const { Cell::new(null_mut()) }; CLASSES] };
+    /// Bytes this thread has allocated and not freed (blocks freed by
+    /// another thread count against the freeing thread, so this wraps
+    /// around rather than fail; see `live_bytes`).
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    /// The live-byte count this thread's run must stay under (set by the
+    /// interpreter for its run).
+    static CEILING: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// Adds `bytes` (which may wrap, as a two's complement subtraction) to
+/// this thread's live count.
+#[inline(always)]
+fn track(bytes: usize) {
+    let _ = LIVE.try_with(|l| l.set(l.get().wrapping_add(bytes)));
+}
+
+/// The bytes the current thread holds from this allocator (the values of
+/// a run, for the memory limit), when `VmAlloc` is installed.
+#[inline(always)]
+pub fn live_bytes() -> usize {
+    let raw = LIVE.try_with(Cell::get).unwrap_or(0);
+    // More freed than allocated here (blocks from another thread): none.
+    if raw > isize::MAX as usize {
+        0
+    } else {
+        raw
+    }
+}
+
+/// Sets the live-byte count the current thread's run must stay under.
+pub fn set_ceiling(bytes: usize) {
+    let _ = CEILING.try_with(|c| c.set(bytes));
+}
+
+/// Whether allocating `bytes` more keeps the current thread under its
+/// ceiling: builtins that build a large value in one step (a string, a
+/// list) ask first, so running out of memory is an error, not an abort.
+pub fn room_for(bytes: usize) -> bool {
+    let ceiling = CEILING.try_with(Cell::get).unwrap_or(usize::MAX);
+    live_bytes().saturating_add(bytes) <= ceiling
+}
+
+/// The memory limit a run gets by default: half of the memory available
+/// when it starts (`MemAvailable` in `/proc/meminfo`), so that running
+/// out is a clean error rather than the kernel's out-of-memory kill (a
+/// value being built can briefly need its old and new copies at once);
+/// unlimited where that is unknown.
+pub fn default_memory_limit() -> u64 {
+    let available_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        });
+    match available_kib {
+        Some(kib) => kib.saturating_mul(1024) / 2,
+        None => u64::MAX,
+    }
 }
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
@@ -105,6 +167,7 @@ unsafe impl GlobalAlloc for VmAlloc {
         }
         match class_of(layout) {
             Some(c) => {
+                track((c + 1) * CLASS);
                 let block = pop(c);
                 if !block.is_null() {
                     return block;
@@ -112,8 +175,14 @@ unsafe impl GlobalAlloc for VmAlloc {
                 // SAFETY: a valid, non-zero-size layout.
                 unsafe { System.alloc(class_layout(c)) }
             }
-            // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-            None => unsafe { System.alloc(layout) },
+            None => {
+                // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+                let p = unsafe { System.alloc(layout) };
+                if !p.is_null() {
+                    track(layout.size());
+                }
+                p
+            }
         }
     }
 
@@ -121,13 +190,17 @@ unsafe impl GlobalAlloc for VmAlloc {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         match class_of(layout) {
             Some(c) => {
+                track(((c + 1) * CLASS).wrapping_neg());
                 if !push(c, ptr) {
                     // SAFETY: `ptr` came from `System` with the class layout.
                     unsafe { System.dealloc(ptr, class_layout(c)) }
                 }
             }
-            // SAFETY: forwarded unchanged: `ptr` came from `System` with `layout`.
-            None => unsafe { System.dealloc(ptr, layout) },
+            None => {
+                track(layout.size().wrapping_neg());
+                // SAFETY: forwarded unchanged: `ptr` came from `System` with `layout`.
+                unsafe { System.dealloc(ptr, layout) }
+            }
         }
     }
 
@@ -138,7 +211,11 @@ unsafe impl GlobalAlloc for VmAlloc {
             // Both large: the system resizes in place when it can.
             (None, Ok(None)) => {
                 // SAFETY: forwarded unchanged; `ptr` came from `System` with `layout`.
-                unsafe { System.realloc(ptr, layout, new_size) }
+                let p = unsafe { System.realloc(ptr, layout, new_size) };
+                if !p.is_null() {
+                    track(new_size.wrapping_sub(layout.size()));
+                }
+                p
             }
             // The same class: the block already has room.
             (Some(a), Ok(Some(b))) if a == b => ptr,

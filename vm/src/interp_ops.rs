@@ -71,7 +71,7 @@ pub fn int_slow(ctx: &Ctx, id: Builtin, a: &Value, b: &Value) -> RtResult<Value>
     Ok(match id {
         Builtin::IntegerAdd => normalize(x + y),
         Builtin::IntegerSub => normalize(x - y),
-        Builtin::IntegerMul => normalize(x * y),
+        Builtin::IntegerMul => return crate::builtins::integer::mul(name, a, b),
         Builtin::IntegerLt => Value::Bool(x < y),
         Builtin::IntegerLe => Value::Bool(x <= y),
         Builtin::IntegerGt => Value::Bool(x > y),
@@ -181,5 +181,14 @@ pub fn raise_no_match(v: &Value, module: &Module) -> RtError {
     RtError::new(format!(
         "match: no clause matched {}",
         crate::print::print_value(v, module)
+    ))
+}
+
+/// The run holds (or `op` would build) more than its memory limit allows.
+#[cold]
+pub fn memory_error(op: Option<&str>) -> RtError {
+    let what = op.map(|o| format!("{o}: ")).unwrap_or_default();
+    RtError::new(format!(
+        "{what}memory limit exceeded (--max-memory sets the limit)"
     ))
 }

@@ -91,3 +91,42 @@ pub fn run_and_print(module: &ValidModule, opts: &RunOptions, report: &Report) -
     }
     code
 }
+
+/// Parses a memory size for `--max-memory`: a number of bytes, or a number
+/// with the suffix K, M or G (powers of 1024; `512M`, `2G`).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+        _ => (t, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(format!("unknown size unit in {text:?} (use K, M or G)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("not a size: {text:?} (e.g. 512M)"))?;
+    n.checked_mul(1u64 << shift)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| format!("size out of range: {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_and_without_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size(" 2G "), Ok(2 << 30));
+        for bad in ["", "M", "12X", "-1", "1.5G", "0", "99999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

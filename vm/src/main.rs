@@ -36,6 +36,10 @@ struct Cli {
     /// Stop with an error after this many instructions.
     #[arg(long, value_name = "N")]
     max_steps: Option<u64>,
+    /// Most memory the program's values may take (bytes, or with K, M, G);
+    /// default: half the memory available when the run starts.
+    #[arg(long, value_name = "SIZE", value_parser = menai_vm::parse_size)]
+    max_memory: Option<u64>,
     /// Print a profile of the run to stderr: per Menai function, calls,
     /// instructions, self and total time.
     #[arg(long)]
@@ -90,6 +94,7 @@ fn real_main(cli: Cli) -> u8 {
     let opts = RunOptions {
         max_depth: cli.max_depth,
         max_steps: cli.max_steps,
+        max_memory: cli.max_memory,
         ..RunOptions::default()
     };
     let report = Report {

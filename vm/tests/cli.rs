@@ -271,3 +271,30 @@ fn a_snippet_comes_only_from_the_recorded_source() {
         std::fs::remove_file(&fifo).ok();
     }
 }
+
+/// Code that falls off the end of a function: refused at load (exit 2)
+/// when a path reaches it, and harmless (the module runs) when no path
+/// does — it was once accepted by the validator and then reported by the
+/// VM as a runtime error (exit 1).
+#[test]
+fn code_falling_off_its_end_is_a_load_error_only_when_reachable() {
+    let mut m = adder("x.menai", Constant::Int(1), Constant::Int(2));
+    m.functions[0].code.push(Instr::abx(Op::LoadInt, 0, 7));
+    let loc = m.functions[0].loc;
+    m.functions[0].locs.push(loc);
+    let bc = write_bc("unreachable-tail.bc", &m);
+    let out = vm(&[bc.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "3\n");
+    // Now the tail is reached: the return before it becomes a jump to it.
+    m.functions[0].code[3] = Instr::abx(Op::Jmp, 0, 4);
+    let bc2 = write_bc("reachable-tail.bc", &m);
+    let out = vm(&[bc2.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: invalid bytecode: "), "{err}");
+    assert!(err.contains("falls off"), "{err}");
+    for p in [bc, bc2] {
+        std::fs::remove_file(p).ok();
+    }
+}

@@ -191,7 +191,7 @@ fn tail_loop_ten_million_in_constant_space() {
             max_depth: 10,
             stats: true,
             max_steps: None,
-            profile: false,
+            ..RunOptions::default()
         },
     )
     .unwrap();
@@ -379,7 +379,7 @@ fn letrec_group_mutual_recursion_in_tail_position() {
             max_depth: 5,
             stats: true,
             max_steps: None,
-            profile: false,
+            ..RunOptions::default()
         },
     )
     .unwrap();

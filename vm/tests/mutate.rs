@@ -149,6 +149,7 @@ fn mutated_modules_never_panic_the_vm() {
         let opts = RunOptions {
             max_depth: 200,
             max_steps: Some(10_000),
+            max_memory: Some(64 << 20),
             stats: false,
             profile: false,
         };

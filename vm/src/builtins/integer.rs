@@ -82,13 +82,20 @@ fn sub(name: &str, a: &Value, b: &Value) -> RtResult<Value> {
     Ok(norm(&*big(name, a)? - &*big(name, b)?))
 }
 
-fn mul(name: &str, a: &Value, b: &Value) -> RtResult<Value> {
+/// `a * b` (named `name` in errors); a product over `MAX_RESULT_BITS`
+/// is an error (repeated squaring would otherwise run for minutes within
+/// a handful of steps).
+pub(crate) fn mul(name: &str, a: &Value, b: &Value) -> RtResult<Value> {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         if let Some(r) = x.checked_mul(*y) {
             return Ok(Value::Int(r));
         }
     }
-    Ok(norm(&*big(name, a)? * &*big(name, b)?))
+    let (x, y) = (big(name, a)?, big(name, b)?);
+    if x.bits().saturating_add(y.bits()) > MAX_RESULT_BITS {
+        return Err(too_large(name));
+    }
+    Ok(norm(&*x * &*y))
 }
 
 /// Floor division (Python `//`).

@@ -66,6 +66,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
                 return Ok(Value::empty_list());
             }
             let extra: usize = args.all()[1..].iter().map(list_len).sum();
+            super::room_for(super::list_bytes(extra), op)?;
             let mut buf = owned_buf(args.take(0), op, extra)?;
             let b = Rc::make_mut(&mut buf);
             for i in 1..args.len() {
@@ -310,6 +311,7 @@ fn range(args: &Args, op: &str) -> RtResult<Value> {
             0
         };
         let count = usize::try_from(count).map_err(|_| too_many())?;
+        super::room_for(super::list_bytes(count), op)?;
         let mut buf = VecDeque::new();
         buf.try_reserve(count).map_err(|_| too_many())?;
         let mut x = a;
@@ -333,6 +335,7 @@ fn range(args: &Args, op: &str) -> RtResult<Value> {
         BigInt::zero()
     };
     let count = count.to_usize().ok_or_else(too_many)?;
+    super::room_for(super::list_bytes(count), op)?;
     let mut buf = VecDeque::new();
     buf.try_reserve(count).map_err(|_| too_many())?;
     let mut x = a;

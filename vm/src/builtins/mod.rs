@@ -80,6 +80,22 @@ mod set;
 mod string;
 mod structs;
 
+/// Fails with a memory-limit error (naming `op`) unless the run may
+/// allocate `bytes` more: asked before building a value whose size follows
+/// from its inputs in one step (string and list builders).
+pub fn room_for(bytes: usize, op: &str) -> RtResult<()> {
+    if crate::alloc::room_for(bytes) {
+        Ok(())
+    } else {
+        Err(crate::interp_ops::memory_error(Some(op)))
+    }
+}
+
+/// Bytes a list of `n` elements takes (its buffer).
+pub fn list_bytes(n: usize) -> usize {
+    n.saturating_mul(std::mem::size_of::<Value>())
+}
+
 pub use dict::make_dict;
 pub use list::make_list;
 pub use set::make_set;

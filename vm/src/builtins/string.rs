@@ -128,6 +128,8 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             } else {
                 None
             };
+            // Each piece is a string value: at least its bytes and a header.
+            super::room_for(super::list_bytes(s.text.len()).saturating_mul(4), op)?;
             // Pieces of an ASCII string are ASCII: their length in
             // codepoints is their length in bytes (no count needed).
             let ascii = s.chars == s.text.len();
@@ -206,6 +208,12 @@ fn concat(args: &mut Args, op: &str) -> RtResult<Value> {
             _ => 0,
         })
         .sum();
+    let first_len = match args.get(0) {
+        Value::Str(s) => s.text.len(),
+        _ => 0,
+    };
+    // The result may be a new copy next to the old strings.
+    super::room_for(first_len.saturating_add(extra), op)?;
     let first = args.take(0);
     let mut rc = match first.into_str() {
         Ok(rc) => rc,

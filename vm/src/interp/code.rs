@@ -176,15 +176,24 @@ pub struct FnCode {
 }
 
 /// Translates every function of `m`; fuses hot sequences when `fuse`.
-pub fn translate(m: &ValidModule, fuse: bool) -> RtResult<Vec<FnCode>> {
+/// Fails once the run holds more than `ceiling` bytes (the constant pools
+/// of a hostile file can be large: each constant is checked as it is
+/// converted).
+pub fn translate(m: &ValidModule, fuse: bool, ceiling: usize) -> RtResult<Vec<FnCode>> {
     m.functions
         .iter()
         .enumerate()
-        .map(|(i, f)| translate_function(m, i as u32, f, fuse))
+        .map(|(i, f)| translate_function(m, i as u32, f, fuse, ceiling))
         .collect()
 }
 
-fn translate_function(m: &ValidModule, index: u32, f: &Function, fuse: bool) -> RtResult<FnCode> {
+fn translate_function(
+    m: &ValidModule,
+    index: u32,
+    f: &Function,
+    fuse: bool,
+    ceiling: usize,
+) -> RtResult<FnCode> {
     let mut code: Vec<XInstr> = f.code.iter().map(|&i| XInstr::plain(i)).collect();
     for (pc, (x, ins)) in code.iter_mut().zip(&f.code).enumerate() {
         if ins.op.flow().jumps() {
@@ -218,11 +227,13 @@ fn translate_function(m: &ValidModule, index: u32, f: &Function, fuse: bool) -> 
     if fuse {
         fuse_sequences(f, owned.as_deref(), &mut code);
     }
-    let consts = f
-        .constants
-        .iter()
-        .map(crate::interp_ops::constant_value)
-        .collect::<RtResult<Vec<Value>>>()?;
+    let mut consts = Vec::with_capacity(f.constants.len());
+    for k in &f.constants {
+        consts.push(crate::interp_ops::constant_value(k)?);
+        if crate::alloc::live_bytes() > ceiling {
+            return Err(crate::interp_ops::memory_error(None));
+        }
+    }
     Ok(FnCode {
         index,
         code: code.into_boxed_slice(),
@@ -797,7 +808,9 @@ mod tests {
             entry: 0,
         })
         .expect("valid test module");
-        translate(&m, fuse).expect("translates").remove(1)
+        translate(&m, fuse, usize::MAX)
+            .expect("translates")
+            .remove(1)
     }
 
     fn last(mut i: Instr, flags: u8) -> Instr {

@@ -59,6 +59,9 @@ pub struct RunOptions {
     pub stats: bool,
     /// Build a profile of the run (see `crate::profile`).
     pub profile: bool,
+    /// Most bytes of values the run may hold (`None`: half the memory
+    /// available at the start, `alloc::default_memory_limit`).
+    pub max_memory: Option<u64>,
 }
 
 /// The default `max_depth`: far above the 100,000 frames LANGUAGE.md §11 requires.
@@ -71,6 +74,7 @@ impl Default for RunOptions {
             max_steps: None,
             stats: false,
             profile: false,
+            max_memory: None,
         }
     }
 }
@@ -188,6 +192,8 @@ pub struct Vm<'m> {
     frames: Vec<Frame>,
     max_depth: usize,
     max_steps: u64,
+    /// The live-byte count (`alloc::live_bytes`) the run must stay under.
+    memory_ceiling: usize,
     stats: Stats,
     /// The environment of capture-free functions entered by a known call
     /// from a function with captures, and of the entry function.
@@ -241,9 +247,16 @@ pub fn run_profiled(
 impl<'m> Vm<'m> {
     /// Prepares a run: translates the code and converts the constant pools.
     fn new(module: &'m ValidModule, opts: &RunOptions, fuse: bool) -> RtResult<Vm<'m>> {
+        let limit = opts
+            .max_memory
+            .unwrap_or_else(crate::alloc::default_memory_limit);
+        let memory_ceiling =
+            crate::alloc::live_bytes().saturating_add(usize::try_from(limit).unwrap_or(usize::MAX));
+        crate::alloc::set_ceiling(memory_ceiling);
         Ok(Vm {
             module,
-            fns: code::translate(module, fuse)?,
+            fns: code::translate(module, fuse, memory_ceiling)?,
+            memory_ceiling,
             stack: Vec::new(),
             frames: Vec::new(),
             max_depth: opts.max_depth,
@@ -477,8 +490,19 @@ impl<'m> Vm<'m> {
             ($ins:expr) => {{
                 let v = keep_regs!(self.call_builtin_op(&ctx, $ins, base!()));
                 let v = tri!(v);
+                check_memory!();
                 set!($ins.a, v);
             }};
+        }
+        // Fails the run once it holds more memory than its limit (checked
+        // at every call, backward jump and allocating slow path: no
+        // unbounded computation passes none of them).
+        macro_rules! check_memory {
+            () => {
+                if crate::alloc::live_bytes() > self.memory_ceiling {
+                    tri!(Err(ops::memory_error(None)));
+                }
+            };
         }
         // Tells the profiler (counting loop only) about a call event.
         macro_rules! profile {
@@ -493,6 +517,7 @@ impl<'m> Vm<'m> {
         // Switches to function `$f` at absolute stack index `$newbase`.
         macro_rules! enter {
             ($f:expr, $newbase:expr) => {{
+                check_memory!();
                 profile!(enter, $f as u32);
                 // SAFETY: `$f` is a function index the validator checked
                 // (I6, F5), or read from a closure, which holds one.
@@ -853,7 +878,10 @@ impl<'m> Vm<'m> {
                 // SAFETY (all jumps): the target is inside this function's
                 // code (I4), and the offset was made relative to `ip` by
                 // `code::translate`.
-                XOp::Jmp => ip = unsafe { ip.offset(ins.sbx() as isize) },
+                XOp::Jmp => {
+                    check_memory!();
+                    ip = unsafe { ip.offset(ins.sbx() as isize) }
+                }
                 XOp::JmpTrue => match *reg!(ins.a) {
                     Value::Bool(true) => ip = unsafe { ip.offset(ins.sbx() as isize) },
                     Value::Bool(false) => {}
@@ -1120,6 +1148,7 @@ impl<'m> Vm<'m> {
 
                 // ---- constructors ----
                 XOp::MakeList => {
+                    check_memory!();
                     let v = self.make_list(ins, base!());
                     set!(ins.a, v);
                 }
