@@ -792,6 +792,7 @@ fn emit_function(
     }
     if rotate {
         rotate_loops(&mut e.code, &mut e.meta, (SrcLoc::UNKNOWN, CondOrigin::If));
+        skip_jumps_over_jumps(&mut e.code, &mut e.meta);
     }
     let lines = e.lines;
     let cond_origins = e
@@ -895,6 +896,76 @@ fn rotate_loops<T: Copy>(code: &mut Vec<Instr>, meta: &mut Vec<T>, unknown: T) {
     *meta = out_meta;
 }
 
+/// Replaces each `jmpf R L; jmp T` whose `L` is the instruction after the
+/// `jmp` (a branch whose fall-through side only jumps on, as a loop's
+/// back edge does) by `jmpt R T`, and `jmpt R L; jmp T` by `jmpf R T`,
+/// when nothing else jumps to the `jmp`; the `jmp` is deleted and every
+/// jump target renumbered. Sound: both forms go to `T` exactly when the
+/// other goes to `L`, test the same register with the same last-use flag
+/// and the same error origin (`meta` stays with the test).
+fn skip_jumps_over_jumps<T: Copy>(code: &mut Vec<Instr>, meta: &mut Vec<T>) {
+    let is_jump = |op: Op| matches!(op, Op::Jmp | Op::JmpTrue | Op::JmpFalse);
+    let mut landing = vec![false; code.len() + 1];
+    for i in code.iter().filter(|i| is_jump(i.op)) {
+        if let Some(l) = landing.get_mut(i.bx() as usize) {
+            *l = true;
+        }
+    }
+    let skippable = |pc: usize| -> bool {
+        let (Some(test), Some(jmp)) = (code.get(pc), code.get(pc + 1)) else {
+            return false;
+        };
+        matches!(test.op, Op::JmpTrue | Op::JmpFalse)
+            && test.bx() as usize == pc + 2
+            && jmp.op == Op::Jmp
+            && !landing[pc + 1]
+    };
+    let skip: Vec<bool> = (0..code.len()).map(skippable).collect();
+    if !skip.contains(&true) {
+        return;
+    }
+    // new_pc[old]: where old instruction `old` lands (a deleted `jmp`
+    // maps to its successor; nothing jumps to it).
+    let mut new_pc = Vec::with_capacity(code.len() + 1);
+    let mut at = 0u32;
+    for pc in 0..code.len() {
+        new_pc.push(at);
+        if !(pc > 0 && skip[pc - 1]) {
+            at += 1;
+        }
+    }
+    new_pc.push(at);
+    let retarget = |ins: Instr, target: u32| Instr {
+        flags: ins.flags,
+        ..Instr::abx(ins.op, ins.a, new_pc[target as usize])
+    };
+    let mut out = Vec::with_capacity(at as usize);
+    let mut out_meta = Vec::with_capacity(at as usize);
+    for (pc, &ins) in code.iter().enumerate() {
+        if pc > 0 && skip[pc - 1] {
+            continue;
+        }
+        let ins = if skip[pc] {
+            let inverse = if ins.op == Op::JmpTrue {
+                Op::JmpFalse
+            } else {
+                Op::JmpTrue
+            };
+            retarget(Instr { op: inverse, ..ins }, code[pc + 1].bx())
+        } else if is_jump(ins.op) {
+            retarget(ins, ins.bx())
+        } else {
+            ins
+        };
+        out.push(ins);
+        if let Some(&m) = meta.get(pc) {
+            out_meta.push(m);
+        }
+    }
+    *code = out;
+    *meta = out_meta;
+}
+
 fn bad_arity(f: &Function, op: Builtin) -> OptError {
     OptError::Internal(format!(
         "{}: primitive {} without operands",
@@ -947,5 +1018,37 @@ mod tests {
         let mut same = plain.clone();
         rotate_loops(&mut same, &mut vec![SrcLoc::UNKNOWN; 2], SrcLoc::UNKNOWN);
         assert_eq!(same, plain);
+    }
+
+    #[test]
+    fn a_test_over_a_jump_becomes_the_inverse_test() {
+        let mut code = vec![
+            Instr::abc(Op::AddIntK, 0, 0, 1), // 0: loop head
+            Instr::abx(Op::JmpFalse, 1, 3),   // 1: over the jump
+            Instr::abx(Op::Jmp, 0, 0),        // 2: back edge
+            Instr::abc(Op::Return, 0, 0, 0),  // 3
+            Instr::abx(Op::JmpTrue, 1, 6),    // 4: over a jump that is a target
+            Instr::abx(Op::Jmp, 0, 3),        // 5
+            Instr::abx(Op::Jmp, 0, 5),        // 6
+        ];
+        code[1].flags = 1;
+        let mut lines: Vec<u32> = (0..7).collect();
+        skip_jumps_over_jumps(&mut code, &mut lines);
+        let ops: Vec<Op> = code.iter().map(|i| i.op).collect();
+        assert_eq!(
+            ops,
+            vec![
+                Op::AddIntK,
+                Op::JmpTrue,
+                Op::Return,
+                Op::JmpTrue,
+                Op::Jmp,
+                Op::Jmp
+            ]
+        );
+        assert_eq!((code[1].bx(), code[1].flags, code[1].a), (0, 1, 1));
+        // Renumbered: old 6 is now 5, old 3 is 2, old 5 is 4.
+        assert_eq!((code[3].bx(), code[4].bx(), code[5].bx()), (5, 2, 4));
+        assert_eq!(lines, vec![0, 1, 3, 4, 5, 6]);
     }
 }

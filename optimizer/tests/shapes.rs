@@ -155,9 +155,26 @@ fn a_self_recursive_loop_jumps_back_moving_only_what_changes() {
         .position(|f| f.name == "next")
         .expect("next");
     let f = &m.functions[next];
-    let last = f.code.last().expect("code");
-    assert_eq!(last.op, menai_bytecode::Op::Jmp, "{}", listing(&m));
-    assert_eq!(last.bx(), 0, "jumps to the first instruction");
+    // The back edge is the loop's own test (`jmpt` to the first
+    // instruction, `(if (working-day? …) …)` negated, no `not`), and the
+    // only jump back.
+    let backs: Vec<_> = f
+        .code
+        .iter()
+        .filter(|i| {
+            use menai_bytecode::Op::{Jmp, JmpFalse, JmpTrue};
+            matches!(i.op, Jmp | JmpTrue | JmpFalse) && i.bx() == 0
+        })
+        .collect();
+    assert_eq!(backs.len(), 1, "{}", listing(&m));
+    assert_eq!(backs[0].op, menai_bytecode::Op::JmpTrue, "{}", listing(&m));
+    assert!(
+        f.code
+            .iter()
+            .all(|i| !matches!(i.op, menai_bytecode::Op::Not | menai_bytecode::Op::Jmp)),
+        "{}",
+        listing(&m)
+    );
     // `cal` lives in the last parameter register and is never written.
     let cal = (f.params.len() - 1) as u16;
     let writes_cal = f.code.iter().any(|i| {

@@ -17,8 +17,8 @@
 //! the lists (memory is returned to the system only at exit), so the peak
 //! of small blocks is kept; larger requests go straight to the system.
 //!
-//! It also counts the bytes each thread holds (`live_bytes`), which the
-//! interpreter checks against the run's memory limit.
+//! It also keeps, per thread, the bytes the running program may still
+//! allocate (`set_limit`, `over_limit`, `room_for`): the run's memory limit.
 //!
 //! Invariants: a block on list `c` was obtained from the system with size
 //! `(c + 1) * CLASS` and alignment `CLASS`, is not in use, and holds the
@@ -39,46 +39,40 @@ const CLASSES: usize = MAX_SMALL / CLASS;
 thread_local! {
     /// Per size class, the first free block (null: none).
     static FREE: [Cell<*mut u8>; CLASSES] = const { [const { Cell::new(null_mut()) }; CLASSES] };
-    /// Bytes this thread has allocated and not freed (blocks freed by
-    /// another thread count against the freeing thread, so this wraps
-    /// around rather than fail; see `live_bytes`).
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-    /// The live-byte count this thread's run must stay under (set by the
-    /// interpreter for its run).
-    static CEILING: Cell<usize> = const { Cell::new(usize::MAX) };
+    /// Bytes this thread may still allocate before its run is over its
+    /// memory limit: allocations subtract, frees add (blocks freed by
+    /// another thread count for the freeing thread). Negative: over.
+    static BUDGET: Cell<isize> = const { Cell::new(isize::MAX / 2) };
 }
 
-/// Adds `bytes` (which may wrap, as a two's complement subtraction) to
-/// this thread's live count.
+/// Adds `delta` bytes to this thread's budget (negative: an allocation).
 #[inline(always)]
-fn track(bytes: usize) {
-    let _ = LIVE.try_with(|l| l.set(l.get().wrapping_add(bytes)));
+fn track(delta: isize) {
+    let _ = BUDGET.try_with(|b| b.set(b.get().wrapping_add(delta)));
 }
 
-/// The bytes the current thread holds from this allocator (the values of
-/// a run, for the memory limit), when `VmAlloc` is installed.
+/// Gives the current thread's run `bytes` to allocate from now on (when
+/// `VmAlloc` is installed; otherwise nothing is counted and the run is
+/// never over).
+pub fn set_limit(bytes: u64) {
+    let bytes = isize::try_from(bytes).unwrap_or(isize::MAX / 2);
+    let _ = BUDGET.try_with(|b| b.set(bytes));
+}
+
+/// Whether the current thread holds more than its run's limit. The
+/// interpreter checks it at every call and backward jump: a TLS load and
+/// a sign test.
 #[inline(always)]
-pub fn live_bytes() -> usize {
-    let raw = LIVE.try_with(Cell::get).unwrap_or(0);
-    // More freed than allocated here (blocks from another thread): none.
-    if raw > isize::MAX as usize {
-        0
-    } else {
-        raw
-    }
+pub fn over_limit() -> bool {
+    BUDGET.try_with(|b| b.get() < 0).unwrap_or(false)
 }
 
-/// Sets the live-byte count the current thread's run must stay under.
-pub fn set_ceiling(bytes: usize) {
-    let _ = CEILING.try_with(|c| c.set(bytes));
-}
-
-/// Whether allocating `bytes` more keeps the current thread under its
-/// ceiling: builtins that build a large value in one step (a string, a
+/// Whether allocating `bytes` more keeps the current thread within its
+/// limit: builtins that build a large value in one step (a string, a
 /// list) ask first, so running out of memory is an error, not an abort.
 pub fn room_for(bytes: usize) -> bool {
-    let ceiling = CEILING.try_with(Cell::get).unwrap_or(usize::MAX);
-    live_bytes().saturating_add(bytes) <= ceiling
+    let left = BUDGET.try_with(Cell::get).unwrap_or(isize::MAX);
+    isize::try_from(bytes).is_ok_and(|b| b <= left)
 }
 
 /// The memory limit a run gets by default: half of the memory available
@@ -167,7 +161,7 @@ unsafe impl GlobalAlloc for VmAlloc {
         }
         match class_of(layout) {
             Some(c) => {
-                track((c + 1) * CLASS);
+                track(-(((c + 1) * CLASS) as isize));
                 let block = pop(c);
                 if !block.is_null() {
                     return block;
@@ -179,7 +173,7 @@ unsafe impl GlobalAlloc for VmAlloc {
                 // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
                 let p = unsafe { System.alloc(layout) };
                 if !p.is_null() {
-                    track(layout.size());
+                    track((layout.size() as isize).wrapping_neg());
                 }
                 p
             }
@@ -190,14 +184,14 @@ unsafe impl GlobalAlloc for VmAlloc {
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         match class_of(layout) {
             Some(c) => {
-                track(((c + 1) * CLASS).wrapping_neg());
+                track(((c + 1) * CLASS) as isize);
                 if !push(c, ptr) {
                     // SAFETY: `ptr` came from `System` with the class layout.
                     unsafe { System.dealloc(ptr, class_layout(c)) }
                 }
             }
             None => {
-                track(layout.size().wrapping_neg());
+                track(layout.size() as isize);
                 // SAFETY: forwarded unchanged: `ptr` came from `System` with `layout`.
                 unsafe { System.dealloc(ptr, layout) }
             }
@@ -213,7 +207,7 @@ unsafe impl GlobalAlloc for VmAlloc {
                 // SAFETY: forwarded unchanged; `ptr` came from `System` with `layout`.
                 let p = unsafe { System.realloc(ptr, layout, new_size) };
                 if !p.is_null() {
-                    track(new_size.wrapping_sub(layout.size()));
+                    track((layout.size() as isize).wrapping_sub(new_size as isize));
                 }
                 p
             }

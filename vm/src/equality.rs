@@ -128,6 +128,18 @@ pub fn is_hashable(v: &Value) -> bool {
 }
 
 /// The first unhashable value inside `v` (itself, or a struct field), if any.
+/// Whether `v` is a key whose hashability needs no check: hashable and
+/// not a container, so hashing it does not recurse. The interpreter's hot
+/// `set-member?`/`dict-get`/`dict-set` paths take only these (a subset of
+/// what `unhashable_part` accepts).
+#[inline(always)]
+pub fn is_flat_key(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Symbol(_)
+    )
+}
+
 fn unhashable_part(v: &Value) -> Option<&Value> {
     match v {
         Value::Str(_)

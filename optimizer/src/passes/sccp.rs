@@ -25,7 +25,9 @@
 //! Rewrites: a value known to be a constant is replaced by that constant
 //! (an instruction is turned into `const`, a block parameter's uses read a
 //! `const` placed at the start of its block); a branch on a known boolean
-//! becomes a jump; blocks that were never executable are removed.
+//! becomes a jump; a branch on `(boolean-not p)` with `p` a known boolean
+//! branches on `p` with its edges swapped; blocks that were never
+//! executable are removed.
 //!
 //! Soundness: a primitive is folded only by [`fold`], which returns a
 //! result exactly when the operation cannot fail and the result is certain
@@ -627,6 +629,25 @@ fn prepend_const(f: &mut Function, b: Block, c: Const) -> Value {
     result
 }
 
+/// The `p` of `cond = (boolean-not p)` when `p` is known to be a boolean.
+fn negated_boolean(
+    f: &Function,
+    defs: &HashMap<Value, Inst>,
+    lat: &[Lat],
+    cond: Value,
+) -> Option<Value> {
+    let i = *defs.get(&cond)?;
+    let InstKind::Prim {
+        op: Builtin::BooleanNot,
+        args,
+    } = &f.inst(i).kind
+    else {
+        return None;
+    };
+    let p = *args.first()?;
+    (lat.get(p.0 as usize)?.ty() == Some(Type::Boolean)).then_some(p)
+}
+
 pub fn run(f: &mut Function) -> Changed {
     let (lat, exec) = {
         let mut s = Sccp::new(f);
@@ -639,6 +660,7 @@ pub fn run(f: &mut Function) -> Changed {
     };
     let mut count = 0;
     let uses = f.use_counts();
+    let defs = f.defining_insts();
     let mut replace = HashMap::default();
     for b in f.blocks() {
         if !exec.get(b.index()).copied().unwrap_or(false) {
@@ -670,13 +692,31 @@ pub fn run(f: &mut Function) -> Changed {
             cond,
             then_dest,
             else_dest,
-            ..
+            origin,
         } = f.block(b).term.clone()
         {
             if let Some(Const::Bool(v)) = known(cond) {
                 let span = f.block(b).term_span;
                 let dest = if v { then_dest } else { else_dest };
                 f.set_term(b, Terminator::Jump { dest, args: vec![] }, span);
+                count += 1;
+            } else if let Some(p) = negated_boolean(f, &defs, &lat, cond) {
+                // `branch (boolean-not p), t, e` on a boolean `p` is
+                // `branch p, e, t`: the `not` cannot fail, and when the
+                // branch was its only use it becomes a copy for dce.
+                let span = f.block(b).term_span;
+                let term = Terminator::Branch {
+                    cond: p,
+                    then_dest: else_dest,
+                    else_dest: then_dest,
+                    origin,
+                };
+                f.set_term(b, term, span);
+                if uses.get(cond.0 as usize) == Some(&1) {
+                    if let Some(&i) = defs.get(&cond) {
+                        f.inst_mut(i).kind = InstKind::Copy(p);
+                    }
+                }
                 count += 1;
             }
         }
@@ -982,5 +1022,44 @@ mod tests {
         ret(&mut f, el, one);
         assert_eq!(run(&mut f), Changed(0));
         assert!(f.contains(t) && f.contains(el));
+    }
+
+    /// `branch (boolean-not p)` swaps its edges when `p` is a boolean
+    /// (here a comparison of parameters), and the `not` becomes a copy;
+    /// on a `p` of unknown type the `not` stays (it may raise).
+    #[test]
+    fn a_branch_on_a_negated_boolean_swaps_its_edges() {
+        let sp = Span::default();
+        let mut f = func(2);
+        let e = f.entry;
+        let (x, y) = (f.block(e).params[0], f.block(e).params[1]);
+        let p = prim(&mut f, e, Builtin::IntegerLt, vec![x, y]);
+        let q = prim(&mut f, e, Builtin::BooleanNot, vec![p]);
+        let (t, el) = (f.add_block(sp), f.add_block(sp));
+        branch(&mut f, e, q, t, el);
+        ret(&mut f, t, x);
+        ret(&mut f, el, y);
+        assert_eq!(run(&mut f), Changed(1));
+        let Terminator::Branch {
+            cond,
+            then_dest,
+            else_dest,
+            ..
+        } = f.block(e).term.clone()
+        else {
+            panic!("not a branch: {:?}", f.block(e).term)
+        };
+        assert_eq!((cond, then_dest, else_dest), (p, el, t));
+        assert_eq!(kind_of(&f, q), Some(InstKind::Copy(p)));
+
+        let mut g = func(1);
+        let e = g.entry;
+        let x = g.block(e).params[0];
+        let q = prim(&mut g, e, Builtin::BooleanNot, vec![x]);
+        let (t, el) = (g.add_block(sp), g.add_block(sp));
+        branch(&mut g, e, q, t, el);
+        ret(&mut g, t, x);
+        ret(&mut g, el, x);
+        assert_eq!(run(&mut g), Changed(0));
     }
 }

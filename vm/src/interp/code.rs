@@ -95,6 +95,9 @@ macro_rules! define_xops {
             IntMinB,
             IntMaxB,
             StructGetImmB,
+            SetMemberB,
+            DictGetB,
+            DictSetB,
             // `callb` of a type predicate: R[A] := whether R[C]'s
             // discriminant is in the set B (`value::predicate_tags`).
             TypeTestB,
@@ -176,24 +179,18 @@ pub struct FnCode {
 }
 
 /// Translates every function of `m`; fuses hot sequences when `fuse`.
-/// Fails once the run holds more than `ceiling` bytes (the constant pools
+/// Fails once the run is over its memory limit (the constant pools
 /// of a hostile file can be large: each constant is checked as it is
 /// converted).
-pub fn translate(m: &ValidModule, fuse: bool, ceiling: usize) -> RtResult<Vec<FnCode>> {
+pub fn translate(m: &ValidModule, fuse: bool) -> RtResult<Vec<FnCode>> {
     m.functions
         .iter()
         .enumerate()
-        .map(|(i, f)| translate_function(m, i as u32, f, fuse, ceiling))
+        .map(|(i, f)| translate_function(m, i as u32, f, fuse))
         .collect()
 }
 
-fn translate_function(
-    m: &ValidModule,
-    index: u32,
-    f: &Function,
-    fuse: bool,
-    ceiling: usize,
-) -> RtResult<FnCode> {
+fn translate_function(m: &ValidModule, index: u32, f: &Function, fuse: bool) -> RtResult<FnCode> {
     let mut code: Vec<XInstr> = f.code.iter().map(|&i| XInstr::plain(i)).collect();
     for (pc, (x, ins)) in code.iter_mut().zip(&f.code).enumerate() {
         if ins.op.flow().jumps() {
@@ -230,7 +227,7 @@ fn translate_function(
     let mut consts = Vec::with_capacity(f.constants.len());
     for k in &f.constants {
         consts.push(crate::interp_ops::constant_value(k)?);
-        if crate::alloc::live_bytes() > ceiling {
+        if crate::alloc::over_limit() {
             return Err(crate::interp_ops::memory_error(None));
         }
     }
@@ -264,6 +261,9 @@ fn select_builtin(ins: Instr, x: &mut XInstr) {
         Builtin::IntegerMin => XOp::IntMinB,
         Builtin::IntegerMax => XOp::IntMaxB,
         Builtin::StructGetImm => XOp::StructGetImmB,
+        Builtin::SetMemberP => XOp::SetMemberB,
+        Builtin::DictGet => XOp::DictGetB,
+        Builtin::DictSet => XOp::DictSetB,
         _ => return,
     };
 }
@@ -808,9 +808,7 @@ mod tests {
             entry: 0,
         })
         .expect("valid test module");
-        translate(&m, fuse, usize::MAX)
-            .expect("translates")
-            .remove(1)
+        translate(&m, fuse).expect("translates").remove(1)
     }
 
     fn last(mut i: Instr, flags: u8) -> Instr {

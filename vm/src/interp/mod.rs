@@ -192,8 +192,6 @@ pub struct Vm<'m> {
     frames: Vec<Frame>,
     max_depth: usize,
     max_steps: u64,
-    /// The live-byte count (`alloc::live_bytes`) the run must stay under.
-    memory_ceiling: usize,
     stats: Stats,
     /// The environment of capture-free functions entered by a known call
     /// from a function with captures, and of the entry function.
@@ -250,13 +248,10 @@ impl<'m> Vm<'m> {
         let limit = opts
             .max_memory
             .unwrap_or_else(crate::alloc::default_memory_limit);
-        let memory_ceiling =
-            crate::alloc::live_bytes().saturating_add(usize::try_from(limit).unwrap_or(usize::MAX));
-        crate::alloc::set_ceiling(memory_ceiling);
+        crate::alloc::set_limit(limit);
         Ok(Vm {
             module,
-            fns: code::translate(module, fuse, memory_ceiling)?,
-            memory_ceiling,
+            fns: code::translate(module, fuse)?,
             stack: Vec::new(),
             frames: Vec::new(),
             max_depth: opts.max_depth,
@@ -499,7 +494,7 @@ impl<'m> Vm<'m> {
         // unbounded computation passes none of them).
         macro_rules! check_memory {
             () => {
-                if crate::alloc::live_bytes() > self.memory_ceiling {
+                if crate::alloc::over_limit() {
                     tri!(Err(ops::memory_error(None)));
                 }
             };
@@ -1023,6 +1018,60 @@ impl<'m> Vm<'m> {
                             release_dead!(ins, 0, ins.c);
                             set!(ins.a, v);
                             continue;
+                        }
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::SetMemberB => {
+                    if let Value::Set(set) = &*reg!(ins.c) {
+                        let x = &*reg!(ins.c + 1);
+                        if crate::equality::is_flat_key(x) {
+                            let found = set.contains(&crate::equality::KeyRef(x));
+                            release_dead!(ins, 0, ins.c);
+                            release_dead!(ins, 1, ins.c + 1);
+                            set_scalar!(Bool, ins.a, found);
+                            continue;
+                        }
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::DictGetB => {
+                    // R[c+2] is the default (`None` when the call gave none).
+                    if let Value::Dict(d) = &*reg!(ins.c) {
+                        let k = &*reg!(ins.c + 1);
+                        if crate::equality::is_flat_key(k) {
+                            let v = match d.get(&crate::equality::KeyRef(k)) {
+                                Some(v) => v.clone(),
+                                None => reg!(ins.c + 2).clone(),
+                            };
+                            release_dead!(ins, 0, ins.c);
+                            release_dead!(ins, 1, ins.c + 1);
+                            release_dead!(ins, 2, ins.c + 2);
+                            set!(ins.a, v);
+                            continue;
+                        }
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::DictSetB => {
+                    // An unshared dict moved in (last use) is updated in
+                    // place, as the builtin would, without its call chain.
+                    if ins.is_last_use(0) && crate::equality::is_flat_key(&*reg!(ins.c + 1)) {
+                        if let Value::Dict(d) = &mut *reg!(ins.c) {
+                            if let Some(map) = Rc::get_mut(d) {
+                                let arg = |bit: u32, r: u16| {
+                                    if ins.is_last_use(bit) {
+                                        std::mem::take(&mut *reg!(r))
+                                    } else {
+                                        reg!(r).clone()
+                                    }
+                                };
+                                let (k, v) = (arg(1, ins.c + 1), arg(2, ins.c + 2));
+                                map.insert(crate::value::Key(k), v);
+                                let dict = std::mem::take(&mut *reg!(ins.c));
+                                set!(ins.a, dict);
+                                continue;
+                            }
                         }
                     }
                     builtin_call!(ins)
