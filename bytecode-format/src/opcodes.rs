@@ -313,6 +313,7 @@ opcodes! {
     ListNull     = 74, "nullp",        [RegW, RegR, Unused],     Next,   -, List -> Bool,   Exact,  "R[A] := list-null? R[B]";
     ListPrepend  = 75, "prepend",      [RegW, RegR, RegR],       Next,   -, - -> List,      Exact,  "R[A] := list-prepend R[B] R[C]";
     Not          = 76, "not",          [RegW, RegR, Unused],     Next,   -, Bool -> Bool,   Exact,  "R[A] := boolean-not R[B]";
+    ListRef      = 77, "listref",      [RegW, RegR, RegR],       Next,   -, - -> -,         Exact,  "R[A] := list-ref R[B] R[C]";
 }
 
 /// One decoded instruction. Encodes to and from a single `u64` in files.

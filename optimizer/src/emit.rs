@@ -62,6 +62,7 @@ pub fn typed_op(op: Builtin) -> Option<Op> {
         B::ListRest => Op::ListRest,
         B::ListNullP => Op::ListNull,
         B::ListPrepend => Op::ListPrepend,
+        B::ListRef => Op::ListRef,
         B::BooleanNot => Op::Not,
         _ => return None,
     })

@@ -902,3 +902,63 @@ fn immediate_integer_opcodes() {
         "{e:?}"
     );
 }
+
+/// `listref A B C`: the element at an in-range index (the list kept or
+/// released as its last-use flag says); out of range, a negative index, a
+/// non-integer index or a non-list is the builtin's error.
+#[test]
+fn listref_reads_an_element_or_raises_the_builtins_error() {
+    let program = |index: Instr, last_use: u8| {
+        let mut listref = abc(Op::ListRef, 3, 0, 1);
+        listref.flags = last_use;
+        func(
+            "main",
+            &[],
+            None,
+            4,
+            vec![
+                abc(Op::LoadNil, 0, 0, 0),
+                ldi(2, 10),
+                abc(Op::ListPrepend, 0, 0, 2),
+                ldi(2, 20),
+                abc(Op::ListPrepend, 0, 0, 2), // R0 = (20 10)
+                index,                         // R1 = the index
+                listref,
+                abc(Op::Return, 3, 0, 0),
+            ],
+        )
+    };
+    for flags in [0, 1, 3] {
+        assert_eq!(int(&run_ok(&module(vec![program(ldi(1, 0), flags)]))), 20);
+        assert_eq!(int(&run_ok(&module(vec![program(ldi(1, 1), flags)]))), 10);
+    }
+    let err = |index: Instr| run_err(&module(vec![program(index, 0)]), &RunOptions::default());
+    assert!(
+        err(ldi(1, 2)).message.contains("list-ref"),
+        "{}",
+        err(ldi(1, 2)).message
+    );
+    assert!(
+        err(ldi(1, 2)).message.contains("out of range"),
+        "{}",
+        err(ldi(1, 2)).message
+    );
+    assert!(err(ldi(1, -1)).message.contains("list-ref"));
+    let e = err(abc(Op::LoadNil, 1, 0, 0));
+    assert!(
+        e.message.contains("list-ref") && e.message.contains("integer"),
+        "{}",
+        e.message
+    );
+    // A non-list: R0 overwritten with an integer before the read.
+    let mut m = program(ldi(1, 0), 0);
+    m.code[5] = ldi(0, 3);
+    m.code.insert(5, ldi(1, 0));
+    m.locs.push(m.loc);
+    let e = run_err(&module(vec![m]), &RunOptions::default());
+    assert!(
+        e.message.contains("list-ref") && e.message.contains("list"),
+        "{}",
+        e.message
+    );
+}

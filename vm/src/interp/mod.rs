@@ -1338,6 +1338,25 @@ impl<'m> Vm<'m> {
                     release_dead!(ins, 0, ins.b);
                     set!(ins.a, v);
                 }
+                XOp::ListRef => {
+                    if let (Value::List(start, buf), Value::Int(i)) = (&*reg!(ins.b), &*reg!(ins.c))
+                    {
+                        let at = (*start as usize).wrapping_add(*i as usize);
+                        if *i >= 0 && at < buf.len() {
+                            let v = buf[at].clone();
+                            release_dead!(ins, 0, ins.b);
+                            set!(ins.a, v);
+                            continue;
+                        }
+                    }
+                    let mut pair = [read!(ins, 0, ins.b), read!(ins, 1, ins.c)];
+                    let v = tri!(call_builtin(
+                        &ctx,
+                        Builtin::ListRef,
+                        &mut Args::owned(&mut pair)
+                    ));
+                    set!(ins.a, v);
+                }
                 XOp::ListRest => {
                     let v = match read!(ins, 0, ins.b).into_list() {
                         Ok((start, buf)) if (start as usize) < buf.len() => {
