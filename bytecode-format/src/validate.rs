@@ -687,7 +687,10 @@ fn validate_function(m: &Module, f: &Function, lints: Option<&mut Vec<Fail>>) ->
     dataflow(m, f, lints)
 }
 
-fn valid_bigint(s: &str) -> bool {
+/// Whether `s` is a canonical big-integer constant: decimal digits with an
+/// optional `-`, no leading zero, and outside the `i64` range (F4; the
+/// `.mir` check applies the same rule).
+pub fn valid_bigint(s: &str) -> bool {
     let digits = s.strip_prefix('-').unwrap_or(s);
     !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())

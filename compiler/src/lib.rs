@@ -7,6 +7,7 @@ pub mod analyze;
 pub mod ast_print;
 pub mod diagnostic;
 pub mod ir;
+pub mod ir_check;
 pub mod ir_print;
 pub mod lower;
 pub mod read;

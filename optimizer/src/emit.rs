@@ -28,7 +28,7 @@ use crate::regalloc::{self, Allocation, Lowered};
 use crate::types;
 use crate::OptError;
 use menai_bytecode::module::{
-    self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef,
+    self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef, MAX_CONSTANT_DEPTH,
 };
 use menai_bytecode::validate::types::ValType;
 use menai_bytecode::{Builtin, CondOrigin, CondTest, Instr, Op};
@@ -212,7 +212,22 @@ fn use_immediates(f: &mut Function) -> HashMap<Inst, (Op, i16)> {
     out
 }
 
-/// Converts an IR constant to a constant-pool entry.
+/// How deeply `c` nests lists (0 for an atom, 1 for a list of atoms),
+/// counted without recursion.
+fn const_depth(c: &Const) -> usize {
+    let mut deepest = 0;
+    let mut work = vec![(c, 0usize)];
+    while let Some((c, d)) = work.pop() {
+        if let Const::List(items) = c {
+            deepest = deepest.max(d + 1);
+            work.extend(items.iter().map(|x| (x, d + 1)));
+        }
+    }
+    deepest
+}
+
+/// Converts an IR constant to a constant-pool entry (at most
+/// `MAX_CONSTANT_DEPTH` deep: `emit_function` checks first).
 pub fn constant(c: &Const) -> Constant {
     match c {
         Const::None => Constant::None,
@@ -622,6 +637,16 @@ fn emit_function(
                     Const::None => Instr::abc(Op::LoadNone, dst, 0, 0),
                     Const::EmptyList => Instr::abc(Op::LoadNil, dst, 0, 0),
                     other => {
+                        let depth = const_depth(other);
+                        if depth > MAX_CONSTANT_DEPTH {
+                            let (line, col) = e.lines.line_col(span);
+                            return Err(OptError::Limit(format!(
+                                "{}: quoted data at line {line}, column {col} is nested \
+                                 {depth} deep; a .bc file holds at most \
+                                 {MAX_CONSTANT_DEPTH} levels",
+                                f.name
+                            )));
+                        }
                         let k = e.constant(constant(other))?;
                         Instr::abc(Op::LoadK, dst, k, 0)
                     }

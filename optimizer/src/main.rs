@@ -126,6 +126,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let bytes = read_input(&input)?;
     let program =
         menai_compiler::ir::decode_program(&bytes).map_err(|e| format!("{input}: {e}"))?;
+    menai_compiler::ir_check::check(&program).map_err(|e| format!("{input}: invalid IR: {e}"))?;
     let opts = Options {
         opt_level: cli.opt_level,
         passes: cli.passes.clone(),

@@ -851,3 +851,91 @@ fn repeated_squaring_stops_at_the_result_size_cap() {
     );
     expect(&o, 1, &["integer*", "too large"], "repeated squaring");
 }
+
+/// One limit on quoted-data nesting, enforced where a `.bc` is written:
+/// data the optimizer emits, `menai-vm` loads (1,024 levels of lists), and
+/// one level more is a compile-time limit error on `menai run` and
+/// `menai-opt` alike — never a `.bc` the VM refuses.
+#[test]
+fn quoted_data_nesting_has_one_limit() {
+    let dir = tmp();
+    let nested = |lists: usize| format!("'{}{}", "(".repeat(lists + 1), ")".repeat(lists + 1));
+    let at = write(dir.path(), "at.menai", nested(1024));
+    let bc = dir.path().join("at.bc");
+    let o = exec("menai", &["build", s(&at), "-o", s(&bc)], None, dir.path());
+    expect(&o, 0, &[], "menai build at the limit");
+    let o = exec("menai-vm", &[s(&bc)], None, dir.path());
+    expect(&o, 0, &[], "menai-vm at the limit");
+    assert_eq!(
+        o.stdout.trim(),
+        format!("{}{}", "(".repeat(1025), ")".repeat(1025))
+    );
+    let over = write(dir.path(), "over.menai", nested(1025));
+    let o = exec("menai", &["run", s(&over)], None, dir.path());
+    expect(
+        &o,
+        2,
+        &["limit exceeded", "nested 1025 deep", "1024"],
+        "menai run over the limit",
+    );
+    let mir = dir.path().join("over.mir");
+    let o = exec("menaic", &[s(&over), "-o", s(&mir)], None, dir.path());
+    expect(&o, 0, &[], "menaic over the limit");
+    let o = exec(
+        "menai-opt",
+        &[s(&mir), "-o", s(&dir.path().join("over.bc"))],
+        None,
+        dir.path(),
+    );
+    expect(
+        &o,
+        2,
+        &["limit exceeded", "1024"],
+        "menai-opt over the limit",
+    );
+}
+
+/// `menai-opt` checks a `.mir` as strictly as `menai-vm` checks a `.bc`: a
+/// hand-made file with a non-canonical big integer or a prelude function
+/// used as a primitive is refused at load (exit 2, "invalid IR"), not
+/// turned into a `.bc` the VM rejects.
+#[test]
+fn menai_opt_refuses_a_mir_that_breaks_the_ir_contract() {
+    use menai_compiler::ir::{encode_program, Atom, Const, Expr, ExprKind};
+    let dir = tmp();
+    let compiled = menai_compiler::compile_str("x.menai", "(integer+ 1 2)", &Default::default())
+        .expect("compiles");
+    let span = compiled.program.body.span;
+    let map_list = menai_bytecode::Builtin::by_name("map-list").expect("map-list");
+    let bad_bodies = [
+        (
+            ExprKind::Atom(Atom::Const(Const::BigInt("0012".into()))),
+            "canonical",
+        ),
+        (
+            ExprKind::Prim {
+                op: map_list,
+                args: vec![Atom::Const(Const::Int(1)), Atom::Const(Const::Int(2))],
+            },
+            "prelude function",
+        ),
+    ];
+    for (i, (kind, needle)) in bad_bodies.into_iter().enumerate() {
+        let mut p = compiled.program.clone();
+        p.body = Expr::new(kind, span);
+        let mir = write(
+            dir.path(),
+            &format!("bad{i}.mir"),
+            encode_program(&p).expect("encodes"),
+        );
+        let bc = dir.path().join(format!("bad{i}.bc"));
+        let o = exec("menai-opt", &[s(&mir), "-o", s(&bc)], None, dir.path());
+        expect(
+            &o,
+            2,
+            &["invalid IR", needle],
+            "menai-opt on a hand-made .mir",
+        );
+        assert!(!bc.exists(), "a .bc was written for an invalid .mir");
+    }
+}
