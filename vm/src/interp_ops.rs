@@ -18,9 +18,8 @@ pub fn constant_value(k: &Constant) -> RtResult<Value> {
         Constant::Bool(b) => Value::Bool(*b),
         Constant::Int(i) => Value::Int(*i),
         Constant::BigInt(digits) => {
-            let big: BigInt = digits
-                .parse()
-                .map_err(|_| RtError::new(format!("invalid integer constant {digits:?}")))?;
+            let big: BigInt = crate::decimal::parse_decimal(digits)
+                .ok_or_else(|| RtError::new(format!("invalid integer constant {digits:?}")))?;
             normalize(big)
         }
         Constant::Float(x) => Value::Float(*x),

@@ -2,6 +2,7 @@
 
 pub mod alloc;
 pub mod builtins;
+mod decimal;
 pub mod equality;
 pub mod error;
 pub mod interp;

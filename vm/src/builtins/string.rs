@@ -284,7 +284,7 @@ pub fn string_to_number(s: &str) -> Value {
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         let neg = t.starts_with('-');
-        return match BigInt::parse_bytes(digits.as_bytes(), 10) {
+        return match crate::decimal::parse_decimal(digits) {
             Some(n) => int_value(if neg { -n } else { n }),
             None => Value::None,
         };
