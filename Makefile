@@ -5,7 +5,7 @@
 #   make lint    rustfmt check and clippy with warnings as errors
 #   make bench   release build, then the benchmark harness
 #   make demo    build, then run the example programs
-#   make fuzz    fuzz the bytecode loader (needs cargo-fuzz and a nightly toolchain)
+#   make fuzz    run every fuzz target for FUZZ_SECONDS each (needs cargo-fuzz; stable Rust via RUSTC_BOOTSTRAP=1)
 #   make update-snapshots   re-record the dump snapshots in testsuite/snapshots (review with git diff)
 #
 # Honours CARGO_TARGET_DIR.
@@ -16,6 +16,7 @@ RELEASE_BIN := $(TARGET_DIR)/release
 DEBUG_BIN   := $(TARGET_DIR)/debug
 BENCH_ARGS  ?=
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := source_to_bytecode mir_to_bytecode decode_validate execute
 
 .PHONY: all build build-debug test lint bench demo fuzz update-snapshots clean
 
@@ -44,12 +45,24 @@ demo: build-debug
 	  $(DEBUG_BIN)/menai run $$f || exit $$?; \
 	done
 
-fuzz:
+# Seeds each target's corpus from the test and example programs (source,
+# .mir and .bc forms), then runs the targets one after another.
+fuzz: build-debug
 	@if ! $(CARGO) fuzz --help >/dev/null 2>&1; then \
-	  echo "make fuzz needs cargo-fuzz: cargo install cargo-fuzz (and rustup toolchain install nightly)"; \
+	  echo "make fuzz needs cargo-fuzz: cargo install cargo-fuzz"; \
 	  exit 1; \
 	fi
-	cd bytecode-format && $(CARGO) +nightly fuzz run decode_validate -- -max_total_time=$(FUZZ_SECONDS)
+	@mkdir -p $(addprefix fuzz/corpus/,$(FUZZ_TARGETS))
+	@for f in testsuite/programs/*.menai examples/*.menai benches/programs/*.menai; do \
+	  b=$$(basename $$f .menai); \
+	  cp $$f fuzz/corpus/source_to_bytecode/$$b.menai; \
+	  $(DEBUG_BIN)/menaic $$f -o fuzz/corpus/mir_to_bytecode/$$b.mir 2>/dev/null; \
+	  $(DEBUG_BIN)/menai build $$f -o fuzz/corpus/decode_validate/$$b.bc 2>/dev/null; \
+	done; true
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit $$?; \
+	done
 
 update-snapshots: build-debug
 	INSTA_UPDATE=always $(CARGO) test -p menai-testsuite --test snapshots

@@ -97,6 +97,13 @@ pub fn encode<T: Serialize>(
 ) -> Result<Vec<u8>, EnvelopeError> {
     let payload = bincode::serde::encode_to_vec(value, config())
         .map_err(|e| EnvelopeError::Encode(e.to_string()))?;
+    Ok(frame(kind, producer, &payload))
+}
+
+/// Wraps an already encoded `payload` in an envelope of kind `kind` (with
+/// its length and checksum); the fuzz targets frame arbitrary bytes so
+/// that mutations reach the payload decoder.
+pub fn frame(kind: Kind, producer: &str, payload: &[u8]) -> Vec<u8> {
     let producer = &producer.as_bytes()[..producer.len().min(u16::MAX as usize)];
     let mut out = Vec::with_capacity(payload.len() + 40 + producer.len());
     out.extend_from_slice(&kind.magic);
@@ -104,9 +111,9 @@ pub fn encode<T: Serialize>(
     out.extend_from_slice(&(producer.len() as u16).to_le_bytes());
     out.extend_from_slice(producer);
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&checksum(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    Ok(out)
+    out.extend_from_slice(&checksum(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
 }
 
 struct Reader<'a> {

@@ -12,19 +12,6 @@
 use libfuzzer_sys::fuzz_target;
 use menai_bytecode::{decode_module, disasm, envelope, json, validate, BC_KIND, PRODUCER};
 
-/// Wraps `payload` in a correct `.bc` envelope header.
-fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(payload.len() + 64);
-    out.extend_from_slice(&BC_KIND.magic);
-    out.extend_from_slice(&BC_KIND.version.to_le_bytes());
-    out.extend_from_slice(&(PRODUCER.len() as u16).to_le_bytes());
-    out.extend_from_slice(PRODUCER.as_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&envelope::checksum(payload).to_le_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
 fn check(bytes: &[u8]) {
     if let Ok(module) = decode_module(bytes) {
         let _ = validate::validate(&module);
@@ -35,5 +22,5 @@ fn check(bytes: &[u8]) {
 
 fuzz_target!(|data: &[u8]| {
     check(data);
-    check(&frame(data));
+    check(&envelope::frame(BC_KIND, PRODUCER, data));
 });
