@@ -13,16 +13,20 @@
 //! [`MAX_SMALL`] bytes (alignment at most [`CLASS`]) is rounded up to a
 //! multiple of [`CLASS`] bytes; a freed block goes onto its thread's free
 //! list for that size class and the next request of the class takes it
-//! back: a push and a pop, no search, nothing to start up. Blocks stay in
-//! the lists (memory is returned to the system only at exit), so the peak
-//! of small blocks is kept; larger requests go straight to the system.
+//! back: a push and a pop, no search, nothing to start up. An empty list
+//! is refilled with a chunk of blocks carved from one system allocation
+//! (a program that builds a long list of strings makes one system call per
+//! chunk, not per string). Blocks stay in the lists (memory is returned to
+//! the system only at exit), so the peak of small blocks is kept; larger
+//! requests go straight to the system.
 //!
 //! It also keeps, per thread, the bytes the running program may still
 //! allocate (`set_limit`, `over_limit`, `room_for`): the run's memory limit.
 //!
-//! Invariants: a block on list `c` was obtained from the system with size
-//! `(c + 1) * CLASS` and alignment `CLASS`, is not in use, and holds the
-//! next block of the list in its first word. Freeing a block into another
+//! Invariants: a block on list `c` is `(c + 1) * CLASS` bytes, `CLASS`
+//! aligned, inside a chunk obtained from the system and never returned to
+//! it; it is not in use, and holds the next block of the list in its first
+//! word. Freeing a block into another
 //! thread's list is fine: blocks of one class are interchangeable.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -107,16 +111,6 @@ fn class_of(layout: Layout) -> Option<usize> {
     (size != 0 && size <= MAX_SMALL && layout.align() <= CLASS).then(|| (size - 1) / CLASS)
 }
 
-/// The layout a pooled block of class `c` (below `CLASSES`, as
-/// `class_of` returns) has in the system allocator.
-#[inline(always)]
-fn class_layout(c: usize) -> Layout {
-    debug_assert!(c < CLASSES);
-    // SAFETY: `(c + 1) * CLASS <= MAX_SMALL` is non-zero and far below
-    // `isize::MAX`, and `CLASS` is a power of two.
-    unsafe { Layout::from_size_align_unchecked((c + 1) * CLASS, CLASS) }
-}
-
 /// Pops a free block of class `c` (null if the list is empty or the
 /// thread's lists are gone).
 #[inline(always)]
@@ -132,6 +126,31 @@ fn pop(c: usize) -> *mut u8 {
         head
     })
     .unwrap_or(null_mut())
+}
+
+/// Bytes obtained from the system at once when a class's list is empty.
+const CHUNK: usize = 16 * 1024;
+
+/// A fresh block of class `c`: one system allocation of a chunk of blocks,
+/// the first handed out and the rest pushed onto the list (null if the
+/// system has no memory).
+#[cold]
+fn refill(c: usize) -> *mut u8 {
+    let size = (c + 1) * CLASS;
+    let n = (CHUNK / size).max(1);
+    // SAFETY: `size * n <= CHUNK.max(MAX_SMALL)` is non-zero and far below
+    // `isize::MAX`; `CLASS` is a power of two.
+    let chunk = unsafe { System.alloc(Layout::from_size_align_unchecked(size * n, CLASS)) };
+    if chunk.is_null() {
+        return chunk;
+    }
+    for i in (1..n).rev() {
+        // SAFETY: block `i` lies inside the chunk (`i * size + size <=
+        // n * size`), is CLASS-aligned (the chunk is, and `size` is a
+        // multiple of CLASS) and no one else holds it.
+        let _ = push(c, unsafe { chunk.add(i * size) });
+    }
+    chunk
 }
 
 /// Pushes a free block of class `c`; false if the thread's lists are gone.
@@ -166,8 +185,7 @@ unsafe impl GlobalAlloc for VmAlloc {
                 if !block.is_null() {
                     return block;
                 }
-                // SAFETY: a valid, non-zero-size layout.
-                unsafe { System.alloc(class_layout(c)) }
+                refill(c)
             }
             None => {
                 // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
@@ -185,10 +203,10 @@ unsafe impl GlobalAlloc for VmAlloc {
         match class_of(layout) {
             Some(c) => {
                 track(((c + 1) * CLASS) as isize);
-                if !push(c, ptr) {
-                    // SAFETY: `ptr` came from `System` with the class layout.
-                    unsafe { System.dealloc(ptr, class_layout(c)) }
-                }
+                // The thread's lists are gone (it is exiting): the block,
+                // part of a chunk, cannot go back to the system alone and
+                // is left to the process's end.
+                let _ = push(c, ptr);
             }
             None => {
                 track(layout.size() as isize);
