@@ -825,6 +825,38 @@ fn running_out_of_memory_is_a_runtime_error() {
         dir.path(),
     );
     expect(&o, 1, &["memory limit"], "menai run list growth");
+    // Joining 10,000 references to one 1 MiB string would take 10 GiB.
+    let src = "(letrec ((grow (lambda (s n) (if (integer=? n 0) s (grow (string-concat s s) (integer- n 1)))))) \
+               (let ((s (grow \"ab\" 19))) (list->string (map-list (lambda (i) s) (range 0 10000)))))";
+    let file = write(dir.path(), "join.menai", src);
+    let o = exec(
+        "menai",
+        &["run", "--max-memory", "256M", s(&file)],
+        None,
+        dir.path(),
+    );
+    expect(
+        &o,
+        1,
+        &["list->string", "memory limit"],
+        "menai run joining a huge string",
+    );
+    // Every character of a 1 MiB string replaced by that string: 1 TiB.
+    let src = "(letrec ((grow (lambda (s n) (if (integer=? n 0) s (grow (string-concat s s) (integer- n 1)))))) \
+               (let ((s (grow \"ab\" 19))) (string-replace s \"\" s)))";
+    let file = write(dir.path(), "replace.menai", src);
+    let o = exec(
+        "menai",
+        &["run", "--max-memory", "256M", s(&file)],
+        None,
+        dir.path(),
+    );
+    expect(
+        &o,
+        1,
+        &["string-replace", "memory limit"],
+        "menai run replacing into a huge string",
+    );
     for bad in ["lots", "12X", "0", "99999999999G"] {
         let o = exec(
             "menai",

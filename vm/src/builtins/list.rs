@@ -10,7 +10,7 @@ use super::misc::{expect_bigint, expect_str, index_arg, int_value, type_error};
 use super::{Args, Ctx};
 use crate::equality::{equal, key};
 use crate::error::{RtError, RtResult};
-use crate::value::{ListBuf, SetObj, Value};
+use crate::value::{ListBuf, SetObj, Str, Value};
 use menai_bytecode::Builtin;
 use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -200,14 +200,33 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             } else {
                 ""
             };
-            let mut out = String::new();
+            // One pass for the types and sizes, one to copy: the result
+            // is allocated once, and its length in codepoints is summed,
+            // not recounted.
+            let (mut bytes, mut chars) = (0usize, 0usize);
+            for e in elems(buf, start) {
+                let s = expect_str(e, op)?;
+                bytes = bytes.saturating_add(s.text.len());
+                chars += s.chars;
+            }
+            let n = elems(buf, start).len();
+            let seps = n.saturating_sub(1);
+            bytes = bytes.saturating_add(sep.len().saturating_mul(seps));
+            super::room_for(bytes, op)?;
+            let sep_chars = if seps > 0 { sep.chars().count() } else { 0 };
+            let mut out = String::with_capacity(bytes);
             for (i, e) in elems(buf, start).enumerate() {
                 if i > 0 {
                     out.push_str(sep);
                 }
-                out.push_str(&expect_str(e, op)?.text);
+                if let Value::Str(s) = e {
+                    out.push_str(&s.text);
+                }
             }
-            Value::str(out)
+            Value::Str(Rc::new(Str {
+                text: out,
+                chars: chars + sep_chars * seps,
+            }))
         }
         Builtin::ListToSet => {
             let (start, buf) = expect_list(args.get(0), op)?;

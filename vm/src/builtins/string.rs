@@ -78,6 +78,17 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             let s = expect_str(args.get(0), op)?;
             let old = expect_str(args.get(1), op)?;
             let new = expect_str(args.get(2), op)?;
+            if new.text.len() > old.text.len() {
+                // The result can be far larger than its inputs (a long
+                // replacement for every character): ask for its size first.
+                let hits = if old.text.is_empty() {
+                    s.chars + 1
+                } else {
+                    s.text.matches(old.text.as_str()).count()
+                };
+                let growth = hits.saturating_mul(new.text.len() - old.text.len());
+                super::room_for(s.text.len().saturating_add(growth), op)?;
+            }
             Value::str(s.text.replace(old.text.as_str(), &new.text))
         }
         Builtin::StringPrefixP => {
