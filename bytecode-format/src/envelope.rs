@@ -75,6 +75,36 @@ impl fmt::Display for EnvelopeError {
 
 impl std::error::Error for EnvelopeError {}
 
+/// The magic number of `.mir` files (the compiler's `MIR_KIND`).
+pub const MIR_MAGIC: [u8; 8] = *b"MENAIMIR";
+
+/// What a file handed to a tool is, judged from its first bytes, so a
+/// tool given the wrong kind can name the one it belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A `.bc` file (`menai-vm` runs it).
+    Bytecode,
+    /// A `.mir` file (`menai-opt` turns it into bytecode).
+    Mir,
+    /// UTF-8 text: presumably Menai source (`menai run`, `menaic`).
+    Source,
+    /// None of these.
+    Unknown,
+}
+
+/// The kind of `bytes` (see [`FileKind`]).
+pub fn file_kind(bytes: &[u8]) -> FileKind {
+    if bytes.starts_with(&crate::BC_KIND.magic) {
+        FileKind::Bytecode
+    } else if bytes.starts_with(&MIR_MAGIC) {
+        FileKind::Mir
+    } else if std::str::from_utf8(bytes).is_ok() {
+        FileKind::Source
+    } else {
+        FileKind::Unknown
+    }
+}
+
 /// FNV-1a, 64-bit.
 pub fn checksum(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

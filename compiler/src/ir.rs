@@ -173,7 +173,7 @@ impl Expr {
 /// The `.mir` file kind.
 pub const MIR_KIND: menai_bytecode::envelope::Kind = menai_bytecode::envelope::Kind {
     name: "MIR",
-    magic: *b"MENAIMIR",
+    magic: menai_bytecode::envelope::MIR_MAGIC,
     version: 2,
 };
 

@@ -333,9 +333,47 @@ fn to_bytecode(program: &Program, common: &Common) -> Result<ValidModule, Exit> 
     })
 }
 
+/// A file `menai run` is given that is already compiled: a `.bc` is
+/// loaded (and validated) as `menai-vm` would, a `.mir` is checked and
+/// optimized as `menai-opt` would. `None`: the file is source.
+fn prebuilt(source: &Source, common: &Common) -> Result<Option<ValidModule>, Exit> {
+    use menai_bytecode::envelope::{file_kind, FileKind};
+    let Source::File(path) = source else {
+        return Ok(None);
+    };
+    let mut head = [0u8; 8];
+    let is_compiled = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| matches!(file_kind(&head), FileKind::Bytecode | FileKind::Mir));
+    if !is_compiled {
+        return Ok(None);
+    }
+    let name = path.display();
+    let bytes = std::fs::read(path).map_err(|e| {
+        eprintln!("error: cannot read {name}: {e}");
+        Exit(EXIT_COMPILE)
+    })?;
+    if file_kind(&bytes) == FileKind::Bytecode {
+        return menai_vm::loader::load(&bytes).map(Some).map_err(|e| {
+            eprintln!("error: invalid bytecode: {name}: {e}");
+            Exit(EXIT_COMPILE)
+        });
+    }
+    let program = menai_compiler::ir::decode_program(&bytes)
+        .map_err(|e| e.to_string())
+        .and_then(|p| menai_compiler::ir_check::check(&p).map(|()| p))
+        .map_err(|e| {
+            eprintln!("error: invalid IR: {name}: {e}");
+            Exit(EXIT_COMPILE)
+        })?;
+    to_bytecode(&program, common).map(Some)
+}
+
 fn run(source: &Source, common: &Common, limits: &Limits) -> Result<(), Exit> {
-    let program = compile(source, common)?;
-    let module = to_bytecode(&program, common)?;
+    let module = match prebuilt(source, common)? {
+        Some(module) => module,
+        None => to_bytecode(&compile(source, common)?, common)?,
+    };
     let mut opts = menai_vm::RunOptions {
         max_steps: limits.max_steps,
         max_memory: limits.max_memory,

@@ -124,8 +124,19 @@ fn run(cli: Cli) -> Result<(), String> {
         return Err("no input file (give a .mir file, or - for stdin)".into());
     };
     let bytes = read_input(&input)?;
-    let program =
-        menai_compiler::ir::decode_program(&bytes).map_err(|e| format!("{input}: {e}"))?;
+    let program = menai_compiler::ir::decode_program(&bytes).map_err(|e| {
+        use menai_bytecode::envelope::{file_kind, FileKind};
+        match file_kind(&bytes) {
+            FileKind::Bytecode => {
+                format!("{input} is already bytecode (a .bc file): run it with `menai-vm {input}`")
+            }
+            FileKind::Source => format!(
+                "{input} is not a MIR file; if it is Menai source, compile it with \
+                 `menaic {input}` first (or run it with `menai run {input}`)"
+            ),
+            FileKind::Mir | FileKind::Unknown => format!("{input}: {e}"),
+        }
+    })?;
     menai_compiler::ir_check::check(&program).map_err(|e| format!("{input}: invalid IR: {e}"))?;
     let opts = Options {
         opt_level: cli.opt_level,

@@ -522,20 +522,62 @@ fn mir_from_a_future_version_is_rejected() {
     expect(&o, 2, &["version"], "menai-opt on a future-version .mir");
 }
 
+/// A file of the wrong kind names the tool it belongs to; `menai run`
+/// runs a `.bc` or a `.mir` as `menai-vm` or `menai-opt` would.
 #[test]
 fn files_of_the_wrong_kind_are_rejected() {
     let d = tmp();
     let (mir, bc) = build_stages(d.path(), "k", GOOD);
     let o = exec("menai-vm", &[s(&mir)], None, d.path());
-    expect(&o, 2, &["bytecode"], "menai-vm given a .mir");
+    expect(
+        &o,
+        2,
+        &["is a MIR file", "menai-opt"],
+        "menai-vm given a .mir",
+    );
     let o = exec("menai-opt", &[s(&bc), "-o", "out.bc"], None, d.path());
-    expect(&o, 2, &["mir"], "menai-opt given a .bc");
+    expect(
+        &o,
+        2,
+        &["already bytecode", "menai-vm"],
+        "menai-opt given a .bc",
+    );
     let src = write(d.path(), "src.menai", GOOD);
     let o = exec("menai-vm", &[s(&src)], None, d.path());
-    expect(&o, 2, &["bytecode"], "menai-vm given source text");
+    expect(
+        &o,
+        2,
+        &["not bytecode", "menai run"],
+        "menai-vm given source text",
+    );
+    let o = exec("menai-opt", &[s(&src), "-o", "out.bc"], None, d.path());
+    expect(
+        &o,
+        2,
+        &["not a MIR file", "menaic"],
+        "menai-opt given source text",
+    );
     let garbage = write(d.path(), "garbage.bc", [0xffu8; 64]);
     let o = exec("menai-vm", &[s(&garbage)], None, d.path());
-    expect(&o, 2, &[], "menai-vm given garbage");
+    expect(&o, 2, &["invalid bytecode"], "menai-vm given garbage");
+    // menai run takes every stage's file.
+    let expected = exec("menai", &["run", s(&src)], None, d.path());
+    expect(&expected, 0, &[], "menai run on source");
+    for file in [&bc, &mir] {
+        let o = exec("menai", &["run", s(file)], None, d.path());
+        expect(&o, 0, &[], &format!("menai run {}", s(file)));
+        assert_eq!(o.stdout, expected.stdout, "menai run {}", s(file));
+    }
+    let mut truncated = read(&bc);
+    truncated.truncate(truncated.len() / 2);
+    let cut = write(d.path(), "cut.bc", truncated);
+    let o = exec("menai", &["run", s(&cut)], None, d.path());
+    expect(
+        &o,
+        2,
+        &["invalid bytecode", "truncated"],
+        "menai run on a truncated .bc",
+    );
 }
 
 // ---------------------------------------------------------------- flags of the stage tools

@@ -79,7 +79,21 @@ fn real_main(cli: Cli) -> u8 {
     let module = match load(&bytes) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: invalid bytecode: {e}");
+            use menai_bytecode::envelope::{file_kind, FileKind};
+            let name = &cli.file;
+            match file_kind(&bytes) {
+                FileKind::Mir => eprintln!(
+                    "error: {name} is a MIR file (menaic output), not bytecode: \
+                     make bytecode with `menai-opt {name}`, then run that"
+                ),
+                FileKind::Source => eprintln!(
+                    "error: {name} is not bytecode; if it is Menai source, \
+                     run it with `menai run {name}` (or compile it with `menai build`)"
+                ),
+                FileKind::Bytecode | FileKind::Unknown => {
+                    eprintln!("error: invalid bytecode: {e}")
+                }
+            }
             return 2;
         }
     };

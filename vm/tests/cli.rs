@@ -171,10 +171,10 @@ fn invalid_files_exit_2() {
     std::fs::write(&path, b"this is not bytecode").unwrap();
     let out = vm(&[path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
     assert!(
-        text(&out.stderr).starts_with("error: invalid bytecode: "),
-        "{}",
-        text(&out.stderr)
+        err.starts_with("error: ") && err.contains("is not bytecode") && err.contains("menai run"),
+        "{err}"
     );
 
     // Decodes, but fails validation (register out of range).
