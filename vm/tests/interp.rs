@@ -237,7 +237,10 @@ fn depth_limit_is_a_clean_error() {
             ..RunOptions::default()
         },
     );
-    assert_eq!(e.message, "call depth exhausted (limit 1000)");
+    assert_eq!(
+        e.message,
+        "call depth exhausted (limit 1000; a deeper recursion needs --max-depth N)"
+    );
     // The failing call is instruction 7 of `sum` (line 8).
     assert_eq!(e.loc.map(|l| l.line), Some(8));
 }

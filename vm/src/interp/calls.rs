@@ -44,7 +44,10 @@ impl Vm<'_> {
     #[cold]
     #[inline(never)]
     pub(super) fn depth_error(&self) -> RtError {
-        RtError::new(format!("call depth exhausted (limit {})", self.max_depth))
+        RtError::new(format!(
+            "call depth exhausted (limit {}; a deeper recursion needs --max-depth N)",
+            self.max_depth
+        ))
     }
 
     /// Calls a value that is not a closure (a builtin or a struct type) with
