@@ -151,8 +151,13 @@ fn cli_rejects_bad_files_with_status_2() {
     std::fs::create_dir_all(&dir).unwrap();
     let exe = env!("CARGO_BIN_EXE_menai-opt");
     let good = encode_program(&program(e(ExprKind::Atom(Atom::Const(Const::Int(42)))), 0)).unwrap();
-    let cases: [(&str, Vec<u8>, &str); 3] = [
-        ("junk.mir", b"not a mir file at all".to_vec(), "bad magic"),
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "junk.mir",
+            b"not a mir file at all".to_vec(),
+            "not a MIR file",
+        ),
+        ("binary.mir", vec![0xff; 40], "bad magic"),
         ("trunc.mir", good[..good.len() / 2].to_vec(), "truncated"),
         (
             "version.mir",
