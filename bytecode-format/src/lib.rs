@@ -29,7 +29,7 @@ pub use opcodes::{Instr, Op, Operand};
 pub const BC_KIND: envelope::Kind = envelope::Kind {
     name: "bytecode",
     magic: *b"MENAIBC\0",
-    version: 7,
+    version: 8,
 };
 
 /// The producer string written into files by this build.

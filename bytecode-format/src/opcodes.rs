@@ -314,6 +314,7 @@ opcodes! {
     ListPrepend  = 75, "prepend",      [RegW, RegR, RegR],       Next,   -, - -> List,      Exact,  "R[A] := list-prepend R[B] R[C]";
     Not          = 76, "not",          [RegW, RegR, Unused],     Next,   -, Bool -> Bool,   Exact,  "R[A] := boolean-not R[B]";
     ListRef      = 77, "listref",      [RegW, RegR, RegR],       Next,   -, - -> -,         Exact,  "R[A] := list-ref R[B] R[C]";
+    SetMember    = 78, "setmember",    [RegW, RegR, RegR],       Next,   -, - -> Bool,      Exact,  "R[A] := set-member? R[B] R[C]";
 }
 
 /// One decoded instruction. Encodes to and from a single `u64` in files.

@@ -12,7 +12,7 @@
 use menai_bytecode::{envelope, Op, BC_KIND, BUILTINS};
 
 /// (format version, fingerprint of its tables).
-const VERSIONS: &[(u32, u64)] = &[(7, 0x2134_09b0_323d_77c2)];
+const VERSIONS: &[(u32, u64)] = &[(7, 0x2134_09b0_323d_77c2), (8, 0x26fb_e019_5096_a96a)];
 
 /// One line per opcode, then one per builtin.
 fn tables() -> String {

@@ -63,6 +63,7 @@ pub fn typed_op(op: Builtin) -> Option<Op> {
         B::ListNullP => Op::ListNull,
         B::ListPrepend => Op::ListPrepend,
         B::ListRef => Op::ListRef,
+        B::SetMemberP => Op::SetMember,
         B::BooleanNot => Op::Not,
         _ => return None,
     })

@@ -965,3 +965,49 @@ fn listref_reads_an_element_or_raises_the_builtins_error() {
         e.message
     );
 }
+
+/// `setmember A B C`: membership of a flat key inline, anything else
+/// (an unhashable key, a non-set) through the builtin and its errors.
+#[test]
+fn setmember_tests_membership_or_raises_the_builtins_error() {
+    let program = |probe: Instr, set_reg: u16| {
+        let mut f = func(
+            "main",
+            &[],
+            None,
+            4,
+            vec![
+                ldi(0, 5),
+                abc(Op::LoadK, 1, 0, 0),
+                abc(Op::MakeSet, 2, 0, 2), // R2 = {5 "a"}
+                probe,                     // R3 = the probe
+                abc(Op::SetMember, 3, set_reg, 3),
+                abc(Op::Return, 3, 0, 0),
+            ],
+        );
+        f.constants = vec![Constant::Str("a".into())];
+        module(vec![f])
+    };
+    let truth = |m: &Module| match run_ok(m) {
+        Value::Bool(b) => b,
+        other => panic!("not a boolean: {other:?}"),
+    };
+    assert!(truth(&program(ldi(3, 5), 2)));
+    assert!(!truth(&program(ldi(3, 6), 2)));
+    assert!(truth(&program(abc(Op::LoadK, 3, 0, 0), 2)));
+    let e = run_err(
+        &program(abc(Op::LoadNil, 3, 0, 0), 2),
+        &RunOptions::default(),
+    );
+    assert!(
+        e.message.contains("set-member?") && e.message.contains("unhashable"),
+        "{}",
+        e.message
+    );
+    let e = run_err(&program(ldi(3, 5), 0), &RunOptions::default());
+    assert!(
+        e.message.contains("set-member?") && e.message.contains("set"),
+        "{}",
+        e.message
+    );
+}

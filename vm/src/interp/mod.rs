@@ -1357,6 +1357,25 @@ impl<'m> Vm<'m> {
                     ));
                     set!(ins.a, v);
                 }
+                XOp::SetMember => {
+                    if let Value::Set(set) = &*reg!(ins.b) {
+                        let x = &*reg!(ins.c);
+                        if crate::equality::is_flat_key(x) {
+                            let found = set.contains(&crate::equality::KeyRef(x));
+                            release_dead!(ins, 0, ins.b);
+                            release_dead!(ins, 1, ins.c);
+                            set_scalar!(Bool, ins.a, found);
+                            continue;
+                        }
+                    }
+                    let mut pair = [read!(ins, 0, ins.b), read!(ins, 1, ins.c)];
+                    let v = tri!(call_builtin(
+                        &ctx,
+                        Builtin::SetMemberP,
+                        &mut Args::owned(&mut pair)
+                    ));
+                    set!(ins.a, v);
+                }
                 XOp::ListRest => {
                     let v = match read!(ins, 0, ins.b).into_list() {
                         Ok((start, buf)) if (start as usize) < buf.len() => {
