@@ -1126,6 +1126,37 @@ impl<'m> Vm<'m> {
                     }
                     builtin_call!(ins)
                 }
+                XOp::StructGetB => {
+                    // `(struct-get s 'field)`: the field found by name in
+                    // the struct's type (the builtin reports the errors).
+                    if let (Value::Struct(s), Value::Symbol(name)) =
+                        (&*reg!(ins.c), &*reg!(ins.c + 1))
+                    {
+                        let field = module
+                            .struct_types
+                            .get(s.ty as usize)
+                            .and_then(|def| def.fields.iter().position(|f| *f == name.text))
+                            .and_then(|i| s.fields.get(i));
+                        if let Some(v) = field {
+                            let v = v.clone();
+                            release_dead!(ins, 0, ins.c);
+                            release_dead!(ins, 1, ins.c + 1);
+                            set!(ins.a, v);
+                            continue;
+                        }
+                    }
+                    builtin_call!(ins)
+                }
+                XOp::StructTypePB => {
+                    // `(struct-type? T x)`: whether x is an instance of T.
+                    if let Value::StructType(t) = *reg!(ins.c) {
+                        let r = matches!(&*reg!(ins.c + 1), Value::Struct(s) if s.ty == t);
+                        release_dead!(ins, 1, ins.c + 1);
+                        set_scalar!(Bool, ins.a, r);
+                        continue;
+                    }
+                    builtin_call!(ins)
+                }
                 XOp::TypeTestB => {
                     let r = ins.b & (1 << reg!(ins.c).tag()) != 0;
                     release_dead!(ins, 0, ins.c);
