@@ -72,6 +72,9 @@ macro_rules! define_xops {
             LtFloatJt, LeFloatJt, GtFloatJt, GeFloatJt, EqFloatJt, NeFloatJt,
             LtFloatPJf, LeFloatPJf, GtFloatPJf, GeFloatPJf, EqFloatPJf, NeFloatPJf,
             LtFloatPJt, LeFloatPJt, GtFloatPJt, GeFloatPJt, EqFloatPJt, NeFloatPJt,
+            // `nullp A B` and the `jmpf`/`jmpt` on A that follows (`P`:
+            // R[B] proven a list).
+            NullJf, NullJt, NullPJf, NullPJt,
             // Typed opcodes whose operand types are proven: no tag checks.
             AddFloatP, SubFloatP, MulFloatP, LtFloatP, LeFloatP, GtFloatP, GeFloatP,
             EqFloatP, NeFloatP, ListNullP, NotP,
@@ -668,11 +671,13 @@ fn inverse_int_compare(op: Op) -> Option<Op> {
     })
 }
 
-/// The fused float compare-and-branch opcode: by comparison, whether the
-/// branch is a `jmpt`, and whether the operand types are proven.
-fn float_cmp_branch(op: Op, on_true: bool, proven: bool) -> Option<XOp> {
+/// The fused test-and-branch opcode of a float comparison or `nullp`: by
+/// test, whether the branch is a `jmpt`, and whether the operand types
+/// are proven.
+fn test_branch(op: Op, on_true: bool, proven: bool) -> Option<XOp> {
     use XOp::*;
     let row = match op {
+        Op::ListNull => [NullJf, NullJt, NullPJf, NullPJt],
         Op::LtFloat => [LtFloatJf, LtFloatJt, LtFloatPJf, LtFloatPJt],
         Op::LeFloat => [LeFloatJf, LeFloatJt, LeFloatPJf, LeFloatPJt],
         Op::GtFloat => [GtFloatJf, GtFloatJt, GtFloatPJf, GtFloatPJt],
@@ -735,7 +740,7 @@ fn fuse_sequences(f: &Function, owned: Option<&[Option<Regs>]>, out: &mut [XInst
         }
         if matches!(second.op, Op::JmpFalse | Op::JmpTrue) && second.a == first.a {
             let on_true = second.op == Op::JmpTrue;
-            if let Some(op) = float_cmp_branch(first.op, on_true, first.types_proven()) {
+            if let Some(op) = test_branch(first.op, on_true, first.types_proven()) {
                 out[pc].op = op;
                 continue;
             }
@@ -879,6 +884,18 @@ mod tests {
         let x = translated(f, true).code;
         assert_eq!(x[1].op, XOp::LtFloatJf);
         assert_eq!(x[3].op, XOp::GeFloatPJt);
+        // `nullp` with either jump, checked or proven.
+        let code = vec![
+            Instr::abc(LoadNil, 0, 0, 0),
+            Instr::abc(ListNull, 1, 0, 0),
+            Instr::abx(JmpFalse, 1, 5),
+            Instr::abc(ListNull, 1, 0, 0).with_types_proven(true),
+            Instr::abx(JmpTrue, 1, 5),
+            Instr::abc(Return, 1, 0, 0),
+        ];
+        let x = translated(function(0, 2, code), true).code;
+        assert_eq!(x[1].op, XOp::NullJf);
+        assert_eq!(x[3].op, XOp::NullPJt);
     }
 
     #[test]

@@ -738,6 +738,33 @@ impl<'m> Vm<'m> {
         // A fused float compare and conditional jump (see `code`): jumps
         // when the result equals `$sense`. `checked` reports a non-float
         // operand at the compare; `proven` relies on T1.
+        // `nullp` fused with the conditional jump after it (on `$sense`).
+        macro_rules! null_branch {
+            ($ins:ident, $sense:literal, $check:ident) => {{
+                let r = match &*reg!($ins.b) {
+                    Value::List(start, buf) => *start as usize >= buf.len(),
+                    other => null_branch!(@mismatch $check, other),
+                };
+                release_dead!($ins, 0, $ins.b);
+                set_scalar!(Bool, $ins.a, r);
+                // SAFETY: the conditional jump follows in this function
+                // (the fused pair is whole, see `code`).
+                let jump = unsafe { *ip };
+                skip!(1);
+                if r == $sense {
+                    // SAFETY: the jump's target is in this function (I4).
+                    ip = unsafe { ip.offset(jump.sbx() as isize) };
+                }
+            }};
+            (@mismatch checked, $other:ident) => {
+                tri!(Err(ops::type_error("list-null?", "list", $other)))
+            };
+            (@mismatch proven, $other:ident) => {{
+                let _ = $other;
+                // SAFETY: as for `float_op_proven!`: T1 proves R[B] a list.
+                unsafe { std::hint::unreachable_unchecked() }
+            }};
+        }
         macro_rules! float_branch {
             ($ins:ident, $name:literal, $op:tt, $sense:literal, $check:ident) => {{
                 let (x, y) = match (&*reg!($ins.b), &*reg!($ins.c)) {
@@ -1296,6 +1323,10 @@ impl<'m> Vm<'m> {
                 XOp::GeFloatPJf => float_branch!(ins, "float>=?", >=, false, proven),
                 XOp::EqFloatPJf => float_branch!(ins, "float=?", ==, false, proven),
                 XOp::NeFloatPJf => float_branch!(ins, "float!=?", !=, false, proven),
+                XOp::NullJf => null_branch!(ins, false, checked),
+                XOp::NullJt => null_branch!(ins, true, checked),
+                XOp::NullPJf => null_branch!(ins, false, proven),
+                XOp::NullPJt => null_branch!(ins, true, proven),
                 XOp::LtFloatPJt => float_branch!(ins, "float<?", <, true, proven),
                 XOp::LeFloatPJt => float_branch!(ins, "float<=?", <=, true, proven),
                 XOp::GtFloatPJt => float_branch!(ins, "float>?", >, true, proven),
