@@ -268,6 +268,9 @@ impl Occ {
     }
 }
 
+/// One more than the most operands a register window can hold.
+const MAX_WINDOW: u16 = u16::MAX - 2;
+
 fn checked_reg(n: usize) -> Result<u16, OptError> {
     u16::try_from(n)
         .ok()
@@ -683,9 +686,15 @@ fn window_hint(
         match placed {
             Some(s) => s,
             None => {
+                // The lowest place where the whole window is free, within
+                // the register range (no hint when there is none).
+                let free = |r: usize| u16::try_from(r).is_ok_and(|r| occ.is_free(r));
                 let mut c = 0usize;
-                while (c..c + n).any(|r| !occ.is_free(r as u16)) {
+                while c + n <= usize::from(u16::MAX) && !(c..c + n).all(free) {
                     c += 1;
+                }
+                if c + n > usize::from(u16::MAX) {
+                    return None;
                 }
                 c + k
             }
@@ -723,6 +732,15 @@ fn check_ranges(f: &Function) -> Result<(), OptError> {
                 return bad(i.to_string());
             }
             let d = f.inst(i);
+            // A window holds its operands in consecutive registers.
+            let operands = d.kind.uses().len();
+            if operands >= usize::from(MAX_WINDOW) {
+                return Err(OptError::Limit(format!(
+                    "{}: an operation with {operands} operands (a register window holds at most {})",
+                    f.name,
+                    MAX_WINDOW - 1
+                )));
+            }
             if let Some(v) = d
                 .kind
                 .uses()

@@ -1013,3 +1013,23 @@ fn menai_opt_refuses_a_mir_that_breaks_the_ir_contract() {
         assert!(!bc.exists(), "a .bc was written for an invalid .mir");
     }
 }
+
+/// An operation with more operands than a register window holds (a
+/// 65,540-element `set` literal) is a clean limit error, at -O0 and -O2;
+/// it once sent register allocation into an endless search.
+#[test]
+fn an_operation_too_wide_for_a_register_window_is_a_limit_error() {
+    let dir = tmp();
+    let elements: Vec<String> = (0..65_540).map(|i| i.to_string()).collect();
+    let src = format!("(set-length (set {}))", elements.join(" "));
+    let file = write(dir.path(), "wide.menai", src);
+    for level in ["-O0", "-O2"] {
+        let o = exec("menai", &["run", level, s(&file)], None, dir.path());
+        expect(
+            &o,
+            2,
+            &["limit exceeded", "65540 operands", "at most 65532"],
+            &format!("menai run {level} on a 65,540-element set"),
+        );
+    }
+}
