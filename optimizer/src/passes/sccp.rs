@@ -99,6 +99,9 @@ fn floor_mod(a: i64, b: i64) -> Option<i64> {
     })
 }
 
+/// The longest string `fold` builds (bytes).
+pub const MAX_FOLDED_STRING: usize = 4096;
+
 /// The value of `op` applied to constants, when it is certain and no error
 /// (anything else is `None` and left to run).
 pub fn fold(op: Builtin, args: &[&Const]) -> Option<Const> {
@@ -150,7 +153,12 @@ pub fn fold(op: Builtin, args: &[&Const]) -> Option<Const> {
         (B::StringLe, [C::Str(a), C::Str(b)]) => C::Bool(a <= b),
         (B::StringGt, [C::Str(a), C::Str(b)]) => C::Bool(a > b),
         (B::StringGe, [C::Str(a), C::Str(b)]) => C::Bool(a >= b),
-        (B::StringConcat, [C::Str(a), C::Str(b)]) => C::Str(format!("{a}{b}")),
+        // Bounded: a chain of thousands of concatenations would otherwise
+        // build every prefix at compile time (quadratic time and memory);
+        // past the bound the run builds the string in place.
+        (B::StringConcat, [C::Str(a), C::Str(b)]) if a.len() + b.len() <= MAX_FOLDED_STRING => {
+            C::Str(format!("{a}{b}"))
+        }
         (B::StringLength, [C::Str(a)]) => C::Int(i64::try_from(a.chars().count()).ok()?),
         (B::SymbolEq, [C::Symbol(a), C::Symbol(b)]) => C::Bool(a == b),
         (B::SymbolNe, [C::Symbol(a), C::Symbol(b)]) => C::Bool(a != b),
@@ -830,6 +838,15 @@ mod tests {
             "different types"
         );
         assert_eq!(Lat::Typed(Type::List).meet(&Lat::Bottom), Lat::Bottom);
+    }
+
+    #[test]
+    fn string_folding_is_bounded() {
+        let half = Const::Str("x".repeat(MAX_FOLDED_STRING / 2));
+        let whole = fold(Builtin::StringConcat, &[&half, &half]);
+        assert_eq!(whole, Some(Const::Str("x".repeat(MAX_FOLDED_STRING))));
+        let over = Const::Str("x".repeat(MAX_FOLDED_STRING / 2 + 1));
+        assert_eq!(fold(Builtin::StringConcat, &[&half, &over]), None);
     }
 
     #[test]
