@@ -330,7 +330,8 @@ impl<'m> Vm<'m> {
     fn grow(&mut self, needed: usize) -> RtResult<()> {
         if needed > MAX_STACK_VALUES {
             return Err(RtError::new(format!(
-                "call depth exhausted (register stack full at depth {})",
+                "register stack exhausted: {needed} values needed, at most {MAX_STACK_VALUES} \
+                 (call depth {}; a call spreading a very long list with apply needs one per element)",
                 self.frames.len()
             )));
         }
