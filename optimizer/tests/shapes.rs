@@ -271,3 +271,44 @@ fn an_escaping_function_argument_is_not_specialized() {
     );
     assert_eq!(run(src, 2).as_deref(), Ok("(#t #t)"));
 }
+
+/// `inline-small`: a tiny helper called from several places (here from a
+/// loop and twice from `main`) leaves no call behind, and an error raised
+/// inside the copied body names the same operation at the same place as
+/// without optimization.
+#[test]
+fn tiny_helpers_are_inlined_at_every_call_and_keep_their_error_location() {
+    let src = "(letrec ((sq (lambda (x) (integer* x x)))
+                        (first-of (lambda (l) (list-first l)))
+                        (sum-sq (lambda (i acc) (if (integer=? i 0) acc (sum-sq (integer- i 1) (integer+ acc (sq i)))))))
+                 (list (sq 3) (sq 4) (sum-sq 3 0) (first-of (list 7))))";
+    let m = module(src, 2);
+    // The helpers are gone; the one call left is main's call of the loop.
+    let names: Vec<&str> = m.functions.iter().map(|f| f.name.as_str()).collect();
+    assert!(
+        !names.contains(&"sq") && !names.contains(&"first-of"),
+        "{names:?}\n{}",
+        listing(&m)
+    );
+    assert_eq!(
+        calls(&m),
+        vec![("main".to_string(), "callf")],
+        "{}",
+        listing(&m)
+    );
+    assert_eq!(run(src, 2).as_deref(), Ok("(9 16 14 7)"));
+    assert_eq!(run(src, 2), run(src, 0));
+    let bad = "(letrec ((first-of (lambda (l)\n  (list-first l))))\n  (list (first-of (list 1)) (first-of (list))))";
+    for level in [0, 2] {
+        let m = module(bad, level);
+        let err = menai_vm::run(
+            &menai_vm::ValidModule::new(m.clone()).expect("valid bytecode"),
+            &Default::default(),
+        )
+        .err()
+        .unwrap_or_else(|| panic!("-O{level}: expected an error"));
+        assert!(err.message.contains("list-first"), "{}", err.message);
+        let loc = err.loc.as_ref().expect("a location");
+        assert_eq!((loc.line, loc.col), (2, 3), "-O{level}: {}", err.message);
+    }
+}

@@ -12,6 +12,7 @@ pub mod copyprop;
 pub mod dce;
 pub mod gvn;
 pub mod inline_once;
+pub mod inline_small;
 pub mod known_calls;
 pub mod known_captures;
 pub mod lambda_lift;
@@ -105,6 +106,11 @@ pub const ALL: &[Pass] = &[
         kind: PassKind::Program(inline_once::run),
     },
     Pass {
+        name: "inline-small",
+        doc: inline_small::DOC,
+        kind: PassKind::Program(inline_small::run),
+    },
+    Pass {
         name: "known-captures",
         doc: known_captures::DOC,
         kind: PassKind::Program(known_captures::run),
@@ -141,6 +147,7 @@ pub fn pipeline(level: u8) -> Vec<Pass> {
             "known-captures",
             "lambda-lift",
             "specialize",
+            "inline-small",
             "copyprop",
             "known-calls",
             "sccp",
@@ -159,7 +166,7 @@ mod tests {
 
     #[test]
     fn pipelines_name_only_registered_passes() {
-        for (level, len) in [(0u8, 0usize), (1, 2), (2, 11)] {
+        for (level, len) in [(0u8, 0usize), (1, 2), (2, 12)] {
             assert_eq!(pipeline(level).len(), len, "-O{level}");
         }
         let mut names: Vec<&str> = ALL.iter().map(|p| p.name).collect();
