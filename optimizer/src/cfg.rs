@@ -747,7 +747,8 @@ pub struct ClosureUses {
     /// The `closure` instructions (function index, instruction) building it.
     pub sites: Vec<Vec<(usize, Inst)>>,
     /// Whether its environment may be shared: it is referenced by
-    /// `sibling`/`closureref`, or builds siblings itself (a letrec group
+    /// `sibling`/`closureref`, builds siblings itself, or a `closureref`
+    /// shares the environment of one of its closures (a letrec group
     /// shares one environment).
     pub shared: Vec<bool>,
 }
@@ -760,7 +761,9 @@ impl CfgProgram {
             sites: vec![Vec::new(); n],
             shared: vec![false; n],
         };
+        let mut untraced = false;
         for (fi, f) in self.functions.iter().enumerate() {
+            let mut defs = None;
             for b in f.blocks() {
                 for &i in &f.block(b).insts {
                     match &f.inst(i).kind {
@@ -769,16 +772,41 @@ impl CfgProgram {
                                 s.push((fi, i));
                             }
                         }
-                        InstKind::Sibling(g) | InstKind::ClosureRef { func: g, .. } => {
+                        InstKind::Sibling(g) => {
                             if let Some(s) = uses.shared.get_mut(g.0 as usize) {
                                 *s = true;
                             }
                             uses.shared[fi] = true;
                         }
+                        InstKind::ClosureRef { func: g, of } => {
+                            if let Some(s) = uses.shared.get_mut(g.0 as usize) {
+                                *s = true;
+                            }
+                            uses.shared[fi] = true;
+                            // The function whose closure `of` is shares its
+                            // environment with `g` too.
+                            let defs = defs.get_or_insert_with(|| f.defining_insts());
+                            match defs.get(of).map(|&d| &f.inst(d).kind) {
+                                Some(
+                                    InstKind::Closure { func: h, .. }
+                                    | InstKind::Sibling(h)
+                                    | InstKind::ClosureRef { func: h, .. },
+                                ) => {
+                                    if let Some(s) = uses.shared.get_mut(h.0 as usize) {
+                                        *s = true;
+                                    }
+                                }
+                                _ => untraced = true,
+                            }
+                        }
                         _ => {}
                     }
                 }
             }
+        }
+        // An environment of unknown origin may be any function's.
+        if untraced {
+            uses.shared.iter_mut().for_each(|s| *s = true);
         }
         uses
     }
