@@ -129,7 +129,7 @@ fn pop(c: usize) -> *mut u8 {
 }
 
 /// Bytes obtained from the system at once when a class's list is empty.
-const CHUNK: usize = 16 * 1024;
+const CHUNK: usize = 4 * 1024;
 
 /// A fresh block of class `c`: one system allocation of a chunk of blocks,
 /// the first handed out and the rest pushed onto the list (null if the
