@@ -1033,3 +1033,51 @@ fn an_operation_too_wide_for_a_register_window_is_a_limit_error() {
         );
     }
 }
+
+/// `--stats` still prints when a limit stops the run (steps, depth), on
+/// `menai run` and `menai-vm`, and the depth error says how to raise it.
+#[test]
+fn stats_print_when_a_limit_stops_the_run() {
+    let dir = tmp();
+    let spin = "(letrec ((f (lambda (n) (f n)))) (f 1))";
+    let file = write(dir.path(), "spin.menai", spin);
+    let o = exec(
+        "menai",
+        &["run", "--stats", "--max-steps", "100", s(&file)],
+        None,
+        dir.path(),
+    );
+    expect(
+        &o,
+        1,
+        &["step limit exceeded", "stats:"],
+        "menai run --stats at the step limit",
+    );
+    let (_, bc) = build_stages(dir.path(), "spin", spin);
+    let o = exec(
+        "menai-vm",
+        &["--stats", "--max-steps", "100", s(&bc)],
+        None,
+        dir.path(),
+    );
+    expect(
+        &o,
+        1,
+        &["step limit exceeded", "stats:"],
+        "menai-vm --stats at the step limit",
+    );
+    let deep = "(letrec ((f (lambda (n) (integer+ 1 (f n))))) (f 1))";
+    let file = write(dir.path(), "deep.menai", deep);
+    let o = exec(
+        "menai",
+        &["run", "--stats", "--max-depth", "50", s(&file)],
+        None,
+        dir.path(),
+    );
+    expect(
+        &o,
+        1,
+        &["call depth exhausted (limit 50", "--max-depth", "stats:"],
+        "menai run --stats at the depth limit",
+    );
+}
