@@ -24,7 +24,9 @@
 //!   Rk; jmpf Ra T`, `<int compare with immediate>; jmpf` and `<float
 //!   compare>; jmpf/jmpt` becomes one
 //!   instruction that does the whole sequence and skips the rest (which
-//!   stay in place: the handler reads the jump from them).
+//!   stay in place: the handler reads the jump from them). Where the
+//!   compare's register dies at the jump and owns no heap value before
+//!   it, the fused form does not write it ([`XInstr::RESULT_UNUSED`]).
 //! - **Release points** ([`owned_registers`]): where a frame ends or a call
 //!   starts, the registers that may still own a heap value are known
 //!   statically; a `return` with none becomes plain `Return`, one with
@@ -160,6 +162,14 @@ impl XInstr {
     /// forms): the callee runs in the empty environment (it has no
     /// captures, the caller has some) rather than the current one.
     pub const EMPTY_ENV: u8 = 1;
+
+    /// In the flags of a fused compare-and-branch (`LtIntJf`…,
+    /// `LtFloatJf`…, `NullJf`…): its result register dies at the jump and
+    /// owns no heap value before the compare, so the handler need not
+    /// write the result at all (the register keeps an immediate value,
+    /// which is all the release analysis assumes of it). Bit 6 is free
+    /// in these forms: their operands use last-use bits 0 and 1 only.
+    pub const RESULT_UNUSED: u8 = 1 << 6;
 
     /// Whether flag bit `i` marks the `i`-th register read as a last use.
     #[inline(always)]
@@ -713,6 +723,26 @@ fn fuse_sequences(f: &Function, owned: Option<&[Option<Regs>]>, out: &mut [XInst
         }
     }
     let at = |pc: usize| code.get(pc).copied();
+    // Whether register `r` owns no heap value before instruction `pc`.
+    let clean_before = |pc: usize, r: u16| {
+        owned
+            .and_then(|o| o.get(pc))
+            .and_then(Option::as_ref)
+            .is_some_and(|state| !state.contains(r as u32))
+    };
+    // The flags of a fused compare at `pc` (its own flags) whose result
+    // the conditional jump `jump` reads: [`XInstr::RESULT_UNUSED`] added
+    // when that result dies at the jump and its register is clean.
+    // (The validator already rejects bit 6 on a compare, I9: it is
+    // cleared here all the same.)
+    let branch_flags = |pc: usize, cmp: Instr, jump: Instr| {
+        let flags = cmp.flags & !XInstr::RESULT_UNUSED;
+        if jump.is_last_use(0) && clean_before(pc, cmp.a) {
+            flags | XInstr::RESULT_UNUSED
+        } else {
+            flags
+        }
+    };
     for pc in 0..code.len() {
         let (Some(first), Some(second)) = (at(pc), at(pc + 1)) else {
             continue;
@@ -735,6 +765,7 @@ fn fuse_sequences(f: &Function, owned: Option<&[Option<Regs>]>, out: &mut [XInst
         if let Some(cmp) = int_cmp {
             if let Some(jf) = cmp_k_jf(cmp).or_else(|| cmp_jf(cmp).map(|(jf, _)| jf)) {
                 out[pc].op = jf;
+                out[pc].flags = branch_flags(pc, first, second);
                 continue;
             }
         }
@@ -742,17 +773,14 @@ fn fuse_sequences(f: &Function, owned: Option<&[Option<Regs>]>, out: &mut [XInst
             let on_true = second.op == Op::JmpTrue;
             if let Some(op) = test_branch(first.op, on_true, first.types_proven()) {
                 out[pc].op = op;
+                out[pc].flags = branch_flags(pc, first, second);
                 continue;
             }
         }
         let Some((k, imm)) = small_loadint(first) else {
             continue;
         };
-        let k_clean = owned
-            .and_then(|o| o.get(pc))
-            .and_then(Option::as_ref)
-            .is_some_and(|state| !state.contains(k as u32));
-        if !k_clean {
+        if !clean_before(pc, k) {
             continue;
         }
         // The immediate's register must be the right operand, not the left
@@ -774,6 +802,7 @@ fn fuse_sequences(f: &Function, owned: Option<&[Option<Regs>]>, out: &mut [XInst
                 if let (Some((_, jf_imm)), Some(third)) = (cmp_jf(second.op), at(pc + 2)) {
                     if jmpf_on(third, second.a) && !landing[pc + 2] {
                         out[pc] = fused(jf_imm);
+                        out[pc].flags = branch_flags(pc + 1, second, third);
                     }
                 }
             }
@@ -850,6 +879,35 @@ mod tests {
         assert!(plain
             .iter()
             .all(|i| !matches!(i.op, XOp::LtIntImmJf | XOp::LtIntJf | XOp::SubIntImm)));
+    }
+
+    /// A fused compare-and-branch skips writing its result only when the
+    /// result dies at the jump and its register owns no heap value before
+    /// the compare.
+    #[test]
+    fn fused_branch_result_unused_only_when_dead_and_clean() {
+        use Op::*;
+        let unused = |i: XInstr| i.flags & XInstr::RESULT_UNUSED != 0;
+        let code = vec![
+            // R1 is clean on entry (only the argument R0 may own a value).
+            Instr::abc(LtInt, 1, 0, 0),
+            last(Instr::abx(JmpFalse, 1, 2), 1),
+            // R1 stays live after the jump: written.
+            Instr::abc(LtInt, 1, 0, 0),
+            Instr::abx(JmpFalse, 1, 4),
+            // R2 may own the argument's value (a big integer, say): written.
+            Instr::abc(Move, 2, 0, 0),
+            Instr::abc(LtInt, 2, 0, 0),
+            last(Instr::abx(JmpFalse, 2, 7), 1),
+            Instr::abc(Return, 1, 0, 0),
+        ];
+        let x = translated(function(1, 3, code), true).code;
+        assert_eq!(x[0].op, XOp::LtIntJf);
+        assert!(unused(x[0]));
+        assert_eq!(x[2].op, XOp::LtIntJf);
+        assert!(!unused(x[2]));
+        assert_eq!(x[5].op, XOp::LtIntJf);
+        assert!(!unused(x[5]));
     }
 
     /// `cmp; jmpt` on integers becomes the inverse compare and `jmpf` when

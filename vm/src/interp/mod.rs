@@ -697,6 +697,16 @@ impl<'m> Vm<'m> {
         // An integer compare of R[B] with R[C] (`reg`) or the immediate sC
         // (`imm`) whose result goes to R[A], followed by a `jmpf R[A]` at
         // `ip + $skip`: jumps to its target when false.
+        // Writes the boolean result of a fused compare-and-branch, unless
+        // nothing reads it and its register holds no heap value
+        // (`XInstr::RESULT_UNUSED`, decided in `code`).
+        macro_rules! set_branch_result {
+            ($ins:ident, $r:expr) => {{
+                if $ins.flags & XInstr::RESULT_UNUSED == 0 {
+                    set_scalar!(Bool, $ins.a, $r);
+                }
+            }};
+        }
         macro_rules! cmp_branch {
             ($ins:ident, $id:expr, $op:tt, $skip:expr, reg) => {{
                 // Past the compare first, so an error is located there.
@@ -725,7 +735,7 @@ impl<'m> Vm<'m> {
             }};
             (@jump $ins:ident, $r:expr) => {{
                 let r: bool = $r;
-                set_scalar!(Bool, $ins.a, r);
+                set_branch_result!($ins, r);
                 // SAFETY: the `jmpf` at `ip` is an instruction of this
                 // function (the fused sequence is whole, see `code`).
                 let jump = unsafe { *ip };
@@ -747,7 +757,7 @@ impl<'m> Vm<'m> {
                     other => null_branch!(@mismatch $check, other),
                 };
                 release_dead!($ins, 0, $ins.b);
-                set_scalar!(Bool, $ins.a, r);
+                set_branch_result!($ins, r);
                 // SAFETY: the conditional jump follows in this function
                 // (the fused pair is whole, see `code`).
                 let jump = unsafe { *ip };
@@ -773,7 +783,7 @@ impl<'m> Vm<'m> {
                     _ => float_branch!(@mismatch $check, $ins, $name),
                 };
                 let r = x $op y;
-                set_scalar!(Bool, $ins.a, r);
+                set_branch_result!($ins, r);
                 // SAFETY: the conditional jump follows in this function
                 // (the fused pair is whole, see `code`).
                 let jump = unsafe { *ip };
