@@ -94,16 +94,37 @@ pub struct Stats {
 }
 
 /// Stores `v` into a register. Overwriting an immediate value skips the
-/// (out-of-line) drop glue, which is most of the cost of a register write.
+/// (out-of-line) drop glue, which is most of the cost of a register write;
+/// a heap value is dropped after the store (see [`put_scalar`]).
 #[inline(always)]
 fn put(slot: &mut Value, v: Value) {
+    // SAFETY: `slot` is valid and exclusive, and `put_scalar` hands it over
+    // owning nothing, so writing without dropping leaks nothing.
+    put_scalar(slot, |p| unsafe { std::ptr::write(p, v) })
+}
+
+/// Writes an immediate value into a register with `write` (scalar stores
+/// into a slot that owns nothing). A heap value the register held is moved
+/// out first and dropped after the write, out of line: nothing of the new
+/// value is live across the call, so the handler keeps it in registers.
+#[inline(always)]
+fn put_scalar(slot: &mut Value, write: impl FnOnce(*mut Value)) {
     if slot.is_heap() {
-        release(slot);
+        // SAFETY: the old value is read out once and the slot overwritten
+        // by `write` without dropping it, so `old` owns it exactly once.
+        let old = unsafe { std::ptr::read(slot) };
+        write(slot);
+        drop_value(old);
+    } else {
+        write(slot);
     }
-    // SAFETY: `slot` is a valid, aligned, exclusive reference, so writing
-    // through it is sound; the value overwritten is immediate (checked or
-    // just set to `#none` above), so skipping its destructor leaks nothing.
-    unsafe { std::ptr::write(slot, v) }
+}
+
+/// Drops a value (out of line: the drop glue is large and rarely needed
+/// on the paths that call this).
+#[inline(never)]
+fn drop_value(v: Value) {
+    drop(v);
 }
 
 /// Sets a register holding a heap value to `#none` (dropping the value).
@@ -146,10 +167,8 @@ fn closure_parts(slot: &mut Value, take: bool) -> Option<(u32, Rc<Env>)> {
 #[inline(always)]
 fn move_slot(stack: &mut [Value], from: usize, to: usize) {
     if let Value::Int(i) = stack[from] {
-        let slot = &mut stack[to];
-        clean(slot);
-        // SAFETY: `slot` is a valid register holding no heap value.
-        unsafe { Value::write_int(slot, i) }
+        // SAFETY: `put_scalar` hands over a valid slot that owns nothing.
+        put_scalar(&mut stack[to], |slot| unsafe { Value::write_int(slot, i) })
     } else {
         let v = std::mem::take(&mut stack[from]);
         put(&mut stack[to], v);
@@ -426,24 +445,19 @@ impl<'m> Vm<'m> {
         macro_rules! set_scalar {
             (Int, $r:expr, $v:expr) => {{
                 let v: i64 = $v;
-                let slot = reg!($r);
-                clean(slot);
-                // SAFETY: `slot` is a register (see `reg!`), cleaned above.
-                unsafe { Value::write_int(slot, v) }
+                // SAFETY: `put_scalar` hands over a register that owns
+                // nothing (see `reg!` for why it is valid).
+                put_scalar(reg!($r), |slot| unsafe { Value::write_int(slot, v) })
             }};
             (Float, $r:expr, $v:expr) => {{
                 let v: f64 = $v;
-                let slot = reg!($r);
-                clean(slot);
                 // SAFETY: as for `Int`.
-                unsafe { Value::write_float(slot, v) }
+                put_scalar(reg!($r), |slot| unsafe { Value::write_float(slot, v) })
             }};
             (Bool, $r:expr, $v:expr) => {{
                 let v: bool = $v;
-                let slot = reg!($r);
-                clean(slot);
                 // SAFETY: as for `Int`.
-                unsafe { Value::write_bool(slot, v) }
+                put_scalar(reg!($r), |slot| unsafe { Value::write_bool(slot, v) })
             }};
         }
         // Reads register `$r`, moving it out when flag bit `$bit` marks it dead.
@@ -590,10 +604,9 @@ impl<'m> Vm<'m> {
             }};
             (Int, $i:expr) => {{
                 let i: i64 = $i;
+                // SAFETY: `put_scalar` hands over a register that owns nothing.
                 do_return!(@pop Value::Int(i), |slot| {
-                    clean(slot);
-                    // SAFETY: a register holding no heap value.
-                    unsafe { Value::write_int(slot, i) }
+                    put_scalar(slot, |p| unsafe { Value::write_int(p, i) })
                 })
             }};
             ($v:expr) => {{
