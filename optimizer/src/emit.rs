@@ -850,7 +850,8 @@ fn emit_function(
     })
 }
 
-/// Replaces each `jmp T` whose target is an integer comparison followed
+/// Replaces each `jmp T` whose target is a typed test (an integer or float
+/// comparison, `nullp`, `not`) followed
 /// by a `jmpf`/`jmpt` on its result by a copy of those two instructions
 /// and a `jmp T+2` (loop rotation: a loop's back edge then tests the
 /// condition itself, saving the `jmp` whenever the branch is taken).
@@ -860,10 +861,9 @@ fn emit_function(
 /// `meta` is per-instruction data (source location…) that moves and is
 /// copied along with its instruction; `unknown` fills any gap.
 fn rotate_loops<T: Copy>(code: &mut Vec<Instr>, meta: &mut Vec<T>, unknown: T) {
-    // An integer comparison (the opcode table's typed columns): it writes a
-    // boolean from integers and cannot fail once its operands are typed.
-    let is_cmp =
-        |op: Op| op.operand_type() == Some(ValType::Int) && op.result_type() == Some(ValType::Bool);
+    // A typed test (the opcode table's typed columns): it writes a boolean
+    // from operands of one checked type.
+    let is_cmp = |op: Op| op.operand_type().is_some() && op.result_type() == Some(ValType::Bool);
     let rotatable = |i: &Instr| -> Option<usize> {
         if i.op != Op::Jmp {
             return None;
@@ -1045,6 +1045,33 @@ mod tests {
         let mut same = plain.clone();
         rotate_loops(&mut same, &mut vec![SrcLoc::UNKNOWN; 2], SrcLoc::UNKNOWN);
         assert_eq!(same, plain);
+    }
+
+    /// Every typed test rotates (`nullp`, a float compare), an untyped
+    /// boolean writer does not (`loadbool`).
+    #[test]
+    fn rotation_covers_every_typed_test() {
+        for (test, rotates) in [
+            (Instr::abc(Op::ListNull, 1, 0, 0), true),
+            (Instr::abc(Op::LtFloat, 1, 0, 0), true),
+            (Instr::abx(Op::LoadBool, 1, 1), false),
+        ] {
+            let mut code = vec![
+                test,                            // 0: loop head
+                Instr::abx(Op::JmpTrue, 1, 3),   // 1: exit
+                Instr::abx(Op::Jmp, 0, 0),       // 2: back edge
+                Instr::abc(Op::Return, 0, 0, 0), // 3
+            ];
+            rotate_loops(&mut code, &mut vec![SrcLoc::UNKNOWN; 4], SrcLoc::UNKNOWN);
+            assert_eq!(code.len() == 6, rotates, "{:?}", test.op);
+            if rotates {
+                assert_eq!(
+                    (code[2].op, code[3].op, code[4].op),
+                    (test.op, Op::JmpTrue, Op::Jmp)
+                );
+                assert_eq!((code[3].bx(), code[4].bx()), (5, 2));
+            }
+        }
     }
 
     #[test]
