@@ -193,8 +193,12 @@ pub fn check_hashable(v: &Value, op: &str) -> RtResult<()> {
 
 /// Key equality: as `equal`, except that floats compare as Python's dict
 /// does for distinct objects that are `==`, plus NaN equal to NaN.
+#[inline]
 fn key_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
+        // The common keys first, without the general comparison's set-up.
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Str(x), Value::Str(y)) => Rc::ptr_eq(x, y) || x.text == y.text,
         (Value::Float(x), Value::Float(y)) => float_key_eq(*x, *y),
         (Value::Complex(x), Value::Complex(y)) => {
             float_key_eq(x.re, y.re) && float_key_eq(x.im, y.im)
@@ -278,8 +282,14 @@ impl indexmap::Equivalent<Key> for KeyRef<'_> {
 }
 
 /// Hashes a key value consistently with `key_equal` (iterative for structs).
+/// A small integer key is hashed as its bits alone (one round of the
+/// hasher): keys of different types never compare equal, so their hashes
+/// need not be kept apart, and integers are the commonest keys.
+#[inline]
 fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
-    if let Value::Struct(_) = v {
+    if let Value::Int(i) = v {
+        state.write_u64(*i as u64);
+    } else if let Value::Struct(_) = v {
         let mut work = vec![v];
         while let Some(v) = work.pop() {
             hash_one(v, state);
