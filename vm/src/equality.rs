@@ -18,6 +18,7 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 /// Structural, type-sensitive equality of two values.
+#[inline(never)]
 pub fn equal(a: &Value, b: &Value) -> bool {
     let mut work: Vec<(&Value, &Value)> = Vec::new();
     let (mut a, mut b) = (a, b);
@@ -209,6 +210,7 @@ fn key_equal(a: &Value, b: &Value) -> bool {
 }
 
 /// `key_equal` of two structs, iteratively.
+#[inline(never)]
 fn key_equal_deep(a: &Value, b: &Value) -> bool {
     let mut work = vec![(a, b)];
     while let Some((a, b)) = work.pop() {
@@ -287,18 +289,23 @@ impl indexmap::Equivalent<Key> for KeyRef<'_> {
 /// need not be kept apart, and integers are the commonest keys.
 #[inline]
 fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
-    if let Value::Int(i) = v {
-        state.write_u64(*i as u64);
-    } else if let Value::Struct(_) = v {
-        let mut work = vec![v];
-        while let Some(v) = work.pop() {
-            hash_one(v, state);
-            if let Value::Struct(s) = v {
-                work.extend(s.fields.iter().rev());
-            }
-        }
-    } else {
+    match v {
+        Value::Int(i) => state.write_u64(*i as u64),
+        Value::Struct(_) => hash_struct(v, state),
+        _ => hash_one(v, state),
+    }
+}
+
+/// `hash_value` of a struct: its type, field count and fields, in order
+/// (out of line: the work list would weigh on the common keys' path).
+#[inline(never)]
+fn hash_struct<H: Hasher>(v: &Value, state: &mut H) {
+    let mut work = vec![v];
+    while let Some(v) = work.pop() {
         hash_one(v, state);
+        if let Value::Struct(s) = v {
+            work.extend(s.fields.iter().rev());
+        }
     }
 }
 
