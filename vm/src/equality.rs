@@ -13,7 +13,7 @@
 //! NaNs (so that `Eq` stays reflexive).
 
 use crate::error::{RtError, RtResult};
-use crate::value::{Key, Value};
+use crate::value::{Key, SetObj, Value};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
@@ -121,6 +121,24 @@ fn leaf_or_defer<'a>(a: &'a Value, b: &'a Value, work: &mut Vec<(&'a Value, &'a 
             shallow_equal(a, b, &mut none)
         }
     }
+}
+
+/// Sets of at most this many members are scanned for an integer rather
+/// than hashed (a scan of a few members costs less than hashing and
+/// probing).
+const SMALL_SET_SCAN: usize = 8;
+
+/// Whether `set` holds `x`, a flat key ([`is_flat_key`]). An integer in a
+/// small set is found by a scan: an integer key equals exactly the integer
+/// keys of the same value (a big integer is never in the small range).
+#[inline]
+pub fn set_contains_flat(set: &SetObj, x: &Value) -> bool {
+    if let Value::Int(i) = x {
+        if set.len() <= SMALL_SET_SCAN {
+            return set.iter().any(|k| matches!(k.0, Value::Int(j) if j == *i));
+        }
+    }
+    set.contains(&KeyRef(x))
 }
 
 /// Whether `v` may be a dict key or set member.
@@ -354,5 +372,46 @@ fn hash_one<H: Hasher>(v: &Value, state: &mut H) {
             9u8.hash(state);
             other.type_name().hash(state);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_bigint::BigInt;
+
+    fn set_of(values: impl IntoIterator<Item = Value>) -> SetObj {
+        values
+            .into_iter()
+            .map(|v| key(v, "test").expect("hashable"))
+            .collect()
+    }
+
+    /// The scan of a small set and the hashed lookup of a larger one agree
+    /// with `key_equal`: an integer finds only an equal integer (not a
+    /// float, a big integer or a string).
+    #[test]
+    fn set_lookup_by_scan_and_by_hash_agree() {
+        let others = || {
+            [
+                Value::Float(4.0),
+                Value::BigInt(Rc::new(BigInt::from(1) << 70)),
+                Value::str("4"),
+            ]
+        };
+        let small = set_of([1, 2, 3].map(Value::Int).into_iter().chain(others()));
+        let large = set_of((1..=3).chain(10..20).map(Value::Int).chain(others()));
+        assert!(small.len() <= SMALL_SET_SCAN && large.len() > SMALL_SET_SCAN);
+        for set in [&small, &large] {
+            for i in [1, 2, 3] {
+                assert!(set_contains_flat(set, &Value::Int(i)));
+            }
+            assert!(!set_contains_flat(set, &Value::Int(4)));
+            assert!(!set_contains_flat(set, &Value::Int(0)));
+            assert!(set_contains_flat(set, &Value::Float(4.0)));
+            assert!(set_contains_flat(set, &Value::str("4")));
+            assert!(!set_contains_flat(set, &Value::Float(1.0)));
+        }
+        assert!(set_contains_flat(&large, &Value::Int(15)));
     }
 }

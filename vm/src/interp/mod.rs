@@ -1077,7 +1077,7 @@ impl<'m> Vm<'m> {
                     if let Value::Set(set) = &*reg!(ins.c) {
                         let x = &*reg!(ins.c + 1);
                         if crate::equality::is_flat_key(x) {
-                            let found = set.contains(&crate::equality::KeyRef(x));
+                            let found = crate::equality::set_contains_flat(set, x);
                             release_dead!(ins, 0, ins.c);
                             release_dead!(ins, 1, ins.c + 1);
                             set_scalar!(Bool, ins.a, found);
@@ -1447,7 +1447,7 @@ impl<'m> Vm<'m> {
                     if let Value::Set(set) = &*reg!(ins.b) {
                         let x = &*reg!(ins.c);
                         if crate::equality::is_flat_key(x) {
-                            let found = set.contains(&crate::equality::KeyRef(x));
+                            let found = crate::equality::set_contains_flat(set, x);
                             release_dead!(ins, 0, ins.b);
                             release_dead!(ins, 1, ins.c);
                             set_scalar!(Bool, ins.a, found);
