@@ -16,7 +16,7 @@ RELEASE_BIN := $(TARGET_DIR)/release
 DEBUG_BIN   := $(TARGET_DIR)/debug
 BENCH_ARGS  ?=
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := source_to_bytecode mir_to_bytecode decode_validate execute
+FUZZ_TARGETS := source_to_bytecode mir_to_bytecode cfg_to_bytecode decode_validate execute
 
 .PHONY: all build build-debug test lint bench demo fuzz update-snapshots clean
 
@@ -58,6 +58,7 @@ fuzz: build-debug
 	  cp $$f fuzz/corpus/source_to_bytecode/$$b.menai; \
 	  $(DEBUG_BIN)/menaic $$f -o fuzz/corpus/mir_to_bytecode/$$b.mir 2>/dev/null; \
 	  $(DEBUG_BIN)/menai build $$f -o fuzz/corpus/decode_validate/$$b.bc 2>/dev/null; \
+	  $(DEBUG_BIN)/menai dump --stage cfg $$f > fuzz/corpus/cfg_to_bytecode/$$b.cfg 2>/dev/null; \
 	done; true
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
 	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t corpus/$$t -- \

@@ -396,6 +396,38 @@ impl Function {
         f
     }
 
+    /// A function from its parts, as the CFG reader (`parse`) assembles
+    /// them: `graph` holds the blocks without edges (the caller sets each
+    /// terminator with [`Function::set_term`], which adds them), `insts` the
+    /// arena the blocks index, and values are below `num_values`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        id: FuncId,
+        name: String,
+        param_names: Vec<String>,
+        rest_name: Option<String>,
+        num_captures: u16,
+        span: Span,
+        graph: StableDiGraph<BlockData, ()>,
+        entry: Block,
+        insts: Vec<InstData>,
+        num_values: u32,
+    ) -> Function {
+        Function {
+            id,
+            name,
+            param_names,
+            rest_name,
+            num_captures,
+            span,
+            graph,
+            entry,
+            insts,
+            num_values,
+            scratch: empty_block(span),
+        }
+    }
+
     /// Allocates a fresh value.
     pub fn new_value(&mut self) -> Value {
         let v = Value(self.num_values);

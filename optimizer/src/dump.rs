@@ -180,14 +180,26 @@ pub fn function_text_with_errors(f: &Function, errors: &[VerifyError]) -> String
     s
 }
 
-/// The text form of every function (optionally only those named `filter`).
+/// The text form of every function (optionally only those named
+/// `filter`). The whole program starts with its struct declarations
+/// (`struct #0 Point(x, y)`), so that [`crate::parse`] can read it back.
 pub fn program_text(p: &CfgProgram, filter: Option<&str>) -> String {
-    p.functions
+    let functions = p
+        .functions
         .iter()
         .filter(|f| filter.is_none_or(|n| f.name == n))
         .map(function_text)
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    if filter.is_some() || p.structs.is_empty() {
+        return functions;
+    }
+    let mut s = String::new();
+    for (i, d) in p.structs.iter().enumerate() {
+        let _ = writeln!(s, "struct #{i} {}({})", d.name, d.fields.join(", "));
+    }
+    s.push('\n');
+    s + &functions
 }
 
 fn dot_escape(s: &str) -> String {

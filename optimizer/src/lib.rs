@@ -9,7 +9,7 @@
 //! - [`regalloc`]: liveness, register allocation, parallel moves
 //! - [`types`]: type analysis proving typed operations' operand types
 //! - [`emit`]: bytecode emission with a line table
-//! - [`dump`]: CFG text and Graphviz
+//! - [`dump`]: CFG text and Graphviz; [`parse`] reads the text back
 //!
 //! The driver uses [`optimize`] (or [`build_cfgs`] + [`optimize_cfgs`] +
 //! [`emit_module`] to show intermediate stages).
@@ -20,6 +20,7 @@ pub mod dump;
 pub mod emit;
 pub mod legalize;
 pub mod lines;
+pub mod parse;
 pub mod pass_manager;
 pub mod passes;
 pub mod prune;

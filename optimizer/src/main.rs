@@ -1,6 +1,8 @@
 //! `menai-opt`: reads a `.mir` file, optimizes it and writes a `.bc` file,
 //! or prints the CFG (`--emit cfg`), Graphviz files (`--emit cfg-dot`) or a
-//! bytecode listing (`--emit bytecode`). Diagnostics and pass printing go
+//! bytecode listing (`--emit bytecode`). It also reads CFG text (a `.cfg`
+//! file, as `--emit cfg` prints it): the passes run on it and the result
+//! is printed (a `.bc` output or `--emit` choose otherwise). Diagnostics and pass printing go
 //! to stderr; exit status 2 on any error.
 
 use clap::{Parser, ValueEnum};
@@ -30,7 +32,8 @@ enum Emit {
 #[derive(Parser, Debug)]
 #[command(name = "menai-opt", version)]
 struct Cli {
-    /// Input `.mir` file (`-` for stdin).
+    /// Input `.mir` file, or CFG text (`.cfg`, as `--emit cfg` prints it);
+    /// `-` for stdin.
     input: Option<String>,
     /// Output file (`-` for stdout); with `--emit cfg-dot`, a directory.
     /// Default: the input name with `.bc` (or stdout for text dumps).
@@ -124,6 +127,33 @@ fn run(cli: Cli) -> Result<(), String> {
         return Err("no input file (give a .mir file, or - for stdin)".into());
     };
     let bytes = read_input(&input)?;
+    let opts = Options {
+        opt_level: cli.opt_level,
+        passes: cli.passes.clone(),
+        print_after: cli.print_after.clone(),
+        print_after_all: cli.print_after_all,
+        print_changed: cli.print_changed,
+        filter_fn: cli.filter_fn.clone(),
+        time_passes: cli.time_passes,
+        stats: cli.stats,
+        verify_each: cli.verify_each,
+        max_iterations: cli.max_iterations,
+    };
+    if let Some(text) = cfg_text(&input, &bytes) {
+        // CFG text (as `--emit cfg` prints it): the passes run on it and
+        // the result is printed, unless `--emit` or a `.bc` output asks
+        // for something else.
+        let mut cfgs = menai_optimizer::parse::parse_program(text, &input)
+            .map_err(|e| format!("{input}: {e}"))?;
+        optimize_cfgs(&mut cfgs, &opts, &mut std::io::stderr()).map_err(|e| e.to_string())?;
+        let wants_bc = cli.output.as_deref().is_some_and(|o| o.ends_with(".bc"));
+        let emit = match cli.emit {
+            None if wants_bc => None,
+            None => Some(Emit::Cfg),
+            e => e,
+        };
+        return output(&cli, emit, &input, &cfgs, &opts);
+    }
     let program = menai_compiler::ir::decode_program(&bytes).map_err(|e| {
         use menai_bytecode::envelope::{file_kind, FileKind};
         match file_kind(&bytes) {
@@ -138,31 +168,44 @@ fn run(cli: Cli) -> Result<(), String> {
         }
     })?;
     menai_compiler::ir_check::check(&program).map_err(|e| format!("{input}: invalid IR: {e}"))?;
-    let opts = Options {
-        opt_level: cli.opt_level,
-        passes: cli.passes.clone(),
-        print_after: cli.print_after.clone(),
-        print_after_all: cli.print_after_all,
-        print_changed: cli.print_changed,
-        filter_fn: cli.filter_fn.clone(),
-        time_passes: cli.time_passes,
-        stats: cli.stats,
-        verify_each: cli.verify_each,
-        max_iterations: cli.max_iterations,
-    };
     let mut cfgs = build_cfgs(&program).map_err(|e| e.to_string())?;
     optimize_cfgs(&mut cfgs, &opts, &mut std::io::stderr()).map_err(|e| e.to_string())?;
+    output(&cli, cli.emit, &input, &cfgs, &opts)
+}
+
+/// The input as CFG text, if it is: a `.cfg` file, or text whose first
+/// line that is not blank or a comment starts a struct or a function.
+fn cfg_text<'a>(input: &str, bytes: &'a [u8]) -> Option<&'a str> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    if Path::new(input).extension().is_some_and(|e| e == "cfg") {
+        return Some(text);
+    }
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(';'))?;
+    (first.starts_with("function fn") || first.starts_with("struct #")).then_some(text)
+}
+
+/// Writes what `emit` asks for (`None`: the `.bc` file).
+fn output(
+    cli: &Cli,
+    emit: Option<Emit>,
+    input: &str,
+    cfgs: &menai_optimizer::CfgProgram,
+    opts: &Options,
+) -> Result<(), String> {
     let filter = cli.filter_fn.as_deref();
-    match cli.emit {
+    match emit {
         Some(Emit::Cfg) => write_output(
             cli.output.as_deref().unwrap_or("-"),
-            dump_cfg(&cfgs, filter).as_bytes(),
+            dump_cfg(cfgs, filter).as_bytes(),
         ),
         Some(Emit::CfgDot) => {
             let dir = PathBuf::from(cli.output.as_deref().unwrap_or("."));
             std::fs::create_dir_all(&dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            for (name, text) in dump_cfg_dot(&cfgs, filter) {
+            for (name, text) in dump_cfg_dot(cfgs, filter) {
                 let path = dir.join(&name);
                 std::fs::write(&path, text)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -170,27 +213,27 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Some(Emit::Bytecode) => {
-            let module = emit_module(&cfgs, &opts).map_err(|e| e.to_string())?;
+            let module = emit_module(cfgs, opts).map_err(|e| e.to_string())?;
             let text = menai_bytecode::disasm::disassemble(&module);
             write_output(cli.output.as_deref().unwrap_or("-"), text.as_bytes())
         }
         None => {
-            let module = emit_module(&cfgs, &opts).map_err(|e| e.to_string())?;
+            let module = emit_module(cfgs, opts).map_err(|e| e.to_string())?;
             let encoded = menai_bytecode::encode_module(&module).map_err(|e| e.to_string())?;
             let out = match &cli.output {
                 Some(o) => o.clone(),
                 None if input == "-" => "-".to_string(),
-                None => derived_output(&input),
+                None => derived_output(input),
             };
             write_output(&out, &encoded)
         }
     }
 }
 
-/// `x.mir` → `x.bc`; any other name gets `.bc` appended.
+/// `x.mir` (or `x.cfg`) → `x.bc`; any other name gets `.bc` appended.
 fn derived_output(input: &str) -> String {
     let p = Path::new(input);
-    if p.extension().is_some_and(|e| e == "mir") {
+    if p.extension().is_some_and(|e| e == "mir" || e == "cfg") {
         p.with_extension("bc").display().to_string()
     } else {
         format!("{input}.bc")

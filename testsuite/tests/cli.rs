@@ -1081,3 +1081,57 @@ fn stats_print_when_a_limit_stops_the_run() {
         "menai run --stats at the depth limit",
     );
 }
+
+/// `menai-opt` reads back the CFG text it prints: `--passes` on a `.cfg`
+/// prints the optimized CFG, `-o X.bc` writes bytecode that runs, and a
+/// malformed `.cfg` is an error naming its line (exit 2).
+#[test]
+fn menai_opt_reads_cfg_text() {
+    let d = tmp();
+    let (mir, _) = build_stages(
+        d.path(),
+        "c",
+        "(letrec ((sum (lambda (n acc) (if (integer=? n 0) acc (sum (integer- n 1) (integer+ acc n)))))) (sum (integer* 10 10) 0))",
+    );
+    let cfg = d.path().join("c.cfg");
+    let o = exec(
+        "menai-opt",
+        &[s(&mir), "-O0", "--emit", "cfg", "-o", s(&cfg)],
+        None,
+        d.path(),
+    );
+    expect(&o, 0, &[], "menai-opt --emit cfg -o c.cfg");
+    let o0 = String::from_utf8_lossy(&read(&cfg)).to_string();
+    assert!(o0.contains("prim integer* "), "{o0}");
+    let o = exec(
+        "menai-opt",
+        &["--passes", "sccp,dce", s(&cfg)],
+        None,
+        d.path(),
+    );
+    expect(&o, 0, &[], "menai-opt --passes on a .cfg");
+    assert!(o.stdout.starts_with("function fn0 main()"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("const 100") && !o.stdout.contains("prim integer* "),
+        "sccp did not fold (integer* 10 10):\n{}",
+        o.stdout
+    );
+    let bc = d.path().join("c.bc");
+    let o = exec("menai-opt", &[s(&cfg), "-o", s(&bc)], None, d.path());
+    expect(&o, 0, &[], "menai-opt c.cfg -o c.bc");
+    let o = exec("menai-vm", &[s(&bc)], None, d.path());
+    expect(&o, 0, &[], "menai-vm on bytecode made from CFG text");
+    assert_eq!(o.stdout.trim(), "5050");
+    let bad = write(
+        d.path(),
+        "bad.cfg",
+        "function fn0 main() captures 0\nblock0:\n    v0 = const 1\n    v1 = frob v0\n    return v1\n",
+    );
+    let o = exec("menai-opt", &[s(&bad)], None, d.path());
+    expect(
+        &o,
+        2,
+        &["bad.cfg", "line 4", "frob"],
+        "menai-opt on a malformed .cfg",
+    );
+}
