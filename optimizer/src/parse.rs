@@ -20,7 +20,7 @@
 //! Invariants of the result: block numbers and value numbers are the
 //! text's (so print → parse → print is the identity on printer output);
 //! functions must be listed as `fn0, fn1, …` in order, `fn0` being the
-//! entry; the first block listed is the function's entry (the printer
+//! entry (no parameters, no captures); the first block listed is the function's entry (the printer
 //! lists blocks in reverse postorder). The text carries no source spans:
 //! every span is the empty span at the start of file 0, a file named after
 //! the input whose text is the CFG text itself. The result is checked by
@@ -132,6 +132,16 @@ pub fn parse_program(text: &str, path: &str) -> Result<CfgProgram, ParseError> {
         return Err(ParseError {
             line: 0,
             message: "no function in the CFG text".into(),
+        });
+    }
+    // The entry function is called with no arguments in the empty
+    // environment (the builder makes it so; the bytecode requires it).
+    let entry = &functions[0];
+    if !entry.header.params.is_empty() || entry.header.rest.is_some() || entry.header.captures != 0
+    {
+        return Err(ParseError {
+            line: entry.line,
+            message: "the entry function fn0 must take no parameters and capture nothing".into(),
         });
     }
     let functions = functions
@@ -749,6 +759,13 @@ mod tests {
         )
         .expect_err("an error");
         assert_eq!((e.line, e.message.as_str()), (3, "block7 is not defined"));
+        let e = parse_program(
+            "function fn0 main(x: v0) captures 0\nblock0(v0):\n    return v0\n",
+            "t.cfg",
+        )
+        .expect_err("an error");
+        assert_eq!(e.line, 1);
+        assert!(e.message.contains("entry function"), "{e}");
         // A use without a definition is the verifier's to report.
         let e = parse_program(
             "function fn0 main() captures 0\nblock0:\n    return v3\n",
