@@ -7,6 +7,7 @@
 //! `list-rest` is O(1) without copying, and `list-prepend`/`list-append`
 //! are amortized O(1) when the list is unshared.
 
+use compact_str::CompactString;
 use indexmap::{IndexMap, IndexSet};
 use menai_bytecode::Builtin;
 use num_bigint::BigInt;
@@ -14,15 +15,18 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// A string with its length in codepoints cached (indexing is by codepoint).
+/// The text is a `CompactString`: up to 24 bytes are stored inline, so a
+/// short string (a word, a number's digits) is one allocation, the `Rc`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Str {
-    pub text: String,
+    pub text: CompactString,
     /// Number of codepoints; equals `text.len()` exactly when the text is ASCII.
     pub chars: usize,
 }
 
 impl Str {
-    pub fn new(text: String) -> Str {
+    pub fn new(text: impl Into<CompactString>) -> Str {
+        let text = text.into();
         let chars = text.chars().count();
         Str { text, chars }
     }
@@ -495,7 +499,7 @@ mod layout_tests {
             Value::BigInt(Rc::new(BigInt::from(1) << 70)),
             Value::Complex(Rc::new(Complex { re: 0.0, im: 1.0 })),
             Value::str("s"),
-            Value::Symbol(Rc::new(Str::new("s".into()))),
+            Value::Symbol(Rc::new(Str::new("s"))),
             Value::empty_list(),
             Value::Dict(Rc::new(DictObj::default())),
             Value::Set(Rc::new(SetObj::default())),
@@ -533,7 +537,7 @@ mod layout_tests {
             Value::BigInt(Rc::new(BigInt::from(1) << 80)),
             Value::Complex(Rc::new(Complex { re: 1.0, im: 2.0 })),
             Value::str("s"),
-            Value::Symbol(Rc::new(Str::new("s".into()))),
+            Value::Symbol(Rc::new(Str::new("s"))),
             Value::empty_list(),
             Value::Dict(Rc::new(DictObj::default())),
             Value::Set(Rc::new(SetObj::default())),

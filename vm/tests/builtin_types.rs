@@ -33,7 +33,7 @@ fn pool(ctx: &Ctx) -> Vec<Value> {
         made(Builtin::IntegerToComplex, &[Value::Int(1), Value::Int(2)]),
         Value::str("ab"),
         Value::str("7"),
-        Value::Symbol(Rc::new(Str::new("s".into()))),
+        Value::Symbol(Rc::new(Str::new("s"))),
         made(Builtin::List, &[Value::Int(1), Value::Int(2)]),
         made(Builtin::List, &[]),
         made(Builtin::Dict, &[Value::str("k"), Value::Int(1)]),

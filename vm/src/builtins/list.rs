@@ -11,6 +11,7 @@ use super::{Args, Ctx};
 use crate::equality::{equal, key};
 use crate::error::{RtError, RtResult};
 use crate::value::{ListBuf, SetObj, Str, Value};
+use compact_str::CompactString;
 use menai_bytecode::Builtin;
 use num_bigint::BigInt;
 use num_traits::{Signed, ToPrimitive, Zero};
@@ -214,6 +215,8 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             bytes = bytes.saturating_add(sep.len().saturating_mul(seps));
             super::room_for(bytes, op)?;
             let sep_chars = if seps > 0 { sep.chars().count() } else { 0 };
+            // Built as a `String` (cheaper appends); a long one keeps its
+            // buffer in the conversion, a short one is copied inline.
             let mut out = String::with_capacity(bytes);
             for (i, e) in elems(buf, start).enumerate() {
                 if i > 0 {
@@ -224,7 +227,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
                 }
             }
             Value::Str(Rc::new(Str {
-                text: out,
+                text: CompactString::from(out),
                 chars: chars + sep_chars * seps,
             }))
         }

@@ -6,6 +6,7 @@ use super::misc::{expect_int, expect_str, index_arg, int_value, type_error};
 use super::{Args, Ctx};
 use crate::error::{RtError, RtResult};
 use crate::value::{Complex, Str, Value};
+use compact_str::CompactString;
 use menai_bytecode::Builtin;
 use num_bigint::BigInt;
 use std::collections::VecDeque;
@@ -31,7 +32,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             let start = byte_offset(s, i);
             let c = s.text[start..].chars().next().unwrap_or('\0');
             Value::Str(Rc::new(Str {
-                text: c.to_string(),
+                text: CompactString::from(&*c.encode_utf8(&mut [0; 4])),
                 chars: 1,
             }))
         }
@@ -50,7 +51,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             }
             let (b0, b1) = (byte_offset(s, start), byte_offset(s, end));
             Value::Str(Rc::new(Str {
-                text: s.text[b0..b1].to_string(),
+                text: CompactString::from(&s.text[b0..b1]),
                 chars: end - start,
             }))
         }
@@ -147,7 +148,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
             let piece = |t: &str| {
                 let chars = if ascii { t.len() } else { t.chars().count() };
                 Value::Str(Rc::new(Str {
-                    text: t.to_string(),
+                    text: CompactString::from(t),
                     chars,
                 }))
             };
@@ -164,7 +165,7 @@ pub fn call(_ctx: &Ctx, id: Builtin, args: &mut Args) -> RtResult<Value> {
                     .chars()
                     .map(|c| {
                         Value::Str(Rc::new(Str {
-                            text: c.to_string(),
+                            text: CompactString::from(&*c.encode_utf8(&mut [0; 4])),
                             chars: 1,
                         }))
                     })
@@ -234,13 +235,23 @@ fn concat(args: &mut Args, op: &str) -> RtResult<Value> {
         return Ok(Value::Str(rc));
     }
     if Rc::get_mut(&mut rc).is_none() {
+        // A new string: built as a `String` (cheaper appends), converted
+        // once (a long one keeps its buffer, a short one goes inline).
         let mut text = String::with_capacity(rc.text.len() + extra);
         text.push_str(&rc.text);
-        rc = Rc::new(Str {
-            text,
-            chars: rc.chars,
-        });
+        let mut chars = rc.chars;
+        for v in &args.all()[1..] {
+            if let Value::Str(t) = v {
+                text.push_str(&t.text);
+                chars += t.chars;
+            }
+        }
+        return Ok(Value::Str(Rc::new(Str {
+            text: CompactString::from(text),
+            chars,
+        })));
     }
+    // An unshared first string grows in place (amortized appends).
     if let Some(s) = Rc::get_mut(&mut rc) {
         for v in &args.all()[1..] {
             if let Value::Str(t) = v {
