@@ -65,66 +65,13 @@ pub fn run(f: &mut Function) -> Changed {
     Changed(count)
 }
 
+// Tests of the pass on CFGs: `optimizer/tests/filetests/known_calls_*.cfg`.
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cfg::FuncId;
-    use menai_compiler::ir::Span;
 
     #[test]
-    fn calls_of_builtin_values_become_primitives() {
-        let sp = Span::default();
-        let mut f = Function::new(FuncId(0), "f".into(), vec!["x".into()], None, sp);
-        let e = f.entry;
-        let x = f.block(e).params[0];
-        let p = f.push_inst(e, InstKind::Builtin(Builtin::IntegerP), sp);
-        let c = f.push_inst(
-            e,
-            InstKind::Call {
-                func: p,
-                args: vec![x],
-            },
-            sp,
-        );
-        let g = f.push_inst(e, InstKind::Builtin(Builtin::DictGet), sp);
-        // dict-get with 2 arguments is not its 3-operand primitive: stays a call.
-        let d = f.push_inst(
-            e,
-            InstKind::Call {
-                func: g,
-                args: vec![x, c],
-            },
-            sp,
-        );
-        let l = f.push_inst(e, InstKind::Builtin(Builtin::List), sp);
-        f.set_term(
-            e,
-            Terminator::TailCall {
-                func: l,
-                args: vec![c, d],
-            },
-            sp,
-        );
-        assert_eq!(run(&mut f), Changed(2));
-        let insts = f.block(e).insts.clone();
-        assert_eq!(
-            f.inst(insts[1]).kind,
-            InstKind::Prim {
-                op: Builtin::IntegerP,
-                args: vec![x]
-            }
-        );
-        assert!(matches!(f.inst(insts[3]).kind, InstKind::Call { .. }));
-        let last = *insts.last().unwrap();
-        assert_eq!(
-            f.inst(last).kind,
-            InstKind::Prim {
-                op: Builtin::List,
-                args: vec![c, d]
-            }
-        );
-        assert_eq!(f.block(e).term, Terminator::Return(f.inst(last).result));
-        assert_eq!(run(&mut f), Changed(0));
+    fn a_primitive_call_needs_the_primitive_arity() {
         assert!(!is_primitive_call(Builtin::Dict, 3));
         assert!(!is_primitive_call(Builtin::MapList, 2));
         assert!(is_primitive_call(Builtin::IntegerAdd, 2));

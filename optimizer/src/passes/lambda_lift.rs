@@ -268,72 +268,41 @@ pub fn run(p: &mut CfgProgram, touched: &mut [bool]) -> Changed {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::parse_program;
     use crate::verify;
-    use menai_bytecode::Builtin;
-    use menai_compiler::ir::{Const, Span};
 
-    /// main: k = 1; c = closure fn1 [k]; a = c(10); b = c(20); return list(a, b)
-    /// fn1(x): y = getcap 0; return x + y
-    fn program() -> CfgProgram {
-        let sp = Span::default();
-        let mut main = Function::new(FuncId(0), "main".into(), vec![], None, sp);
-        let e = main.entry;
-        let k = main.push_inst(e, InstKind::Const(Const::Int(1)), sp);
-        let c = main.push_inst(
-            e,
-            InstKind::Closure {
-                func: FuncId(1),
-                captures: vec![CapSrc::Value(k)],
-            },
-            sp,
+    /// `fn1` adds its capture to its argument; `main` builds one closure
+    /// of it and calls it twice (or, with `escape`, returns it in a list).
+    fn program(escape: bool) -> CfgProgram {
+        let tail = if escape {
+            "    v7 = prim list v1\n    return v7"
+        } else {
+            "    v6 = prim list v3, v5\n    return v6"
+        };
+        let text = format!(
+            "function fn0 main() captures 0
+block0:
+    v0 = const 1
+    v1 = closure fn1 [v0]
+    v2 = const 10
+    v3 = call v1(v2)
+    v4 = const 20
+    v5 = call v1(v4)
+{tail}
+
+function fn1 g(x: v0) captures 1
+block0(v0):
+    v1 = getcap 0
+    v2 = prim integer+ v0, v1
+    return v2
+"
         );
-        let mut results = vec![];
-        for n in [10, 20] {
-            let a = main.push_inst(e, InstKind::Const(Const::Int(n)), sp);
-            results.push(main.push_inst(
-                e,
-                InstKind::Call {
-                    func: c,
-                    args: vec![a],
-                },
-                sp,
-            ));
-        }
-        let l = main.push_inst(
-            e,
-            InstKind::Prim {
-                op: Builtin::List,
-                args: results,
-            },
-            sp,
-        );
-        main.set_term(e, Terminator::Return(l), sp);
-        let mut g = Function::new(FuncId(1), "g".into(), vec!["x".into()], None, sp);
-        g.num_captures = 1;
-        let ge = g.entry;
-        let x = g.block(ge).params[0];
-        let y = g.push_inst(ge, InstKind::GetCap(0), sp);
-        let s = g.push_inst(
-            ge,
-            InstKind::Prim {
-                op: Builtin::IntegerAdd,
-                args: vec![x, y],
-            },
-            sp,
-        );
-        g.set_term(ge, Terminator::Return(s), sp);
-        CfgProgram {
-            functions: vec![main, g],
-            entry: FuncId(0),
-            structs: vec![],
-            files: vec![],
-            clones: Vec::new(),
-        }
+        parse_program(&text, "test.cfg").expect("valid CFG text")
     }
 
     #[test]
     fn captures_become_leading_arguments() {
-        let mut p = program();
+        let mut p = program(false);
         let mut touched = vec![false; 2];
         assert_eq!(run(&mut p, &mut touched), Changed(1));
         assert_eq!(touched, vec![true, true]);
@@ -362,18 +331,7 @@ mod tests {
 
     #[test]
     fn an_escaping_closure_is_not_lifted() {
-        let mut p = program();
-        let f = &mut p.functions[0];
-        let e = f.entry;
-        let l = f.push_inst(
-            e,
-            InstKind::Prim {
-                op: Builtin::List,
-                args: vec![Value(1)],
-            },
-            Span::default(),
-        );
-        f.set_term(e, Terminator::Return(l), Span::default());
+        let mut p = program(true);
         let mut touched = vec![false; 2];
         assert_eq!(run(&mut p, &mut touched), Changed(0));
         assert_eq!(p.functions[1].num_captures, 1);
@@ -383,31 +341,29 @@ mod tests {
     /// run (the pass batches per program, not one rewrite per scan).
     #[test]
     fn every_candidate_is_lifted_in_one_run() {
-        let mut p = program();
-        let sp = Span::default();
-        let mut h = p.functions[1].clone();
-        h.id = FuncId(2);
-        p.functions.push(h);
-        let main = &mut p.functions[0];
-        let e = main.entry;
-        let k = Value(0);
-        let c = main.push_inst(
-            e,
-            InstKind::Closure {
-                func: FuncId(2),
-                captures: vec![CapSrc::Value(k)],
-            },
-            sp,
-        );
-        let a = main.push_inst(e, InstKind::Const(Const::Int(5)), sp);
-        main.set_term(
-            e,
-            Terminator::TailCall {
-                func: c,
-                args: vec![a],
-            },
-            sp,
-        );
+        let text = "function fn0 main() captures 0
+block0:
+    v0 = const 1
+    v1 = closure fn1 [v0]
+    v2 = const 10
+    v3 = call v1(v2)
+    v4 = closure fn2 [v0]
+    v5 = const 5
+    tailcall v4(v5)
+
+function fn1 g(x: v0) captures 1
+block0(v0):
+    v1 = getcap 0
+    v2 = prim integer+ v0, v1
+    return v2
+
+function fn2 h(x: v0) captures 1
+block0(v0):
+    v1 = getcap 0
+    v2 = prim integer* v0, v1
+    return v2
+";
+        let mut p = parse_program(text, "test.cfg").expect("valid CFG text");
         let mut touched = vec![false; 3];
         assert_eq!(run(&mut p, &mut touched), Changed(2));
         assert_eq!(touched, vec![true, true, true]);
@@ -416,7 +372,7 @@ mod tests {
         assert_eq!(p.functions[2].num_captures, 0);
         let main = &p.functions[0];
         match &main.block(main.entry).term {
-            Terminator::TailCall { args, .. } => assert_eq!(args, &vec![k, a]),
+            Terminator::TailCall { args, .. } => assert_eq!(args, &vec![Value(0), Value(5)]),
             t => panic!("expected a tail call, got {t:?}"),
         }
     }
