@@ -346,85 +346,39 @@ fn shared_groups(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cfg::Terminator;
+    use crate::parse::parse_program;
     use crate::verify;
-    use menai_compiler::ir::Span;
 
-    /// main: g = closure fn1 []; k = const 7; h = closure fn2 [g, k, x]
-    /// (x a call result, not rematerializable); return call h(1)
-    /// fn1(y): return y
-    /// fn2(z): a = getcap 0; b = getcap 1; c = getcap 2; r = call a(b); ...
-    fn program() -> CfgProgram {
-        let sp = Span::default();
-        let mut main = Function::new(FuncId(0), "main".into(), vec![], None, sp);
-        let e = main.entry;
-        let g = main.push_inst(
-            e,
-            InstKind::Closure {
-                func: FuncId(1),
-                captures: vec![],
-            },
-            sp,
+    /// `main` builds a closure of `h` (fn2) capturing a capture-free
+    /// closure, the constant 7 and a call result (not rematerializable);
+    /// `extra` adds more to `main` (before its tail call, which it may
+    /// replace).
+    fn program(extra: &str) -> CfgProgram {
+        let text = format!(
+            "function fn0 main() captures 0
+block0:
+    v0 = closure fn1 []
+    v1 = const 7
+    v2 = call v0(v1)
+    v3 = closure fn2 [v0, v1, v2]
+    v4 = const 1
+{extra}
+
+function fn1 id(y: v0) captures 0
+block0(v0):
+    return v0
+
+function fn2 h(z: v0) captures 3
+block0(v0):
+    v1 = getcap 0
+    v2 = getcap 1
+    v3 = getcap 2
+    v4 = call v1(v2)
+    v5 = prim list v4, v3
+    return v5
+"
         );
-        let k = main.push_inst(e, InstKind::Const(Const::Int(7)), sp);
-        let x = main.push_inst(
-            e,
-            InstKind::Call {
-                func: g,
-                args: vec![k],
-            },
-            sp,
-        );
-        let h = main.push_inst(
-            e,
-            InstKind::Closure {
-                func: FuncId(2),
-                captures: vec![CapSrc::Value(g), CapSrc::Value(k), CapSrc::Value(x)],
-            },
-            sp,
-        );
-        let one = main.push_inst(e, InstKind::Const(Const::Int(1)), sp);
-        main.set_term(
-            e,
-            Terminator::TailCall {
-                func: h,
-                args: vec![one],
-            },
-            sp,
-        );
-        let mut f1 = Function::new(FuncId(1), "id".into(), vec!["y".into()], None, sp);
-        let y = f1.block(f1.entry).params[0];
-        f1.set_term(f1.entry, Terminator::Return(y), sp);
-        let mut f2 = Function::new(FuncId(2), "h".into(), vec!["z".into()], None, sp);
-        f2.num_captures = 3;
-        let fe = f2.entry;
-        let a = f2.push_inst(fe, InstKind::GetCap(0), sp);
-        let b = f2.push_inst(fe, InstKind::GetCap(1), sp);
-        let c = f2.push_inst(fe, InstKind::GetCap(2), sp);
-        let r = f2.push_inst(
-            fe,
-            InstKind::Call {
-                func: a,
-                args: vec![b],
-            },
-            sp,
-        );
-        let l = f2.push_inst(
-            fe,
-            InstKind::Prim {
-                op: Builtin::List,
-                args: vec![r, c],
-            },
-            sp,
-        );
-        f2.set_term(fe, Terminator::Return(l), sp);
-        CfgProgram {
-            functions: vec![main, f1, f2],
-            entry: FuncId(0),
-            structs: vec![],
-            files: vec![],
-            clones: Vec::new(),
-        }
+        parse_program(&text, "test.cfg").expect("valid CFG text")
     }
 
     fn kinds(f: &Function) -> Vec<InstKind> {
@@ -438,7 +392,7 @@ mod tests {
 
     #[test]
     fn agreed_captures_are_rebuilt_and_their_slots_dropped() {
-        let mut p = program();
+        let mut p = program("    tailcall v3(v4)");
         let mut touched = vec![false; 3];
         // Two getcaps rebuilt, two slots dropped.
         assert_eq!(run(&mut p, &mut touched), Changed(4));
@@ -474,29 +428,11 @@ mod tests {
 
     #[test]
     fn sites_that_disagree_keep_the_capture() {
-        let mut p = program();
         // A second closure of fn2 storing a different constant in slot 1.
-        let sp = Span::default();
-        let main = &mut p.functions[0];
-        let e = main.entry;
-        let g = Value(0);
-        let other = main.push_inst(e, InstKind::Const(Const::Int(8)), sp);
-        let x = Value(2);
-        let h2 = main.push_inst(
-            e,
-            InstKind::Closure {
-                func: FuncId(2),
-                captures: vec![CapSrc::Value(g), CapSrc::Value(other), CapSrc::Value(x)],
-            },
-            sp,
-        );
-        main.set_term(
-            e,
-            Terminator::TailCall {
-                func: h2,
-                args: vec![other],
-            },
-            sp,
+        let mut p = program(
+            "    v5 = const 8
+    v6 = closure fn2 [v0, v5, v2]
+    tailcall v6(v5)",
         );
         let mut touched = vec![false; 3];
         assert_eq!(run(&mut p, &mut touched), Changed(2));
