@@ -521,76 +521,37 @@ fn inline(f: &mut Function, g: &Function, site: &Site) -> Inlined {
 mod tests {
     use super::*;
     use crate::cfg::FuncId;
+    use crate::parse::parse_program;
     use crate::verify;
-    use menai_bytecode::Builtin;
-    use menai_compiler::ir::Span;
 
-    /// main: c = closure fn1 [v_k]; r = call c(41); return r
-    /// fn1(x): k = getcap 0; y = integer+ x k; return y
-    fn program(tail: bool) -> CfgProgram {
-        let sp = Span::default();
-        let mut main = Function::new(FuncId(0), "main".into(), vec![], None, sp);
-        let e = main.entry;
-        let k = main.push_inst(e, InstKind::Const(Const::Int(1)), sp);
-        let c = main.push_inst(
-            e,
-            InstKind::Closure {
-                func: FuncId(1),
-                captures: vec![CapSrc::Value(k)],
-            },
-            sp,
-        );
-        let a = main.push_inst(e, InstKind::Const(Const::Int(41)), sp);
-        if tail {
-            main.set_term(
-                e,
-                Terminator::TailCall {
-                    func: c,
-                    args: vec![a],
-                },
-                sp,
-            );
-        } else {
-            let r = main.push_inst(
-                e,
-                InstKind::Call {
-                    func: c,
-                    args: vec![a],
-                },
-                sp,
-            );
-            let l = main.push_inst(
-                e,
-                InstKind::Prim {
-                    op: Builtin::List,
-                    args: vec![r],
-                },
-                sp,
-            );
-            main.set_term(e, Terminator::Return(l), sp);
-        }
-        let mut g = Function::new(FuncId(1), "g".into(), vec!["x".into()], None, sp);
-        g.num_captures = 1;
-        let ge = g.entry;
-        let x = g.block(ge).params[0];
-        let kk = g.push_inst(ge, InstKind::GetCap(0), sp);
-        let y = g.push_inst(
-            ge,
-            InstKind::Prim {
-                op: Builtin::IntegerAdd,
-                args: vec![x, kk],
-            },
-            sp,
-        );
-        g.set_term(ge, Terminator::Return(y), sp);
-        CfgProgram {
-            functions: vec![main, g],
-            entry: FuncId(0),
-            structs: vec![],
-            files: vec![],
-            clones: Vec::new(),
-        }
+    fn parse(text: &str) -> CfgProgram {
+        parse_program(text, "test.cfg").expect("valid CFG text")
     }
+
+    /// `main` builds one closure of `g` (fn1, which adds its capture to
+    /// its argument) and calls it once: `call` is the call and what
+    /// follows, `body` the end of `g`'s block (after `v2 = x + k`).
+    fn program(call: &str, body: &str, more: &str) -> CfgProgram {
+        parse(&format!(
+            "function fn0 main() captures 0
+block0:
+    v0 = const 1
+    v1 = closure fn1 [v0]
+    v2 = const 41
+{call}
+
+function fn1 g(x: v0) captures 1
+block0(v0):
+    v1 = getcap 0
+    v2 = prim integer+ v0, v1
+{body}
+{more}"
+        ))
+    }
+
+    const CALL: &str = "    v3 = call v1(v2)\n    v4 = prim list v3\n    return v4";
+    const TAIL_CALL: &str = "    tailcall v1(v2)";
+    const RETURN: &str = "    return v2";
 
     fn kinds(f: &Function) -> Vec<String> {
         let mut out = vec![];
@@ -605,8 +566,8 @@ mod tests {
 
     #[test]
     fn a_closure_called_once_is_inlined() {
-        for tail in [false, true] {
-            let mut p = program(tail);
+        for call in [CALL, TAIL_CALL] {
+            let mut p = program(call, RETURN, "");
             let mut touched = vec![false; 2];
             assert_eq!(run(&mut p, &mut touched), Changed(1));
             assert_eq!(touched, vec![true, true]);
@@ -615,10 +576,6 @@ mod tests {
             assert!(
                 !k.iter()
                     .any(|s| s.starts_with("Closure") || s.starts_with("Call")),
-                "{k:?}"
-            );
-            assert!(
-                k.iter().any(|s| s.starts_with("Prim { op: IntegerAdd")),
                 "{k:?}"
             );
             // The capture is the value captured at the site, read directly.
@@ -636,20 +593,9 @@ mod tests {
 
     #[test]
     fn an_escaping_closure_is_not_inlined() {
-        let mut p = program(false);
-        // Also pass the closure as an argument: it escapes.
-        let f = &mut p.functions[0];
-        let e = f.entry;
-        let c = Value(1);
-        let l = f.push_inst(
-            e,
-            InstKind::Prim {
-                op: Builtin::List,
-                args: vec![c],
-            },
-            Span::default(),
-        );
-        f.set_term(e, Terminator::Return(l), Span::default());
+        // The closure is also returned in a list: it escapes.
+        let call = "    v3 = call v1(v2)\n    v4 = prim list v1\n    return v4";
+        let mut p = program(call, RETURN, "");
         let mut touched = vec![false; 2];
         assert_eq!(run(&mut p, &mut touched), Changed(0));
         assert_eq!(touched, vec![false, false]);
@@ -657,12 +603,7 @@ mod tests {
 
     #[test]
     fn a_body_that_always_raises_leaves_no_continuation() {
-        let mut p = program(false);
-        // g now raises instead of returning.
-        let g = &mut p.functions[1];
-        let ge = g.entry;
-        let y = Value(2);
-        g.set_term(ge, Terminator::Raise(y), Span::default());
+        let mut p = program(CALL, "    raise v2", "");
         let mut touched = vec![false; 2];
         assert_eq!(run(&mut p, &mut touched), Changed(1));
         verify::verify_program(&p, "inline-once").unwrap();
@@ -673,26 +614,17 @@ mod tests {
 
     #[test]
     fn nested_closures_capture_the_sites_sources() {
-        let mut p = program(false);
-        let sp = Span::default();
         // g builds a closure of fn2 capturing g's env slot 0, and returns it.
-        let g = &mut p.functions[1];
-        let ge = g.entry;
-        let inner = g.push_inst(
-            ge,
-            InstKind::Closure {
-                func: FuncId(2),
-                captures: vec![CapSrc::Env(0)],
-            },
-            sp,
+        let mut p = program(
+            CALL,
+            "    v3 = closure fn2 [env0]\n    return v3",
+            "
+function fn2 h() captures 1
+block0:
+    v0 = getcap 0
+    return v0
+",
         );
-        g.set_term(ge, Terminator::Return(inner), sp);
-        let mut h = Function::new(FuncId(2), "h".into(), vec![], None, sp);
-        h.num_captures = 1;
-        let he = h.entry;
-        let k = h.push_inst(he, InstKind::GetCap(0), sp);
-        h.set_term(he, Terminator::Return(k), sp);
-        p.functions.push(h);
         let mut touched = vec![false; 3];
         assert_eq!(run(&mut p, &mut touched), Changed(1));
         verify::verify_program(&p, "inline-once").unwrap();
@@ -717,56 +649,27 @@ mod tests {
     /// in main, so one run inlines both.
     #[test]
     fn a_chain_of_single_use_closures_inlines_in_one_run() {
-        let sp = Span::default();
-        let mut main = Function::new(FuncId(0), "main".into(), vec![], None, sp);
-        let e = main.entry;
-        let closure = |func, captures| InstKind::Closure {
-            func: FuncId(func),
-            captures,
-        };
-        let h = main.push_inst(e, closure(1, vec![]), sp);
-        let g = main.push_inst(e, closure(2, vec![CapSrc::Value(h)]), sp);
-        let a = main.push_inst(e, InstKind::Const(Const::Int(41)), sp);
-        let r = main.push_inst(
-            e,
-            InstKind::Call {
-                func: g,
-                args: vec![a],
-            },
-            sp,
+        let mut p = parse(
+            "function fn0 main() captures 0
+block0:
+    v0 = closure fn1 []
+    v1 = closure fn2 [v0]
+    v2 = const 41
+    v3 = call v1(v2)
+    return v3
+
+function fn1 h(x: v0) captures 0
+block0(v0):
+    v1 = const 1
+    v2 = prim integer+ v0, v1
+    return v2
+
+function fn2 g(y: v0) captures 1
+block0(v0):
+    v1 = getcap 0
+    tailcall v1(v0)
+",
         );
-        main.set_term(e, Terminator::Return(r), sp);
-        let mut f1 = Function::new(FuncId(1), "h".into(), vec!["x".into()], None, sp);
-        let x = f1.block(f1.entry).params[0];
-        let one = f1.push_inst(f1.entry, InstKind::Const(Const::Int(1)), sp);
-        let y = f1.push_inst(
-            f1.entry,
-            InstKind::Prim {
-                op: Builtin::IntegerAdd,
-                args: vec![x, one],
-            },
-            sp,
-        );
-        f1.set_term(f1.entry, Terminator::Return(y), sp);
-        let mut f2 = Function::new(FuncId(2), "g".into(), vec!["y".into()], None, sp);
-        f2.num_captures = 1;
-        let y2 = f2.block(f2.entry).params[0];
-        let k = f2.push_inst(f2.entry, InstKind::GetCap(0), sp);
-        f2.set_term(
-            f2.entry,
-            Terminator::TailCall {
-                func: k,
-                args: vec![y2],
-            },
-            sp,
-        );
-        let mut p = CfgProgram {
-            functions: vec![main, f1, f2],
-            entry: FuncId(0),
-            structs: vec![],
-            files: vec![],
-            clones: Vec::new(),
-        };
         let mut touched = vec![false; 3];
         assert_eq!(run(&mut p, &mut touched), Changed(2));
         assert_eq!(touched, vec![true, true, true]);
