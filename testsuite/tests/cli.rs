@@ -1135,3 +1135,51 @@ fn menai_opt_reads_cfg_text() {
         "menai-opt on a malformed .cfg",
     );
 }
+
+/// Two documented limits (README, Limits): a file whose header declares a
+/// payload over 256 MiB is refused before anything is allocated for it
+/// (`.bc` by menai-vm, `.mir` by menai-opt; exit 2), and a function with
+/// more than 65,535 constants is a compile-time limit error (exit 2).
+#[test]
+fn payload_and_constant_limits() {
+    let d = tmp();
+    let (mir, bc) = build_stages(d.path(), "p", GOOD);
+    for (tool, file, out) in [
+        ("menai-vm", &bc, &[][..]),
+        ("menai-opt", &mir, &["-o", "out.bc"][..]),
+    ] {
+        let mut bytes = read(file);
+        // magic (8), version (4), producer length (2), producer, then the
+        // declared payload length (8).
+        let producer = u16::from_le_bytes([bytes[12], bytes[13]]) as usize;
+        let at = 14 + producer;
+        bytes[at..at + 8].copy_from_slice(&(300u64 << 20).to_le_bytes());
+        let big = write(d.path(), &format!("big-{tool}"), &bytes);
+        let mut args = vec![s(&big)];
+        args.extend_from_slice(out);
+        let o = exec(tool, &args, None, d.path());
+        expect(
+            &o,
+            2,
+            &["314572800 bytes exceeds the limit"],
+            &format!("{tool} on a header declaring 300 MiB"),
+        );
+    }
+    let many: Vec<String> = (0..70_000).map(|i| format!("\"s{i}\"")).collect();
+    let src = write(
+        d.path(),
+        "consts.menai",
+        format!("(list {})\n", many.join(" ")),
+    );
+    let o = exec("menai", &["build", s(&src), "-o", "c.bc"], None, d.path());
+    expect(
+        &o,
+        2,
+        &["limit exceeded", "too many constants"],
+        "a function with 70,000 constants",
+    );
+    assert!(
+        !d.path().join("c.bc").exists(),
+        "wrote a .bc past the limit"
+    );
+}
