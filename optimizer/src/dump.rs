@@ -1,7 +1,8 @@
 //! Text and Graphviz forms of the CFG.
 //!
 //! The text form is stable (blocks in reverse postorder, values by number)
-//! and meant for snapshots and `--print-after`:
+//! and meant for snapshots, `--print-after` and the pass file tests;
+//! [`crate::parse`] reads it back (print → parse → print is the identity):
 //!
 //! ```text
 //! function fn1 loop(n: v0, acc: v1) captures 0
