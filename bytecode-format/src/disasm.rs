@@ -12,9 +12,9 @@
 //! plain numbers for jump targets, counts and immediates.
 
 use crate::builtins::Builtin;
+use crate::effects::register_effects;
 use crate::module::{CaptureFrom, CondOrigin, Constant, Function, Module, SrcLoc, NO_FILE};
 use crate::opcodes::{Instr, Op, Operand};
-use crate::validate::register_effects;
 use std::fmt::Write;
 
 /// The whole listing of a module.

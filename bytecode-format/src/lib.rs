@@ -5,6 +5,8 @@
 //! - [`builtins`]: the one builtin table (also used by the frontend).
 //! - [`module`]: functions, constants, closure sites, line tables.
 //! - [`envelope`]: the file envelope shared with `.mir` files.
+//! - [`val_type`]: the value types typed opcodes check (a leaf).
+//! - [`effects`]: the registers each instruction reads, writes, clobbers.
 //! - [`validate`]: the checks every file passes before it runs.
 //! - [`disasm`]: the `luac -l`-style listing.
 //! - [`json`]: a JSON rendering of a module for tools.
@@ -12,10 +14,12 @@
 pub mod builtin_types;
 pub mod builtins;
 pub mod disasm;
+pub mod effects;
 pub mod envelope;
 pub mod json;
 pub mod module;
 pub mod opcodes;
+pub mod val_type;
 pub mod validate;
 
 pub use builtins::{Builtin, BuiltinInfo, BUILTINS};

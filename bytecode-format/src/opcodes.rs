@@ -37,7 +37,7 @@
 //! Codes are explicit and never reused: reordering the table never changes
 //! the file format.
 
-use crate::validate::types::ValType;
+use crate::val_type::ValType;
 use serde::{Deserialize, Serialize};
 
 /// What an operand field means; the validator checks each against it.
@@ -184,7 +184,7 @@ macro_rules! opcodes {
                 match self { $( Op::$variant => opcodes!(@ty $result), )* }
             }
 
-            /// Whether its write and clobber as `validate::register_effects`
+            /// Whether its write and clobber as `effects::register_effects`
             /// lists them are all this opcode does to its frame's registers, as
             /// far as the type analysis (`validate::types`) may assume
             /// (`Opaque` rows: the analysis forgets every register's type).
@@ -233,7 +233,7 @@ macro_rules! opcodes {
 // (`Flow`), the field starting the register range read (`-`: none), the
 // operand type the opcode checks -> the type of its result (`ValType`; `-`:
 // none), whether its frame effects are known to the type analysis (`Exact`:
-// `validate::register_effects` lists all it does to its frame's registers;
+// `effects::register_effects` lists all it does to its frame's registers;
 // `callf` clobbers only from its window R[A] up) or not (`Opaque`, for an
 // instruction not yet reviewed: the analysis then forgets every register's
 // type after it), meaning.

@@ -30,7 +30,7 @@ use crate::OptError;
 use menai_bytecode::module::{
     self, CaptureFrom, ClosureSite, Constant, Module, SrcLoc, StructTypeDef, MAX_CONSTANT_DEPTH,
 };
-use menai_bytecode::validate::types::ValType;
+use menai_bytecode::val_type::ValType;
 use menai_bytecode::{Builtin, CondOrigin, CondTest, Instr, Op};
 use menai_compiler::ir::{Const, Span};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};

@@ -3,7 +3,7 @@
 //! bytecode's TYPES_PROVEN flag, so the VM may skip their tag checks).
 //!
 //! **Lattice** ([`Ty`]): `Top` (no information yet: optimistic) above the
-//! proven types of `menai_bytecode::validate::types::ValType` (integer,
+//! proven types of `menai_bytecode::val_type::ValType` (integer,
 //! float, boolean, list), above `Unknown`. Meet of two different types is
 //! `Unknown`. Other passes (SCCP) may reuse [`Ty`] and [`analyse`].
 //!
@@ -31,9 +31,8 @@
 
 use crate::cfg::{Block, DomOrder, Function, Inst, InstKind, Terminator, Value};
 use crate::emit::typed_op;
-use menai_bytecode::validate::types::{
-    builtin_result_type, op_operand_type, predicate_type, ValType,
-};
+use menai_bytecode::val_type::ValType;
+use menai_bytecode::validate::types::{builtin_result_type, op_operand_type, predicate_type};
 use menai_bytecode::Builtin;
 use menai_compiler::ir::Const;
 use rustc_hash::FxHashMap as HashMap;

@@ -26,48 +26,13 @@
 //! the VM still distinguishes the two representations; what is proven is
 //! only that the tag check of the typed opcode cannot fail.
 
-use super::{register_effects, Cfg, Fail, Reason};
-use crate::builtin_types::{self, Type};
+use super::{Cfg, Fail, Reason};
+use crate::builtin_types;
 use crate::builtins::Builtin;
+use crate::effects::register_effects;
 use crate::module::{Constant, Function, Module};
 use crate::opcodes::{Instr, Op, Operand};
-
-/// A statically proven value type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ValType {
-    Int,
-    Float,
-    Bool,
-    List,
-}
-
-impl ValType {
-    /// The tracked type that a §3 type is, if any.
-    pub fn of(t: Type) -> Option<ValType> {
-        match t {
-            Type::Integer => Some(ValType::Int),
-            Type::Float => Some(ValType::Float),
-            Type::Boolean => Some(ValType::Bool),
-            Type::List => Some(ValType::List),
-            _ => None,
-        }
-    }
-
-    /// The §3 type name.
-    pub fn name(self) -> &'static str {
-        self.ty().name()
-    }
-
-    /// The §3 type this is.
-    pub fn ty(self) -> Type {
-        match self {
-            ValType::Int => Type::Integer,
-            ValType::Float => Type::Float,
-            ValType::Bool => Type::Boolean,
-            ValType::List => Type::List,
-        }
-    }
-}
+use crate::val_type::ValType;
 
 /// The type a typed opcode requires of every register it reads (`None`:
 /// the opcode cannot carry TYPES_PROVEN); the opcode table's

@@ -44,9 +44,10 @@
 use crate::error::RtResult;
 use crate::value::Value;
 use menai_bytecode::builtin_types;
+use menai_bytecode::effects::register_effects;
 use menai_bytecode::module::Constant;
 use menai_bytecode::opcodes::Flow;
-use menai_bytecode::validate::{register_effects, ValidModule};
+use menai_bytecode::validate::ValidModule;
 use menai_bytecode::{Builtin, Function, Instr, Op};
 
 macro_rules! define_xops {
@@ -366,7 +367,7 @@ const ANALYSIS_WORDS: usize = 1 << 22;
 /// struct types never do; integers in general can (a big integer), as can
 /// everything else.
 fn writes_heap(f: &Function, ins: Instr) -> bool {
-    use menai_bytecode::validate::types::ValType;
+    use menai_bytecode::val_type::ValType;
     match ins.op {
         Op::LoadInt | Op::LoadBool | Op::LoadNone | Op::LoadBuiltin => false,
         Op::LoadK => !matches!(
