@@ -27,11 +27,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let text = text.to_string();
-    let worker = std::thread::Builder::new()
-        .stack_size(1 << 30)
-        .spawn(move || check(text))
-        .expect("spawn the optimizer thread");
-    if let Err(panic) = worker.join() {
-        std::panic::resume_unwind(panic);
-    }
+    menai_fuzz::on_big_stack(move || check(text));
 });

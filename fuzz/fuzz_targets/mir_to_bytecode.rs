@@ -30,12 +30,6 @@ fn check(bytes: Vec<u8>) {
 fuzz_target!(|data: &[u8]| {
     let framed = menai_bytecode::envelope::frame(MIR_KIND, menai_bytecode::PRODUCER, data);
     for bytes in [data.to_vec(), framed] {
-        let worker = std::thread::Builder::new()
-            .stack_size(1 << 30)
-            .spawn(move || check(bytes))
-            .expect("spawn the optimizer thread");
-        if let Err(panic) = worker.join() {
-            std::panic::resume_unwind(panic);
-        }
+        menai_fuzz::on_big_stack(move || check(bytes));
     }
 });

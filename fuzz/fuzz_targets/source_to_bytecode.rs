@@ -32,11 +32,5 @@ fn check(text: String) {
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data).into_owned();
-    let worker = std::thread::Builder::new()
-        .stack_size(1 << 30)
-        .spawn(move || check(text))
-        .expect("spawn the compiler thread");
-    if let Err(panic) = worker.join() {
-        std::panic::resume_unwind(panic);
-    }
+    menai_fuzz::on_big_stack(move || check(text));
 });
