@@ -157,6 +157,19 @@ impl CondOrigin {
         }
     }
 
+    /// Every origin.
+    pub const ALL: [CondOrigin; 4] = [
+        CondOrigin::If,
+        CondOrigin::And,
+        CondOrigin::Or,
+        CondOrigin::Match,
+    ];
+
+    /// The origin whose [`name`](CondOrigin::name) is `name`.
+    pub fn from_name(name: &str) -> Option<CondOrigin> {
+        CondOrigin::ALL.into_iter().find(|c| c.name() == name)
+    }
+
     /// The form's name, as the disassembler notes it.
     pub fn name(self) -> &'static str {
         match self {

@@ -514,15 +514,8 @@ fn parse_term(s: &str) -> Res<Terminator> {
             let (body, origin) = match rest.split_once(" (") {
                 Some((b, o)) => {
                     let o = o.strip_suffix(')').ok_or("expected `)` after the origin")?;
-                    let origin = [
-                        CondOrigin::If,
-                        CondOrigin::And,
-                        CondOrigin::Or,
-                        CondOrigin::Match,
-                    ]
-                    .into_iter()
-                    .find(|c| c.name() == o)
-                    .ok_or_else(|| format!("unknown branch origin `{o}`"))?;
+                    let origin = CondOrigin::from_name(o)
+                        .ok_or_else(|| format!("unknown branch origin `{o}`"))?;
                     (b, origin)
                 }
                 None => (rest, CondOrigin::If),
