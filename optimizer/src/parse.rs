@@ -212,22 +212,31 @@ fn strip_comment(line: &str) -> &str {
 
 fn build_function(f: FnText, number_limit: usize) -> Result<Function, ParseError> {
     let at = |line: usize| move |message: String| ParseError { line, message };
+    // Every value a block names, checked against the limit (the error
+    // names the block's line); the largest one sizes the function's value
+    // numbering. (The entry block's parameters are the header's.)
+    let mut max_value: Option<u32> = None;
     for b in &f.blocks {
-        let too_big = |v: &Value| v.0 as usize > number_limit;
         let inst_values = b.insts.iter().flat_map(|(r, k)| {
             let mut vs = k.uses();
             vs.push(*r);
             vs
         });
         let term_values = b.term.iter().flat_map(|(t, _)| t.uses());
-        if b.index > number_limit
-            || b.params.iter().any(too_big)
-            || inst_values.chain(term_values).any(|v| too_big(&v))
-        {
+        let block_max = b
+            .params
+            .iter()
+            .copied()
+            .chain(inst_values)
+            .chain(term_values)
+            .map(|v| v.0)
+            .max();
+        if b.index > number_limit || block_max.is_some_and(|m| m as usize > number_limit) {
             return Err(at(b.line)(format!(
                 "block or value number above {number_limit} (too large for a text of this size)"
             )));
         }
+        max_value = max_value.max(block_max);
     }
     let Some(first) = f.blocks.first() else {
         return Err(at(f.line)(format!("{} has no blocks", f.header.id)));
@@ -248,8 +257,6 @@ fn build_function(f: FnText, number_limit: usize) -> Result<Function, ParseError
             return Err(at(b.line)(format!("block{} is defined twice", b.index)));
         }
     }
-    let mut max_value = declared.iter().map(|v| v.0).max();
-    let mut note = |v: Value| max_value = Some(max_value.map_or(v.0, |m| m.max(v.0)));
     let mut graph: StableDiGraph<BlockData, ()> = StableDiGraph::with_capacity(bound, 0);
     for _ in 0..bound {
         graph.add_node(BlockData {
@@ -267,12 +274,7 @@ fn build_function(f: FnText, number_limit: usize) -> Result<Function, ParseError
     for b in f.blocks {
         let node = NodeIndex::new(b.index);
         let mut ids = Vec::with_capacity(b.insts.len());
-        for &p in &b.params {
-            note(p);
-        }
         for (result, kind) in b.insts {
-            note(result);
-            kind.uses().into_iter().for_each(&mut note);
             ids.push(crate::cfg::Inst(insts.len() as u32));
             insts.push(InstData {
                 kind,
@@ -283,7 +285,6 @@ fn build_function(f: FnText, number_limit: usize) -> Result<Function, ParseError
         let Some((term, term_line)) = b.term else {
             return Err(at(b.line)(format!("block{} has no terminator", b.index)));
         };
-        term.uses().into_iter().for_each(&mut note);
         for s in term.successors() {
             if !defined.get(s.index()).copied().unwrap_or(false) {
                 return Err(at(term_line)(format!("{s} is not defined")));
