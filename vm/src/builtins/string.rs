@@ -234,33 +234,37 @@ fn concat(args: &mut Args, op: &str) -> RtResult<Value> {
     if extra == 0 {
         return Ok(Value::Str(rc));
     }
-    if Rc::get_mut(&mut rc).is_none() {
-        // A new string: built as a `String` (cheaper appends), converted
-        // once (a long one keeps its buffer, a short one goes inline).
-        let mut text = String::with_capacity(rc.text.len() + extra);
-        text.push_str(&rc.text);
-        let mut chars = rc.chars;
-        for v in &args.all()[1..] {
-            if let Value::Str(t) = v {
-                text.push_str(&t.text);
-                chars += t.chars;
-            }
-        }
-        return Ok(Value::Str(Rc::new(Str {
-            text: CompactString::from(text),
-            chars,
-        })));
-    }
-    // An unshared first string grows in place (amortized appends).
-    if let Some(s) = Rc::get_mut(&mut rc) {
-        for v in &args.all()[1..] {
-            if let Value::Str(t) = v {
+    let parts = || {
+        args.all()[1..].iter().filter_map(|v| match v {
+            Value::Str(t) => Some(t),
+            _ => None,
+        })
+    };
+    match Rc::get_mut(&mut rc) {
+        // An unshared first string grows in place (amortized appends).
+        Some(s) => {
+            for t in parts() {
                 s.text.push_str(&t.text);
                 s.chars += t.chars;
             }
+            Ok(Value::Str(rc))
+        }
+        // A new string: built as a `String` (cheaper appends), converted
+        // once (a long one keeps its buffer, a short one goes inline).
+        None => {
+            let mut text = String::with_capacity(rc.text.len() + extra);
+            text.push_str(&rc.text);
+            let mut chars = rc.chars;
+            for t in parts() {
+                text.push_str(&t.text);
+                chars += t.chars;
+            }
+            Ok(Value::Str(Rc::new(Str {
+                text: CompactString::from(text),
+                chars,
+            })))
         }
     }
-    Ok(Value::Str(rc))
 }
 
 /// Byte offset of codepoint `i` (or the end of the text) in `s`.
